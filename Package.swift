@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "luo-serialize",
+    products: [
+        .library(name: "KHOImage", targets: ["KHOImage"]),
+        .library(name: "LiveUpdate", targets: ["LiveUpdate"]),
+        .executable(name: "luo-serialize", targets: ["LUOSerializeCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libfdt from Debian's libfdt-dev (no pkg-config file: linked by name in the module map).
+        .systemLibrary(name: "CLibFDT", providers: [.apt(["libfdt-dev"])]),
+        // Layer 1: Swift types over libfdt's sequential-write, read-write and read-only APIs.
+        .target(name: "FDT", dependencies: ["CLibFDT"]),
+        // Layer 2: the plain model of one handover (sessions, files, FLB entries).
+        .target(name: "HandoverModel"),
+        // Layer 3: the kernel's byte layouts, one folder per ABI generation.
+        .target(name: "KernelABI", dependencies: ["FDT"]),
+        // Layer 4: the KHO image file: physical layout, writer and reader.
+        .target(name: "KHOImage", dependencies: ["FDT", "KernelABI", "HandoverModel"]),
+        // Layer 5: the LUO lifecycle: sessions, file handlers, FLB, retrieve and finish.
+        .target(name: "LiveUpdate", dependencies: ["KHOImage", "KernelABI", "HandoverModel"]),
+        // Layer 6: the command line.
+        .executableTarget(
+            name: "LUOSerializeCLI",
+            dependencies: [
+                "KHOImage", "LiveUpdate", "HandoverModel", "FDT",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(name: "FDTTests", dependencies: ["FDT"]),
+        .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT"]),
+        .testTarget(
+            name: "KHOImageTests",
+            dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

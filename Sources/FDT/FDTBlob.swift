@@ -1,0 +1,99 @@
+import CLibFDT
+
+/// A flattened device tree that has passed `fdt_check_full`, and read-only
+/// lookups on it.
+///
+/// The blob is a window into an ``AlignedBytes`` (a mapped image file, say);
+/// nothing is copied. Construction is the only way to get one, and it checks,
+/// in this order, before libfdt reads anything it has not been told the size
+/// of: the window holds at least a full header (40 bytes); the window starts
+/// 8-byte aligned; the magic; a version of at least 16; `totalsize` fits in the
+/// window; then `fdt_check_full` over exactly `totalsize` bytes.
+public struct FDTBlob: @unchecked Sendable {
+    /// The smallest header libfdt reads (version 17): 40 bytes.
+    public static let headerSize = 40
+    /// The FDT magic number.
+    public static let magic: UInt32 = 0xd00d_feed
+
+    /// The storage the blob lives in.
+    public let storage: AlignedBytes
+    /// Where the blob starts in ``storage``.
+    public let offset: Int
+    /// The header's `totalsize`, checked to lie inside the window.
+    public let totalSize: Int
+    /// Names the blob in errors (for example `"LUO FDT at 0x100001000"`).
+    public let label: String
+
+    /// Validates the blob that starts at `offset` in `storage` and may extend at
+    /// most `maxLength` bytes.
+    public init(storage: AlignedBytes, offset: Int = 0, maxLength: Int? = nil, label: String = "FDT") throws(FDTError) {
+        let available = min(maxLength ?? (storage.count - offset), storage.count - offset)
+        let location = "\(label), byte offset \(offset)"
+        guard offset >= 0, available >= FDTBlob.headerSize else {
+            throw .libfdt(.truncated, function: "fdt_check_header", location: location)
+        }
+        let pointer = storage.base + offset
+        guard Int(bitPattern: pointer) % 8 == 0 else {
+            throw .libfdt(.alignment, function: "fdt_check_header", location: location)
+        }
+        let header = UnsafeRawBufferPointer(start: pointer, count: FDTBlob.headerSize)
+        guard ByteOrderCoding.readBigEndian(UInt32.self, header, at: 0) == FDTBlob.magic else {
+            throw .libfdt(.badMagic, function: "fdt_check_header", location: location)
+        }
+        let version = ByteOrderCoding.readBigEndian(UInt32.self, header, at: 20)
+        guard version >= 16 else {
+            throw .libfdt(.badVersion, function: "fdt_check_header", location: location)
+        }
+        let total = Int(ByteOrderCoding.readBigEndian(UInt32.self, header, at: 4))
+        guard total >= FDTBlob.headerSize, total <= available else {
+            throw .libfdt(.truncated, function: "fdt_check_header", location: location)
+        }
+        try check(fdt_check_full(pointer, total), "fdt_check_full", location)
+        self.storage = storage
+        self.offset = offset
+        self.totalSize = total
+        self.label = label
+    }
+
+    /// Validates a whole byte array (copied into aligned storage first).
+    public init(bytes: [UInt8], label: String = "FDT") throws(FDTError) {
+        try self.init(storage: AlignedBytes(copying: bytes), label: label)
+    }
+
+    var pointer: UnsafeMutableRawPointer { storage.base + offset }
+
+    /// The blob's bytes, `totalsize` long.
+    public var bytes: [UInt8] { storage.copy(offset..<(offset + totalSize)) }
+
+    /// The header's `version`.
+    public var version: UInt32 { luo_fdt_version(pointer) }
+
+    /// The memory-reservation block, in order.
+    public func memoryReservations() throws(FDTError) -> [(address: UInt64, size: UInt64)] {
+        let count = fdt_num_mem_rsv(pointer)
+        try check(count, "fdt_num_mem_rsv", "\(label) reservation block")
+        var result: [(address: UInt64, size: UInt64)] = []
+        for index in 0..<count {
+            var address: UInt64 = 0
+            var size: UInt64 = 0
+            try check(fdt_get_mem_rsv(pointer, index, &address, &size), "fdt_get_mem_rsv",
+                      "\(label) reservation \(index)")
+            result.append((address, size))
+        }
+        return result
+    }
+
+    /// The root node.
+    public var root: FDTNodeRef { FDTNodeRef(blob: self, offset: 0, path: "/") }
+
+    /// The node at an absolute `path`, or `nil`.
+    public func node(atPath path: String) -> FDTNodeRef? {
+        let offset = fdt_path_offset(pointer, path)
+        return offset < 0 ? nil : FDTNodeRef(blob: self, offset: offset, path: path)
+    }
+
+    /// The whole tree as a value, for printing and comparing.
+    public func tree() throws(FDTError) -> FDTNode {
+        try root.materialize()
+    }
+}

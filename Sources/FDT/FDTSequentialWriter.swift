@@ -1,0 +1,91 @@
+import CLibFDT
+
+/// libfdt's sequential-write API: the way the kernel builds every FDT of the
+/// handover (`fdt_create`, `fdt_finish_reservemap`, `fdt_begin_node`,
+/// `fdt_property`, `fdt_end_node`, `fdt_finish`).
+///
+/// The writer owns a zero-filled buffer of the capacity given, exactly as the
+/// kernel's page. Identical calls in identical order give identical bytes, in
+/// the used part *and* in the rest of the buffer (where `fdt_finish` leaves the
+/// old string table behind), so ``buffer`` is what the kernel's page holds.
+///
+/// ```swift
+/// let w = try FDTSequentialWriter(capacity: 4096)
+/// try w.finishReservemap()
+/// try w.beginNode("")
+/// try w.property("compatible", string: "luo-v1")
+/// try w.endNode()
+/// try w.finish()
+/// ```
+public final class FDTSequentialWriter {
+    /// The whole buffer the tree is written into.
+    public let buffer: AlignedBytes
+    private var finished = false
+
+    /// `fdt_create` on a new zero-filled, page-aligned buffer of `capacity` bytes.
+    public init(capacity: Int) throws(FDTError) {
+        buffer = AlignedBytes(zeroedCount: capacity)
+        try check(fdt_create(buffer.base, Int32(clamping: capacity)), "fdt_create", "capacity \(capacity)")
+    }
+
+    /// `fdt_add_reservemap_entry`.
+    public func addReservation(address: UInt64, size: UInt64) throws(FDTError) {
+        try check(fdt_add_reservemap_entry(buffer.base, address, size), "fdt_add_reservemap_entry",
+                  "reservation 0x\(String(address, radix: 16))")
+    }
+
+    /// `fdt_finish_reservemap`.
+    public func finishReservemap() throws(FDTError) {
+        try check(fdt_finish_reservemap(buffer.base), "fdt_finish_reservemap", "memory reservation block")
+    }
+
+    /// `fdt_begin_node(name)`; the root node's name is `""`.
+    public func beginNode(_ name: String) throws(FDTError) {
+        try check(fdt_begin_node(buffer.base, name), "fdt_begin_node", "node '\(name)'")
+    }
+
+    /// `fdt_end_node`.
+    public func endNode() throws(FDTError) {
+        try check(fdt_end_node(buffer.base), "fdt_end_node", "end of node")
+    }
+
+    /// `fdt_property(name, bytes, count)`: the bytes exactly as given.
+    public func property(_ name: String, bytes: [UInt8]) throws(FDTError) {
+        let result = bytes.withUnsafeBytes { raw in
+            fdt_property(buffer.base, name, raw.baseAddress, Int32(raw.count))
+        }
+        try check(result, "fdt_property", "property '\(name)'")
+    }
+
+    /// `fdt_property_string`: the string and its terminating NUL.
+    public func property(_ name: String, string: String) throws(FDTError) {
+        try property(name, bytes: Array(string.utf8) + [0])
+    }
+
+    /// `fdt_property(name, &value, sizeof(value))`: the u64's raw in-memory
+    /// (little-endian) bytes, as the kernel writes physical addresses.
+    public func property(_ name: String, rawU64 value: UInt64) throws(FDTError) {
+        try property(name, bytes: ByteOrderCoding.littleEndianBytes(value))
+    }
+
+    /// Big-endian 32-bit cells, as DT convention writes `reg` and friends.
+    public func property(_ name: String, cells: [UInt32]) throws(FDTError) {
+        try property(name, bytes: cells.flatMap { ByteOrderCoding.bigEndianBytes($0) })
+    }
+
+    /// `fdt_finish`: terminates the structure block, moves the string table
+    /// down and shrinks `totalsize` to the used part.
+    public func finish() throws(FDTError) {
+        try check(fdt_finish(buffer.base), "fdt_finish", "end of tree")
+        finished = true
+    }
+
+    /// The header's `totalsize` (the whole buffer before ``finish()``).
+    public var totalSize: Int { Int(luo_fdt_totalsize(buffer.base)) }
+
+    /// The finished tree's bytes, `totalsize` long.
+    public var blob: [UInt8] {
+        precondition(finished, "blob read before fdt_finish")
+        return buffer.copy(0..<totalSize)
+    }
+}

@@ -1,0 +1,102 @@
+/// Everything one kernel hands to the next through LUO: the plain model the
+/// image writer takes and the image reader gives back.
+///
+/// It holds values only; physical addresses are not part of it (the writer
+/// assigns them, see `docs/FORMAT.md`), so equal states always produce equal
+/// images.
+public struct HandoverState: Equatable, Sendable {
+    /// The LUO FDT's `liveupdate-number`: how many live updates led to the
+    /// kernel that wrote it (the incoming number plus one; 1 on a first boot).
+    public var liveupdateNumber: UInt64
+    /// The outgoing sessions, in creation order.
+    public var sessions: [SessionRecord]
+    /// The File-Lifecycle-Bound global objects, in registration order.
+    public var flbs: [FLBRecord]
+
+    /// Creates a state.
+    public init(liveupdateNumber: UInt64, sessions: [SessionRecord] = [], flbs: [FLBRecord] = []) {
+        self.liveupdateNumber = liveupdateNumber
+        self.sessions = sessions
+        self.flbs = flbs
+    }
+
+    /// The number of files over all sessions.
+    public var fileCount: Int { sessions.reduce(0) { $0 + $1.files.count } }
+}
+
+/// A named group of preserved files (`luo_session_ser`).
+public struct SessionRecord: Equatable, Sendable {
+    /// The session's name: 1 to 63 bytes of UTF-8 without NUL.
+    public var name: String
+    /// The session's files, in preservation order.
+    public var files: [FileRecord]
+
+    /// Creates a session.
+    public init(name: String, files: [FileRecord] = []) {
+        self.name = name
+        self.files = files
+    }
+}
+
+/// One preserved file (`luo_file_ser`): the user's token, the handler's
+/// compatible string and what the handler preserved.
+public struct FileRecord: Equatable, Sendable {
+    /// The token userspace chose when it preserved the file.
+    public var token: UInt64
+    /// The file handler's compatible string: 1 to 47 bytes.
+    public var compatible: String
+    /// What the handler preserved, which decides the `data` u64.
+    public var content: FileContent
+
+    /// Creates a file record.
+    public init(token: UInt64, compatible: String, content: FileContent) {
+        self.token = token
+        self.compatible = compatible
+        self.content = content
+    }
+}
+
+/// What a file handler preserved for one file.
+public enum FileContent: Equatable, Sendable {
+    /// A handler-private `u64`, carried unchanged; no pages.
+    case data(UInt64)
+    /// Bytes preserved in pages of their own; `data` is their physical address.
+    case payload([UInt8])
+    /// A memfd preserved the way the kernel's `memfd-v1` handler does; `data`
+    /// is the physical address of its `memfd_luo_ser`.
+    case memfd(MemfdContents)
+}
+
+/// The state of a memfd as the kernel's memfd handler preserves it.
+public struct MemfdContents: Equatable, Sendable {
+    /// The file's size in bytes (`i_size`).
+    public var size: UInt64
+    /// The file position.
+    public var position: UInt64
+    /// The file's contents: `size` bytes.
+    public var contents: [UInt8]
+
+    /// Creates memfd contents; `contents.count` must equal `size`.
+    public init(size: UInt64, position: UInt64, contents: [UInt8]) {
+        self.size = size
+        self.position = position
+        self.contents = contents
+    }
+}
+
+/// One File-Lifecycle-Bound global object (`luo_flb_ser`).
+public struct FLBRecord: Equatable, Sendable {
+    /// The FLB's compatible string: 1 to 47 bytes.
+    public var name: String
+    /// The FLB's private `u64`.
+    public var data: UInt64
+    /// How many preserved files depend on it.
+    public var count: UInt64
+
+    /// Creates an FLB record.
+    public init(name: String, data: UInt64, count: UInt64) {
+        self.name = name
+        self.data = data
+        self.count = count
+    }
+}
