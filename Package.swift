@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "KHOImage", targets: ["KHOImage"]),
         .library(name: "LiveUpdate", targets: ["LiveUpdate"]),
+        .library(name: "HandoverManifest", targets: ["HandoverManifest"]),
         .executable(name: "luo-serialize", targets: ["LUOSerializeCLI"]),
     ],
     dependencies: [
@@ -25,22 +26,25 @@ let package = Package(
         .target(name: "KHOImage", dependencies: ["FDT", "KernelABI", "HandoverModel"]),
         // Layer 5: the LUO lifecycle: sessions, file handlers, FLB, retrieve and finish.
         .target(name: "LiveUpdate", dependencies: ["KHOImage", "KernelABI", "HandoverModel"]),
+        // Layer 5: manifests (JSON / YAML) to and from the model.
+        .target(
+            name: "HandoverManifest",
+            dependencies: ["HandoverModel", .product(name: "Yams", package: "Yams")]
+        ),
         // Layer 6: the command line.
         .executableTarget(
             name: "LUOSerializeCLI",
             dependencies: [
-                "KHOImage", "LiveUpdate", "HandoverModel", "FDT",
+                "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
         .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT"]),
-        .testTarget(
-            name: "KHOImageTests",
-            dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"],
-            resources: []
-        ),
+        .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"]),
+        .testTarget(name: "HandoverManifestTests", dependencies: ["HandoverManifest", "HandoverModel"]),
+        .testTarget(name: "LiveUpdateTests", dependencies: ["LiveUpdate", "KHOImage", "KernelABI", "HandoverModel"]),
+        .testTarget(name: "CLITests", dependencies: ["KHOImage", "HandoverModel", "FDT"]),
     ],
     swiftLanguageModes: [.v6]
 )

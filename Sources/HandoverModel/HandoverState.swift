@@ -5,12 +5,13 @@
 /// assigns them, see `docs/FORMAT.md`), so equal states always produce equal
 /// images.
 public struct HandoverState: Equatable, Sendable {
-    /// The LUO FDT's `liveupdate-number`: how many live updates led to the
-    /// kernel that wrote it (the incoming number plus one; 1 on a first boot).
+    /// The LUO FDT's `liveupdate-number` as written: the incoming kernel's
+    /// number plus one (1 after a cold boot).
     public var liveupdateNumber: UInt64
     /// The outgoing sessions, in creation order.
     public var sessions: [SessionRecord]
-    /// The File-Lifecycle-Bound global objects, in registration order.
+    /// The File-Lifecycle-Bound global objects with a non-zero file count,
+    /// in registration order.
     public var flbs: [FLBRecord]
 
     /// Creates a state.
@@ -60,27 +61,37 @@ public struct FileRecord: Equatable, Sendable {
 public enum FileContent: Equatable, Sendable {
     /// A handler-private `u64`, carried unchanged; no pages.
     case data(UInt64)
-    /// Bytes preserved in pages of their own; `data` is their physical address.
+    /// Bytes preserved in one block of their own (`kho_alloc_preserve`);
+    /// `data` is the block's physical address. The block is a power-of-two
+    /// number of pages, so a payload reads back zero-padded to that size.
     case payload([UInt8])
     /// A memfd preserved the way the kernel's `memfd-v1` handler does; `data`
     /// is the physical address of its `memfd_luo_ser`.
     case memfd(MemfdContents)
 }
 
-/// The state of a memfd as the kernel's memfd handler preserves it.
+/// The state of a memfd as the kernel's memfd handler preserves it: size,
+/// position and contents. Seals and the file name are not preserved by
+/// `memfd-v1`.
 public struct MemfdContents: Equatable, Sendable {
     /// The file's size in bytes (`i_size`).
     public var size: UInt64
-    /// The file position.
+    /// The file position (`f_pos`).
     public var position: UInt64
-    /// The file's contents: `size` bytes.
+    /// The file's contents: exactly `size` bytes.
     public var contents: [UInt8]
 
-    /// Creates memfd contents; `contents.count` must equal `size`.
+    /// Creates memfd contents; `contents.count` must equal `size` for the
+    /// writer to accept it.
     public init(size: UInt64, position: UInt64, contents: [UInt8]) {
         self.size = size
         self.position = position
         self.contents = contents
+    }
+
+    /// Memfd contents whose size is the byte count.
+    public init(contents: [UInt8], position: UInt64 = 0) {
+        self.init(size: UInt64(contents.count), position: position, contents: contents)
     }
 }
 
@@ -90,7 +101,7 @@ public struct FLBRecord: Equatable, Sendable {
     public var name: String
     /// The FLB's private `u64`.
     public var data: UInt64
-    /// How many preserved files depend on it.
+    /// How many preserved files depend on it (at least 1).
     public var count: UInt64
 
     /// Creates an FLB record.

@@ -1,0 +1,185 @@
+import FDT
+import KernelABI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything that can be wrong when writing or reading a KHO image, each
+/// case naming the session, token, property, region or physical address
+/// involved. ``errno`` gives the kernel's errno for the same situation.
+public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A system call on `path` failed with `errno`.
+    case io(path: String, operation: String, errno: Int32)
+    /// The input is shorter than the smallest FDT header (40 bytes).
+    case fileTooSmall(size: Int)
+    /// The input is larger than ``KHOImageReader/maximumImageSize``.
+    case fileTooLarge(size: Int, limit: Int)
+    /// The input is not a valid FDT (the first thing every input must be).
+    case notAnFDT(FDTError)
+    /// The input is an FDT, but neither an image index, a KHO root FDT nor a LUO FDT.
+    case unknownInput(compatible: String)
+    /// The image index is malformed.
+    case index(FDTError)
+    /// An index property has a value the format forbids.
+    case indexValue(property: String, reason: String)
+    /// A `region@…` node of the index is wrong.
+    case region(name: String, problem: String)
+    /// `what` points at `length` bytes at `phys`, which no region holds
+    /// (below, past or between regions).
+    case outsideImage(what: String, phys: UInt64, length: UInt64)
+    /// `what` starts in one region and runs past its end.
+    case straddlesRegions(what: String, phys: UInt64, length: UInt64)
+    /// `what` lies in the image, but the memory map does not preserve all of it.
+    case notPreserved(what: String, phys: UInt64, length: UInt64)
+    /// A block listed in the memory map is outside the image or overlaps another.
+    case preservedBlock(phys: UInt64, order: Int, problem: String)
+    /// A kernel structure (`what` names it: blob, session, token) is malformed.
+    case structure(what: String, error: ABIError)
+    /// The KHO root FDT has no subtree `name` (LUO's is `LUO`).
+    case missingSubtree(name: String)
+    /// Two incoming sessions share a name.
+    case duplicateSession(name: String)
+    /// Two files of `session` share a token.
+    case duplicateToken(session: String, token: UInt64)
+    /// Two FLB entries share a name.
+    case duplicateFLB(name: String)
+    /// A `memfd-v1` file's preserved state is inconsistent.
+    case memfd(session: String, token: UInt64, problem: String)
+    /// The model given to the writer breaks one of the kernel's rules.
+    case invalidModel(ModelError)
+
+    /// The kernel's errno for the same situation.
+    public var errno: Int32 {
+        switch self {
+        case let .io(_, _, code): code
+        case .missingSubtree: ENOENT
+        case .duplicateSession, .duplicateToken, .duplicateFLB: EEXIST
+        case let .invalidModel(problem): problem.errno
+        case .fileTooLarge: EFBIG
+        default: EINVAL
+        }
+    }
+
+    /// One line naming what is wrong and where.
+    public var description: String {
+        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+        switch self {
+        case let .io(path, operation, code):
+            return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+        case let .fileTooSmall(size):
+            return "input is \(size) bytes, smaller than an FDT header (40 bytes)"
+        case let .fileTooLarge(size, limit):
+            return "input is \(size) bytes, more than the limit of \(limit)"
+        case let .notAnFDT(error):
+            return "input is not a valid FDT: \(error)"
+        case let .unknownInput(compatible):
+            return "input FDT has root compatible \"\(compatible)\", which is not an image index, a KHO root FDT or a LUO FDT"
+        case let .index(error):
+            return "image index: \(error)"
+        case let .indexValue(property, reason):
+            return "image index property '\(property)': \(reason)"
+        case let .region(name, problem):
+            return "image index node \(name): \(problem)"
+        case let .outsideImage(what, phys, length):
+            return "\(what) at \(hex(phys)) (\(length) bytes) is not inside any region of the image"
+        case let .straddlesRegions(what, phys, length):
+            return "\(what) at \(hex(phys)) (\(length) bytes) runs past the end of its region"
+        case let .notPreserved(what, phys, length):
+            return "\(what) at \(hex(phys)) (\(length) bytes) is not preserved by the memory map"
+        case let .preservedBlock(phys, order, problem):
+            return "preserved block at \(hex(phys)) of order \(order): \(problem)"
+        case let .structure(what, error):
+            return "\(what): \(error)"
+        case let .missingSubtree(name):
+            return "KHO root FDT has no subtree '\(name)'"
+        case let .duplicateSession(name):
+            return "two sessions are named \"\(name)\""
+        case let .duplicateToken(session, token):
+            return "session \"\(session)\" has two files with token \(hex(token))"
+        case let .duplicateFLB(name):
+            return "two FLB entries are named \"\(name)\""
+        case let .memfd(session, token, problem):
+            return "session \"\(session)\" token \(hex(token)) (memfd-v1): \(problem)"
+        case let .invalidModel(problem):
+            return "\(problem)"
+        }
+    }
+}
+
+/// A rule of the kernel's that a model given to the writer breaks.
+public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A session name is empty, too long (over 63 bytes) or holds a NUL.
+    case badSessionName(name: String, reason: String)
+    /// Two sessions share a name (`-EEXIST`).
+    case duplicateSessionName(name: String)
+    /// More sessions than the session block holds (the kernel's `-ENOMEM`).
+    case tooManySessions(count: Int, maximum: Int)
+    /// More files in a session than its file array holds (`-ENOSPC`).
+    case tooManyFiles(session: String, count: Int, maximum: Int)
+    /// Two files in a session share a token (`-EEXIST`).
+    case duplicateToken(session: String, token: UInt64)
+    /// A handler compatible is empty, too long (over 47 bytes) or holds a NUL.
+    case badCompatible(session: String, token: UInt64, compatible: String, reason: String)
+    /// A payload has no bytes (`kho_alloc_preserve(0)` is `-EINVAL`).
+    case emptyPayload(session: String, token: UInt64)
+    /// A payload is larger than the largest folio (`-E2BIG`).
+    case payloadTooLarge(session: String, token: UInt64, bytes: Int, maximum: Int)
+    /// A memfd's `contents` is not `size` bytes long.
+    case memfdSizeMismatch(session: String, token: UInt64, size: UInt64, contents: Int)
+    /// An FLB name is empty, too long (over 47 bytes) or holds a NUL.
+    case badFLBName(name: String, reason: String)
+    /// Two FLB entries share a name (`-EEXIST`).
+    case duplicateFLBName(name: String)
+    /// More FLB entries than the FLB block holds (`-ENOSPC`).
+    case tooManyFLBs(count: Int, maximum: Int)
+    /// An FLB entry with no dependent files is never serialized.
+    case zeroFLBCount(name: String)
+    /// The base physical address is unusable.
+    case badBaseAddress(address: UInt64, reason: String)
+
+    /// The kernel's errno for the same refusal.
+    public var errno: Int32 {
+        switch self {
+        case .duplicateSessionName, .duplicateToken, .duplicateFLBName: EEXIST
+        case .tooManySessions: ENOMEM
+        case .tooManyFiles, .tooManyFLBs: ENOSPC
+        case .payloadTooLarge: E2BIG
+        default: EINVAL
+        }
+    }
+
+    /// One line naming the session, token or entry and the rule.
+    public var description: String {
+        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+        switch self {
+        case let .badSessionName(name, reason):
+            return "session name \"\(name)\": \(reason)"
+        case let .duplicateSessionName(name):
+            return "session name \"\(name)\" is used twice"
+        case let .tooManySessions(count, maximum):
+            return "\(count) sessions, the kernel holds at most \(maximum)"
+        case let .tooManyFiles(session, count, maximum):
+            return "session \"\(session)\" has \(count) files, the kernel holds at most \(maximum) per session"
+        case let .duplicateToken(session, token):
+            return "session \"\(session)\" uses token \(hex(token)) twice"
+        case let .badCompatible(session, token, compatible, reason):
+            return "session \"\(session)\" token \(hex(token)) compatible \"\(compatible)\": \(reason)"
+        case let .emptyPayload(session, token):
+            return "session \"\(session)\" token \(hex(token)): payload is empty"
+        case let .payloadTooLarge(session, token, bytes, maximum):
+            return "session \"\(session)\" token \(hex(token)): payload is \(bytes) bytes, at most \(maximum) fit one folio"
+        case let .memfdSizeMismatch(session, token, size, contents):
+            return "session \"\(session)\" token \(hex(token)): memfd size is \(size) but \(contents) bytes of contents were given"
+        case let .badFLBName(name, reason):
+            return "FLB name \"\(name)\": \(reason)"
+        case let .duplicateFLBName(name):
+            return "FLB name \"\(name)\" is used twice"
+        case let .tooManyFLBs(count, maximum):
+            return "\(count) FLB entries, the kernel holds at most \(maximum)"
+        case let .zeroFLBCount(name):
+            return "FLB \"\(name)\" has a count of 0; the kernel only serializes FLBs some file depends on"
+        case let .badBaseAddress(address, reason):
+            return "base address \(hex(address)): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import FDT
+import KernelABI
+
+/// The image index: the FDT at the start of every `.kho` file that says
+/// where each region of physical memory is stored (see `docs/FORMAT.md`).
+///
+/// ```
+/// /memreserve/ <phys> <size>;   (one per region)
+/// / {
+///     compatible = "luo-serialize,kho-image-v1";
+///     #address-cells = <2>;
+///     #size-cells = <2>;
+///     page-size = <4096>;
+///     kho-fdt = <u64 big-endian>;
+///     region@<hex phys> { reg = <phys size>; offset = <u64 big-endian>; };
+/// };
+/// ```
+public enum ImageIndex {
+    /// The index's root compatible.
+    public static let compatible = "luo-serialize,kho-image-v1"
+    /// Node-name prefix of a region.
+    public static let regionPrefix = "region@"
+
+    /// Builds the index for `ranges` (ascending, non-overlapping, page
+    /// aligned) and assigns each region its file offset: the first at the
+    /// page boundary after the index, the rest back to back.
+    static func build(khoFDTPhys: UInt64, ranges: [(phys: UInt64, size: UInt64)])
+        throws(FDTError) -> (bytes: [UInt8], regions: [ImageRegion]) {
+        // Offsets are fixed-width, so a first pass with zero offsets gives the size.
+        let draft = try encode(khoFDTPhys: khoFDTPhys, regions: ranges.map {
+            ImageRegion(phys: $0.phys, size: $0.size, fileOffset: 0)
+        })
+        var offset = UInt64(PageGeometry.pageAlignUp(draft.count))
+        var regions: [ImageRegion] = []
+        for range in ranges {
+            regions.append(ImageRegion(phys: range.phys, size: range.size, fileOffset: offset))
+            offset += range.size
+        }
+        return (try encode(khoFDTPhys: khoFDTPhys, regions: regions), regions)
+    }
+
+    private static func encode(khoFDTPhys: UInt64, regions: [ImageRegion]) throws(FDTError) -> [UInt8] {
+        let writer = try FDTSequentialWriter(capacity: 1024 + regions.count * 160)
+        for region in regions {
+            try writer.addReservation(address: region.phys, size: region.size)
+        }
+        try writer.finishReservemap()
+        try writer.beginNode("")
+        try writer.property("compatible", string: compatible)
+        try writer.property("#address-cells", cells: [2])
+        try writer.property("#size-cells", cells: [2])
+        try writer.property("page-size", cells: [UInt32(PageGeometry.pageSize)])
+        try writer.property("kho-fdt", bytes: ByteOrderCoding.bigEndianBytes(khoFDTPhys))
+        for region in regions {
+            try writer.beginNode(regionPrefix + String(region.phys, radix: 16))
+            try writer.property("reg", bytes: ByteOrderCoding.bigEndianBytes(region.phys)
+                                + ByteOrderCoding.bigEndianBytes(region.size))
+            try writer.property("offset", bytes: ByteOrderCoding.bigEndianBytes(region.fileOffset))
+            try writer.endNode()
+        }
+        try writer.endNode()
+        try writer.finish()
+        return writer.blob
+    }
+
+    /// What a valid index says.
+    struct Contents {
+        var khoFDTPhys: UInt64
+        var regions: [ImageRegion]
+    }
+
+    /// Reads and checks an index whose file is `fileSize` bytes long: every
+    /// property's shape and value, every region's name, alignment, order and
+    /// file range, and the reservation block against the regions.
+    static func parse(_ blob: FDTBlob, fileSize: Int) throws(KHOImageError) -> Contents {
+        let root = blob.root
+        do {
+            let found = try root.string("compatible")
+            guard found == compatible else {
+                throw KHOImageError.indexValue(property: "compatible", reason: "is \"\(found)\", expected \"\(compatible)\"")
+            }
+            for cells in ["#address-cells", "#size-cells"] {
+                let value = try root.bigEndianU32(cells)
+                guard value == 2 else { throw KHOImageError.indexValue(property: cells, reason: "is \(value), expected 2") }
+            }
+            let pageSize = try root.bigEndianU32("page-size")
+            guard pageSize == PageGeometry.pageSize else {
+                throw KHOImageError.indexValue(property: "page-size", reason: "is \(pageSize), this tool handles only \(PageGeometry.pageSize)")
+            }
+            let khoFDT = try root.bigEndianU64("kho-fdt")
+            let dataStart = UInt64(PageGeometry.pageAlignUp(blob.totalSize))
+            var regions: [ImageRegion] = []
+            for node in try root.subnodes() {
+                regions.append(try parseRegion(node, dataStart: dataStart, fileSize: UInt64(fileSize),
+                                               previous: regions.last))
+            }
+            let byOffset = regions.sorted { $0.fileOffset < $1.fileOffset }
+            for (earlier, later) in zip(byOffset, byOffset.dropFirst()) where later.fileOffset < earlier.fileOffset + earlier.size {
+                throw KHOImageError.region(name: regionPrefix + String(later.phys, radix: 16),
+                                           problem: "file range overlaps that of region@\(String(earlier.phys, radix: 16))")
+            }
+            let reservations = try blob.memoryReservations()
+            guard reservations.count == regions.count,
+                  zip(reservations, regions).allSatisfy({ $0.address == $1.phys && $0.size == $1.size }) else {
+                throw KHOImageError.indexValue(property: "memory reservation block",
+                                               reason: "lists \(reservations.count) ranges that do not match the \(regions.count) regions")
+            }
+            return Contents(khoFDTPhys: khoFDT, regions: regions)
+        } catch let error as FDTError {
+            throw .index(error)
+        } catch let error as KHOImageError {
+            throw error
+        } catch {
+            fatalError("unreachable: \(error)")
+        }
+    }
+
+    private static func parseRegion(_ node: FDTNodeRef, dataStart: UInt64, fileSize: UInt64,
+                                    previous: ImageRegion?) throws -> ImageRegion {
+        let name = node.name
+        guard name.hasPrefix(regionPrefix), let named = UInt64(name.dropFirst(regionPrefix.count), radix: 16) else {
+            throw KHOImageError.region(name: name, problem: "is not named region@<hex address>")
+        }
+        let reg = try node.bytes("reg", count: 16)
+        let phys = ByteOrderCoding.readBigEndian(UInt64.self, reg, at: 0)
+        let size = ByteOrderCoding.readBigEndian(UInt64.self, reg, at: 8)
+        let offset = try node.bigEndianU64("offset")
+        func fail(_ problem: String) -> KHOImageError { .region(name: name, problem: problem) }
+        guard String(phys, radix: 16) == name.dropFirst(regionPrefix.count), named == phys else {
+            throw fail("unit address does not match reg address 0x\(String(phys, radix: 16))")
+        }
+        guard PageGeometry.isPageAligned(phys), PageGeometry.isPageAligned(size) else {
+            throw fail("address or size is not page aligned")
+        }
+        guard size > 0 else { throw fail("is empty") }
+        guard phys &+ size > phys else { throw fail("address range wraps around") }
+        if let previous {
+            guard phys >= previous.end else {
+                throw fail(phys < previous.phys ? "is not in ascending address order"
+                                                : "overlaps region@\(String(previous.phys, radix: 16))")
+            }
+        }
+        guard PageGeometry.isPageAligned(offset) else { throw fail("file offset 0x\(String(offset, radix: 16)) is not page aligned") }
+        guard offset >= dataStart else { throw fail("file offset 0x\(String(offset, radix: 16)) overlaps the index") }
+        guard offset <= fileSize, size <= fileSize - offset else {
+            throw fail("file range 0x\(String(offset, radix: 16))+0x\(String(size, radix: 16)) runs past the end of the file (\(fileSize) bytes)")
+        }
+        return ImageRegion(phys: phys, size: size, fileOffset: offset)
+    }
+}

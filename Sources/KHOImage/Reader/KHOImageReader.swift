@@ -1,0 +1,232 @@
+import FDT
+import HandoverModel
+import KernelABI
+
+/// Reads KHO images, and the bare FDTs the kernel exposes in debugfs,
+/// without trusting a byte of them: every FDT passes `fdt_check_full`, every
+/// pointer is checked to land inside a region and inside preserved pages
+/// before it is followed, and every count is checked against the kernel's
+/// limit and against the bytes present before anything is allocated for it.
+public enum KHOImageReader {
+    /// The largest input accepted: 1 TiB.
+    public static let maximumImageSize = 1 << 40
+
+    /// Maps the file at `path` and decodes it.
+    public static func read(path: String) throws(KHOImageError) -> HandoverInput {
+        try decode(try MappedFile.map(path: path, limit: maximumImageSize))
+    }
+
+    /// Decodes an image or a bare KHO root / LUO FDT held in `storage`.
+    public static func decode(_ storage: AlignedBytes) throws(KHOImageError) -> HandoverInput {
+        guard storage.count <= maximumImageSize else {
+            throw .fileTooLarge(size: storage.count, limit: maximumImageSize)
+        }
+        guard storage.count >= FDTBlob.headerSize else { throw .fileTooSmall(size: storage.count) }
+        let blob: FDTBlob
+        do { blob = try FDTBlob(storage: storage, label: "input") } catch { throw .notAnFDT(error) }
+        let compatible: String
+        do { compatible = try blob.root.string("compatible") } catch { throw .notAnFDT(error) }
+        if compatible == ImageIndex.compatible {
+            return .image(try ImageDecoder(storage: storage, indexBlob: blob).decode())
+        }
+        if KnownGenerations.khoRoot.contains(compatible) {
+            do { return .khoRootFDT(try KHOv2RootFDT.parse(blob)) } catch {
+                throw .structure(what: "KHO root FDT", error: error)
+            }
+        }
+        if KnownGenerations.luoRoot.contains(compatible) {
+            do { return .luoFDT(try LUOv1FDT.parse(blob)) } catch {
+                throw .structure(what: "LUO FDT", error: error)
+            }
+        }
+        throw .unknownInput(compatible: compatible)
+    }
+
+    /// Decodes `storage`, which must be a complete image.
+    public static func decodeImage(_ storage: AlignedBytes) throws(KHOImageError) -> DecodedImage {
+        switch try decode(storage) {
+        case let .image(image): return image
+        case .khoRootFDT: throw .indexValue(property: "compatible", reason: "input is a bare KHO root FDT, not an image")
+        case .luoFDT: throw .indexValue(property: "compatible", reason: "input is a bare LUO FDT, not an image")
+        }
+    }
+
+    /// Reads the image at `path`, which must be a complete image.
+    public static func readImage(path: String) throws(KHOImageError) -> DecodedImage {
+        try decodeImage(try MappedFile.map(path: path, limit: maximumImageSize))
+    }
+}
+
+/// One image being decoded: the incoming kernel's walk, step by step.
+struct ImageDecoder {
+    let storage: AlignedBytes
+    let indexBlob: FDTBlob
+
+    func decode() throws(KHOImageError) -> DecodedImage {
+        let index = try ImageIndex.parse(indexBlob, fileSize: storage.count)
+        let memory = PhysicalMemoryView(storage: storage, regions: index.regions)
+
+        // kho_populate / kho_mem_retrieve
+        let rootBlob = try memory.fdt(at: index.khoFDTPhys, maxLength: KHOv2RootFDT.size, what: "KHO root FDT")
+        let root: KHOv2RootFDT.Contents
+        do { root = try KHOv2RootFDT.parse(rootBlob) } catch { throw .structure(what: "KHO root FDT", error: error) }
+        guard root.memoryMapPhys != 0 else {
+            throw .structure(what: "KHO root FDT", error: .invalidValue(field: KHOv2RootFDT.memoryMapProperty, value: 0, reason: "the memory map address is null"))
+        }
+        var preserved = try PreservedMemoryMap(root: root.memoryMapPhys, memory: memory)
+        try require(index.khoFDTPhys, UInt64(rootBlob.totalSize), "KHO root FDT", memory, &preserved)
+
+        // luo_early_startup
+        guard let luoSubtree = root.subtrees.first(where: { $0.name == LUOv1.subtreeName }) else {
+            throw .missingSubtree(name: LUOv1.subtreeName)
+        }
+        let luoBlob = try memory.fdt(at: luoSubtree.phys, maxLength: LUOv1.fdtSize, what: "LUO FDT")
+        try require(luoSubtree.phys, UInt64(luoBlob.totalSize), "LUO FDT", memory, &preserved)
+        let luo: LUOv1FDT.Contents
+        do { luo = try LUOv1FDT.parse(luoBlob) } catch { throw .structure(what: "LUO FDT", error: error) }
+
+        var (sessions, sessionLayouts) = try decodeSessions(luo.sessionHeaderPhys, memory, &preserved)
+        let flbs = try decodeFLBs(luo.flbHeaderPhys, memory, &preserved)
+        try decodeContents(&sessions, sessionLayouts, memory, &preserved)
+
+        let layout = HandoverLayout(
+            regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
+            luoFDTPhys: luoSubtree.phys, sessionHeaderPhys: luo.sessionHeaderPhys, flbHeaderPhys: luo.flbHeaderPhys,
+            preservedBlocks: preserved.blocks, sessions: sessionLayouts)
+        return DecodedImage(
+            state: HandoverState(liveupdateNumber: luo.liveupdateNumber, sessions: sessions, flbs: flbs),
+            layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: luoBlob.bytes,
+            otherSubtrees: root.subtrees.filter { $0.name != LUOv1.subtreeName },
+            unreferencedBlocks: preserved.unclaimed)
+    }
+
+    /// Checks `length` bytes at `phys` are in the image and preserved, and
+    /// claims their block; returns the bytes.
+    @discardableResult
+    private func require(_ phys: UInt64, _ length: UInt64, _ what: String, _ memory: PhysicalMemoryView,
+                         _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> UnsafeRawBufferPointer {
+        let bytes = try memory.bytes(at: phys, length: Int(length), what: what)
+        try preserved.requirePreserved(phys, length: length, what: what)
+        preserved.claim(phys)
+        return bytes
+    }
+
+    /// `luo_session_deserialize` and `luo_file_deserialize`, minus handlers:
+    /// sessions with their files' compatible, token and raw data.
+    private func decodeSessions(_ headerPhys: UInt64, _ memory: PhysicalMemoryView,
+                                _ preserved: inout PreservedMemoryMap) throws(KHOImageError)
+        -> ([SessionRecord], [SessionLayout]) {
+        let header = try require(headerPhys, UInt64(LUOSessionHeaderSer.size), "session header", memory, &preserved)
+        let count = header.loadLittleEndian(UInt64.self, at: LUOSessionHeaderSer.countOffset)
+        guard count <= UInt64(LUOv1.maxSessions) else {
+            throw .structure(what: "session header at 0x\(String(headerPhys, radix: 16))",
+                             error: .countOutOfRange(field: "count", count: count, maximum: UInt64(LUOv1.maxSessions)))
+        }
+        let blockLength = LUOSessionHeaderSer.size + Int(count) * LUOSessionSer.size
+        let block = try require(headerPhys, UInt64(blockLength), "session block (\(count) sessions)", memory, &preserved)
+        var sessions: [SessionRecord] = []
+        var layouts: [SessionLayout] = []
+        var names: Set<String> = []
+        for index in 0..<Int(count) {
+            let offset = LUOSessionHeaderSer.size + index * LUOSessionSer.size
+            let entryPhys = headerPhys + UInt64(offset)
+            let entry: LUOSessionSer
+            do { entry = try LUOSessionSer.decode(block, at: offset, label: "session \(index)") } catch {
+                throw .structure(what: "session block entry \(index) at 0x\(String(entryPhys, radix: 16))", error: error)
+            }
+            guard names.insert(entry.name).inserted else { throw .duplicateSession(name: entry.name) }
+            let what = "session \"\(entry.name)\""
+            if entry.files == 0 || entry.count == 0 {
+                guard entry.files == 0, entry.count == 0 else {
+                    throw .structure(what: what, error: .invalidValue(
+                        field: entry.files == 0 ? "file_set_ser.count" : "file_set_ser.files",
+                        value: entry.files == 0 ? entry.count : entry.files,
+                        reason: "files and count must be zero together"))
+                }
+                sessions.append(SessionRecord(name: entry.name))
+                layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
+                continue
+            }
+            guard entry.count <= UInt64(LUOv1.maxFilesPerSession) else {
+                throw .structure(what: what, error: .countOutOfRange(field: "file_set_ser.count", count: entry.count,
+                                                                     maximum: UInt64(LUOv1.maxFilesPerSession)))
+            }
+            let files = try require(entry.files, entry.count * UInt64(LUOFileSer.size),
+                                    "file array of session \"\(entry.name)\"", memory, &preserved)
+            var records: [FileRecord] = []
+            var tokens: Set<UInt64> = []
+            var data: [UInt64] = []
+            for slot in 0..<Int(entry.count) {
+                let file: LUOFileSer
+                do { file = try LUOFileSer.decode(files, at: slot * LUOFileSer.size, label: "file \(slot)") } catch {
+                    throw .structure(what: "\(what) file \(slot) at 0x\(String(entry.files + UInt64(slot * LUOFileSer.size), radix: 16))", error: error)
+                }
+                guard tokens.insert(file.token).inserted else {
+                    throw .duplicateToken(session: entry.name, token: file.token)
+                }
+                records.append(FileRecord(token: file.token, compatible: file.compatible, content: .data(file.data)))
+                data.append(file.data)
+            }
+            sessions.append(SessionRecord(name: entry.name, files: records))
+            layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data))
+        }
+        return (sessions, layouts)
+    }
+
+    /// `luo_flb_setup_incoming` and the lookups `luo_flb_retrieve_one` makes.
+    private func decodeFLBs(_ headerPhys: UInt64, _ memory: PhysicalMemoryView,
+                            _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> [FLBRecord] {
+        let what = "FLB header at 0x\(String(headerPhys, radix: 16))"
+        let header = try require(headerPhys, UInt64(LUOFLBHeaderSer.size), "FLB header", memory, &preserved)
+        let pages = header.loadLittleEndian(UInt64.self, at: LUOFLBHeaderSer.pageCountOffset)
+        guard pages == UInt64(LUOv1.flbBlockPages) else {
+            throw .structure(what: what, error: .invalidValue(field: "pgcnt", value: pages,
+                                                              reason: "luo-flb-v1 blocks are \(LUOv1.flbBlockPages) page"))
+        }
+        let count = header.loadLittleEndian(UInt64.self, at: LUOFLBHeaderSer.countOffset)
+        guard count <= UInt64(LUOv1.maxFLBs) else {
+            throw .structure(what: what, error: .countOutOfRange(field: "count", count: count, maximum: UInt64(LUOv1.maxFLBs)))
+        }
+        let block = try require(headerPhys, UInt64(LUOFLBHeaderSer.size) + count * UInt64(LUOFLBSer.size),
+                                "FLB block (\(count) entries)", memory, &preserved)
+        var records: [FLBRecord] = []
+        var names: Set<String> = []
+        for slot in 0..<Int(count) {
+            let entry: LUOFLBSer
+            do { entry = try LUOFLBSer.decode(block, at: LUOFLBHeaderSer.size + slot * LUOFLBSer.size, label: "FLB \(slot)") } catch {
+                throw .structure(what: "FLB entry \(slot)", error: error)
+            }
+            guard names.insert(entry.name).inserted else { throw .duplicateFLB(name: entry.name) }
+            guard entry.count > 0 else {
+                throw .structure(what: "FLB \"\(entry.name)\"", error: .invalidValue(
+                    field: "count", value: 0, reason: "the kernel only serializes FLBs some file depends on"))
+            }
+            records.append(FLBRecord(name: entry.name, data: entry.data, count: entry.count))
+        }
+        return records
+    }
+
+    /// Turns each file's raw `data` into the content its handler preserved:
+    /// `memfd-v1` files first (their structures are claimed), then any file
+    /// whose `data` is the start of a preserved block nothing else claims
+    /// (a payload); everything else stays raw data.
+    private func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout],
+                                _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap) throws(KHOImageError) {
+        for s in sessions.indices {
+            for f in sessions[s].files.indices where sessions[s].files[f].compatible == MemfdV1.compatible {
+                let file = sessions[s].files[f]
+                var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, memory: memory)
+                sessions[s].files[f].content = .memfd(try decoder.decode(serPhys: layouts[s].fileData[f], preserved: &preserved))
+            }
+        }
+        for s in sessions.indices {
+            for f in sessions[s].files.indices where sessions[s].files[f].compatible != MemfdV1.compatible {
+                let data = layouts[s].fileData[f]
+                guard let block = preserved.block(startingAt: data), !preserved.isClaimed(block.phys) else { continue }
+                let bytes = try memory.bytes(at: block.phys, length: Int(block.size), what: "payload")
+                preserved.claim(block.phys)
+                sessions[s].files[f].content = .payload(Array(bytes))
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import HandoverModel
+import KernelABI
+
+/// `memfd_luo_retrieve` over an image: follows a `memfd-v1` file's `data`
+/// to its `memfd_luo_ser`, the vmalloc chunk list, the folio array and the
+/// folios, checking each step, and rebuilds the file's contents.
+struct MemfdDecoder {
+    let session: String
+    let token: UInt64
+    let memory: PhysicalMemoryView
+
+    private func fail(_ problem: String) -> KHOImageError {
+        .memfd(session: session, token: token, problem: problem)
+    }
+
+    private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+
+    mutating func decode(serPhys: UInt64, preserved: inout PreservedMemoryMap) throws(KHOImageError) -> MemfdContents {
+        let what = "memfd_luo_ser of session \"\(session)\" token \(hex(token))"
+        let serBytes = try memory.bytes(at: serPhys, length: MemfdLUOSer.size, what: what)
+        try preserved.requirePreserved(serPhys, length: UInt64(MemfdLUOSer.size), what: what)
+        preserved.claim(serPhys)
+        let ser = MemfdLUOSer.decode(serBytes, at: 0)
+        if ser.fileSize == 0 {
+            guard ser.folioCount == 0, ser.folios == KHOVmalloc(first: 0, totalPages: 0, flags: 0, order: 0) else {
+                throw fail("size is 0 but nr_folios or the folio descriptor is not")
+            }
+            return MemfdContents(size: 0, position: ser.position, contents: [])
+        }
+        guard ser.folioCount > 0 else { throw fail("size is \(ser.fileSize) but nr_folios is 0") }
+        let arrayPages = try vmallocPages(ser.folios, preserved: &preserved)
+        guard ser.folioCount <= UInt64(arrayPages.count * (PageGeometry.pageSize / MemfdFolioSer.size)) else {
+            throw fail("nr_folios \(ser.folioCount) does not fit the folio array's \(arrayPages.count) pages")
+        }
+
+        // Each folio: a preserved block start, flags within DIRTY|UPTODATE,
+        // an index inside the file, no two folios covering the same page.
+        var folios: [(index: UInt64, block: PreservedBlock)] = []
+        var preservedBytes: UInt64 = 0
+        let entriesPerPage = PageGeometry.pageSize / MemfdFolioSer.size
+        for slot in 0..<Int(ser.folioCount) {
+            let page = arrayPages[slot / entriesPerPage]
+            let entryBytes = try memory.bytes(at: page + UInt64((slot % entriesPerPage) * MemfdFolioSer.size),
+                                              length: MemfdFolioSer.size, what: "memfd folio entry")
+            let entry = MemfdFolioSer.decode(entryBytes, at: 0)
+            if entry.pfn == 0 { continue }
+            guard entry.flags & ~(MemfdV1.folioDirty | MemfdV1.folioUptodate) == 0 else {
+                throw fail("folio \(slot) has unknown flags \(hex(entry.flags))")
+            }
+            let phys = entry.pfn << UInt64(PageGeometry.pageShift)
+            guard let block = preserved.block(startingAt: phys) else {
+                throw fail("folio \(slot) at \(hex(phys)) is not the start of a preserved block")
+            }
+            guard entry.index < ser.fileSize >> UInt64(PageGeometry.pageShift) + 1,
+                  entry.index << UInt64(PageGeometry.pageShift) < ser.fileSize else {
+                throw fail("folio \(slot) has index \(entry.index), past the file size \(ser.fileSize)")
+            }
+            preserved.claim(phys)
+            folios.append((entry.index, block))
+            preservedBytes += block.size
+        }
+        guard ser.fileSize <= preservedBytes else {
+            throw fail("size \(ser.fileSize) is larger than the \(preservedBytes) bytes of its preserved folios")
+        }
+        folios.sort { $0.index < $1.index }
+        for (lower, upper) in zip(folios, folios.dropFirst())
+        where upper.index < lower.index + UInt64(1 << lower.block.order) {
+            throw fail("folios at indices \(lower.index) and \(upper.index) overlap")
+        }
+
+        var contents = [UInt8](repeating: 0, count: Int(ser.fileSize))
+        for folio in folios {
+            let start = Int(folio.index) << PageGeometry.pageShift
+            let length = min(Int(folio.block.size), contents.count - start)
+            let source = try memory.bytes(at: folio.block.phys, length: length, what: "memfd folio")
+            contents.withUnsafeMutableBytes { target in
+                UnsafeMutableRawBufferPointer(rebasing: target[start..<(start + length)]).copyMemory(from: source)
+            }
+        }
+        return MemfdContents(size: ser.fileSize, position: ser.position, contents: contents)
+    }
+
+    /// `kho_restore_vmalloc`'s walk: the physical pages of the area, in
+    /// order, after checking the chunk list is finite and every page is
+    /// preserved and inside the image.
+    private func vmallocPages(_ area: KHOVmalloc, preserved: inout PreservedMemoryMap) throws(KHOImageError) -> [UInt64] {
+        guard area.first != 0 else { throw fail("the folio array descriptor has no first chunk") }
+        guard area.flags & ~(KHOVmalloc.flagAlloc | KHOVmalloc.flagHugeVmap) == 0 else {
+            throw fail("the folio array descriptor has unknown flags \(hex(UInt64(area.flags)))")
+        }
+        guard Int(area.order) <= PageGeometry.maxPageOrder else {
+            throw fail("the folio array descriptor has order \(area.order), above \(PageGeometry.maxPageOrder)")
+        }
+        let total = Int(area.totalPages)
+        guard total > 0, total <= memory.totalPages else {
+            throw fail("the folio array claims \(total) pages; the image holds \(memory.totalPages)")
+        }
+        let contiguous = 1 << Int(area.order)
+        var pages: [UInt64] = []
+        var visited: Set<UInt64> = []
+        var chunk = area.first
+        while chunk != 0 {
+            guard visited.insert(chunk).inserted else { throw fail("the vmalloc chunk list loops back to \(hex(chunk))") }
+            guard PageGeometry.isPageAligned(chunk) else { throw fail("vmalloc chunk \(hex(chunk)) is not page aligned") }
+            let what = "vmalloc chunk of session \"\(session)\" token \(hex(token))"
+            let bytes = try memory.bytes(at: chunk, length: PageGeometry.pageSize, what: what)
+            try preserved.requirePreserved(chunk, length: UInt64(PageGeometry.pageSize), what: what)
+            preserved.claim(chunk)
+            for slot in 0..<KHOVmallocChunk.capacity {
+                let piece = bytes.loadLittleEndian(UInt64.self, at: KHOVmallocChunk.physOffset + slot * 8)
+                if piece == 0 { break }
+                guard pages.count + contiguous <= total else {
+                    throw fail("the vmalloc chunks list more than total_pages (\(total)) pages")
+                }
+                let length = UInt64(contiguous * PageGeometry.pageSize)
+                _ = try memory.bytes(at: piece, length: Int(length), what: "folio array page")
+                try preserved.requirePreserved(piece, length: length, what: "folio array page")
+                preserved.claim(piece)
+                for page in 0..<contiguous { pages.append(piece + UInt64(page * PageGeometry.pageSize)) }
+            }
+            chunk = bytes.loadLittleEndian(UInt64.self, at: KHOVmallocChunk.nextOffset)
+        }
+        guard pages.count == total else {
+            throw fail("the vmalloc chunks list \(pages.count) pages, total_pages is \(total)")
+        }
+        return pages
+    }
+}

@@ -1,0 +1,81 @@
+import KernelABI
+
+/// The blocks KHO's radix tree preserves, sorted and checked: each lies
+/// inside the image and no two overlap. Answers "is this range preserved"
+/// and "which block starts here", and tracks which blocks a structure has
+/// claimed.
+struct PreservedMemoryMap {
+    /// Blocks in ascending physical order.
+    let blocks: [PreservedBlock]
+    private var claimed: Set<UInt64> = []
+
+    /// Walks the tree at `root`. The walk stops with an error as soon as it
+    /// has found more blocks than the image has pages, so a hostile tree
+    /// costs memory in proportion to the file.
+    init(root: UInt64, memory: PhysicalMemoryView) throws(KHOImageError) {
+        var found: [PreservedBlock] = []
+        let limit = memory.totalPages
+        do {
+            try KHORadixTree.walk(root: root, pages: memory) { (phys: UInt64, order: Int) throws(ABIError) in
+                found.append(PreservedBlock(phys: phys, order: order))
+                guard found.count <= limit else {
+                    throw .radixTree(phys: root, problem: "lists more blocks than the image has pages (\(limit))")
+                }
+            }
+        } catch {
+            throw .structure(what: "preserved-memory map", error: error)
+        }
+        for block in found {
+            guard let region = memory.region(containing: block.phys), block.size <= region.end - block.phys else {
+                throw .preservedBlock(phys: block.phys, order: block.order, problem: "is not inside the image")
+            }
+        }
+        found.sort { $0.phys < $1.phys }
+        for (lower, upper) in zip(found, found.dropFirst()) where upper.phys < lower.phys + lower.size {
+            throw .preservedBlock(phys: upper.phys, order: upper.order,
+                                  problem: "overlaps the block at 0x\(String(lower.phys, radix: 16)) of order \(lower.order)")
+        }
+        blocks = found
+    }
+
+    /// The index of the block holding `phys`, or `nil`.
+    func blockIndex(containing phys: UInt64) -> Int? {
+        var low = 0
+        var high = blocks.count
+        while low < high {
+            let middle = (low + high) / 2
+            if blocks[middle].phys + blocks[middle].size <= phys { low = middle + 1 } else { high = middle }
+        }
+        guard low < blocks.count, blocks[low].phys <= phys else { return nil }
+        return low
+    }
+
+    /// The block that starts exactly at `phys`, or `nil`.
+    func block(startingAt phys: UInt64) -> PreservedBlock? {
+        guard let index = blockIndex(containing: phys), blocks[index].phys == phys else { return nil }
+        return blocks[index]
+    }
+
+    /// Checks that every page of `phys ..< phys + length` is preserved.
+    func requirePreserved(_ phys: UInt64, length: UInt64, what: String) throws(KHOImageError) {
+        var cursor = phys
+        let end = phys + max(length, 1)
+        while cursor < end {
+            guard let index = blockIndex(containing: cursor) else {
+                throw .notPreserved(what: what, phys: phys, length: length)
+            }
+            cursor = blocks[index].phys + blocks[index].size
+        }
+    }
+
+    /// Marks the block holding `phys` as used by a known structure.
+    mutating func claim(_ phys: UInt64) {
+        if let index = blockIndex(containing: phys) { claimed.insert(blocks[index].phys) }
+    }
+
+    /// Whether the block starting at `phys` has been claimed.
+    func isClaimed(_ phys: UInt64) -> Bool { claimed.contains(phys) }
+
+    /// Blocks no known structure refers to.
+    var unclaimed: [PreservedBlock] { blocks.filter { !claimed.contains($0.phys) } }
+}

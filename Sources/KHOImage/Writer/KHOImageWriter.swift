@@ -1,0 +1,162 @@
+import FDT
+import HandoverModel
+import KernelABI
+
+/// Turns a ``HandoverState`` into a KHO image by replaying, on a simulated
+/// physical memory, what the kernel does from boot to `reboot(KEXEC)`:
+///
+/// 1. `kho_init`: the radix tree root (not preserved) and the KHO root FDT
+///    page (preserved), whose skeleton is written at once;
+/// 2. `luo_fdt_setup`: the LUO FDT page, the 16-page session block and the
+///    1-page FLB block, all preserved; the LUO FDT is written and added to
+///    the root as subtree `LUO`;
+/// 3. for each session in order and each of its files in order: the
+///    session's 2-page file array at its first file, then the handler's
+///    `preserve` (a payload folio, or the memfd structures);
+/// 4. `luo_session_serialize` / `luo_flb_serialize`: the session entries,
+///    file arrays and FLB entries are filled in.
+///
+/// Every allocation comes from one ascending bump allocator, so the same
+/// state and base always give the same bytes. `docs/FORMAT.md` lists the
+/// order in full.
+public struct KHOImageWriter: Sendable {
+    /// The default base physical address: 4 GiB.
+    public static let defaultBase: UInt64 = 0x1_0000_0000
+    /// The highest physical address a key of the radix tree can express (2^52).
+    public static let physicalAddressLimit: UInt64 = 1 << 52
+
+    /// The first physical address the allocator hands out.
+    public var base: UInt64
+
+    /// Creates a writer allocating from `base`.
+    public init(base: UInt64 = KHOImageWriter.defaultBase) {
+        self.base = base
+    }
+
+    /// Lays `state` out in physical memory and builds the image.
+    public func encode(_ state: HandoverState) throws(KHOImageError) -> EncodedImage {
+        do { try ModelValidator.validate(state) } catch { throw .invalidModel(error) }
+        guard base != 0, PageGeometry.isPageAligned(base) else {
+            throw .invalidModel(.badBaseAddress(address: base, reason: "must be non-zero and page aligned"))
+        }
+        guard base < KHOImageWriter.physicalAddressLimit else {
+            throw .invalidModel(.badBaseAddress(address: base, reason: "is beyond the 52-bit physical address space"))
+        }
+        do {
+            return try layOut(state)
+        } catch let error as FDTError {
+            throw .structure(what: "building an FDT", error: .fdt(error))
+        } catch let error as KHOImageError {
+            throw error
+        } catch {
+            fatalError("unreachable: \(error)")
+        }
+    }
+
+    private func layOut(_ state: HandoverState) throws -> EncodedImage {
+        var arena = PhysicalArena(base: base)
+
+        // kho_init
+        arena.allocateRadixRoot()
+        let khoRootPhys = arena.allocatePreserved(order: 0)
+        let khoRoot = try KHOv2RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot)
+
+        // luo_fdt_setup
+        let luoPhys = arena.allocatePreserved(order: 0)
+        let sessionBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.sessionBlockPages * PageGeometry.pageSize))
+        let flbBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.flbBlockPages * PageGeometry.pageSize))
+        let luo = try LUOv1FDT.build(.init(liveupdateNumber: state.liveupdateNumber,
+                                           sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock))
+        arena.write(luo.buffer.rawBuffer, at: luoPhys)
+        arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size) {
+            $0.storeLittleEndian(UInt64(LUOv1.flbBlockPages), at: LUOFLBHeaderSer.pageCountOffset)
+        }
+        try KHOv2RootFDT.addSubtree(to: khoRoot, name: LUOv1.subtreeName, phys: luoPhys)
+        arena.write(khoRoot.buffer.rawBuffer, at: khoRootPhys)
+
+        // Preservation, session by session, file by file.
+        var sessionLayouts: [SessionLayout] = []
+        for session in state.sessions {
+            var filesPhys: UInt64 = 0
+            var data: [UInt64] = []
+            for file in session.files {
+                if filesPhys == 0 {
+                    filesPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.fileArrayPages * PageGeometry.pageSize))
+                }
+                data.append(preserve(file.content, in: &arena))
+            }
+            sessionLayouts.append(SessionLayout(entryPhys: 0, filesPhys: filesPhys, fileData: data))
+        }
+
+        // reboot(): luo_session_serialize, luo_file_freeze, luo_flb_serialize.
+        for (index, session) in state.sessions.enumerated() {
+            let entryPhys = sessionBlock + UInt64(LUOSessionHeaderSer.size + index * LUOSessionSer.size)
+            sessionLayouts[index].entryPhys = entryPhys
+            let layout = sessionLayouts[index]
+            arena.withBytes(at: entryPhys, length: LUOSessionSer.size) {
+                LUOSessionSer(name: session.name, files: layout.filesPhys, count: UInt64(session.files.count))
+                    .encode(into: $0, at: 0)
+            }
+            guard layout.filesPhys != 0 else { continue }
+            arena.withBytes(at: layout.filesPhys, length: session.files.count * LUOFileSer.size) { files in
+                for (slot, file) in session.files.enumerated() {
+                    LUOFileSer(compatible: file.compatible, data: layout.fileData[slot], token: file.token)
+                        .encode(into: files, at: slot * LUOFileSer.size)
+                }
+            }
+        }
+        arena.withBytes(at: sessionBlock, length: LUOSessionHeaderSer.size) {
+            $0.storeLittleEndian(UInt64(state.sessions.count), at: LUOSessionHeaderSer.countOffset)
+        }
+        arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size + state.flbs.count * LUOFLBSer.size) { block in
+            block.storeLittleEndian(UInt64(state.flbs.count), at: LUOFLBHeaderSer.countOffset)
+            for (slot, flb) in state.flbs.enumerated() {
+                LUOFLBSer(name: flb.name, data: flb.data, count: flb.count)
+                    .encode(into: block, at: LUOFLBHeaderSer.size + slot * LUOFLBSer.size)
+            }
+        }
+
+        guard arena.top <= KHOImageWriter.physicalAddressLimit else {
+            throw KHOImageError.invalidModel(.badBaseAddress(address: base, reason: "the handover does not fit below 2^52 from here"))
+        }
+        let ranges = Self.contiguousRanges(arena.allocations)
+        let index = try ImageIndex.build(khoFDTPhys: khoRootPhys, ranges: ranges)
+        let layout = HandoverLayout(
+            regions: index.regions, khoRootFDTPhys: khoRootPhys, memoryMapPhys: arena.radixRoot,
+            luoFDTPhys: luoPhys, sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock,
+            preservedBlocks: arena.preserved.map { PreservedBlock(phys: $0.phys, order: $0.order) }
+                .sorted { $0.phys < $1.phys },
+            sessions: sessionLayouts)
+        return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.bytes,
+                            khoRootFDT: khoRoot.blob, luoFDT: luo.blob)
+    }
+
+    /// A file handler's `preserve`: allocates and fills what `content`
+    /// needs and returns the `data` u64 the file array records.
+    private func preserve(_ content: FileContent, in arena: inout PhysicalArena) -> UInt64 {
+        switch content {
+        case let .data(value):
+            return value
+        case let .payload(bytes):
+            let phys = arena.allocatePreserved(order: PageGeometry.order(forBytes: bytes.count))
+            arena.write(bytes, at: phys)
+            return phys
+        case let .memfd(memfd):
+            return MemfdPreserver.preserve(memfd, in: &arena)
+        }
+    }
+
+    /// Merges allocations that touch into the image's regions.
+    static func contiguousRanges(_ allocations: [(phys: UInt64, pages: Int)]) -> [(phys: UInt64, size: UInt64)] {
+        var ranges: [(phys: UInt64, size: UInt64)] = []
+        for allocation in allocations {
+            let size = UInt64(allocation.pages * PageGeometry.pageSize)
+            if let last = ranges.last, last.phys + last.size == allocation.phys {
+                ranges[ranges.count - 1].size += size
+            } else {
+                ranges.append((allocation.phys, size))
+            }
+        }
+        return ranges
+    }
+}

@@ -1,0 +1,79 @@
+import HandoverModel
+import KernelABI
+
+/// Checks a ``HandoverState`` against the rules the kernel enforces while
+/// the state is built (name lengths, unique names and tokens, block
+/// capacities), so the writer never has to truncate or refuse half-way.
+public enum ModelValidator {
+    /// The largest payload: one folio of `MAX_PAGE_ORDER` (4 MiB).
+    public static let maximumPayloadBytes = PageGeometry.pageSize << PageGeometry.maxPageOrder
+
+    /// Throws the first rule `state` breaks, in model order.
+    public static func validate(_ state: HandoverState) throws(ModelError) {
+        guard state.sessions.count <= LUOv1.maxSessions else {
+            throw .tooManySessions(count: state.sessions.count, maximum: LUOv1.maxSessions)
+        }
+        var sessionNames: Set<String> = []
+        for session in state.sessions {
+            if let reason = cStringProblem(session.name, fieldLength: LUOv1.sessionNameLength) {
+                throw .badSessionName(name: session.name, reason: reason)
+            }
+            guard sessionNames.insert(session.name).inserted else {
+                throw .duplicateSessionName(name: session.name)
+            }
+            try validateFiles(of: session)
+        }
+        guard state.flbs.count <= LUOv1.maxFLBs else {
+            throw .tooManyFLBs(count: state.flbs.count, maximum: LUOv1.maxFLBs)
+        }
+        var flbNames: Set<String> = []
+        for flb in state.flbs {
+            if let reason = cStringProblem(flb.name, fieldLength: LUOv1.flbCompatibleLength) {
+                throw .badFLBName(name: flb.name, reason: reason)
+            }
+            guard flbNames.insert(flb.name).inserted else { throw .duplicateFLBName(name: flb.name) }
+            guard flb.count > 0 else { throw .zeroFLBCount(name: flb.name) }
+        }
+    }
+
+    private static func validateFiles(of session: SessionRecord) throws(ModelError) {
+        guard session.files.count <= LUOv1.maxFilesPerSession else {
+            throw .tooManyFiles(session: session.name, count: session.files.count,
+                                maximum: LUOv1.maxFilesPerSession)
+        }
+        var tokens: Set<UInt64> = []
+        for file in session.files {
+            guard tokens.insert(file.token).inserted else {
+                throw .duplicateToken(session: session.name, token: file.token)
+            }
+            if let reason = cStringProblem(file.compatible, fieldLength: LUOv1.handlerCompatibleLength) {
+                throw .badCompatible(session: session.name, token: file.token,
+                                     compatible: file.compatible, reason: reason)
+            }
+            switch file.content {
+            case .data:
+                break
+            case let .payload(bytes):
+                guard !bytes.isEmpty else { throw .emptyPayload(session: session.name, token: file.token) }
+                guard bytes.count <= maximumPayloadBytes else {
+                    throw .payloadTooLarge(session: session.name, token: file.token,
+                                           bytes: bytes.count, maximum: maximumPayloadBytes)
+                }
+            case let .memfd(memfd):
+                guard UInt64(memfd.contents.count) == memfd.size else {
+                    throw .memfdSizeMismatch(session: session.name, token: file.token,
+                                             size: memfd.size, contents: memfd.contents.count)
+                }
+            }
+        }
+    }
+
+    /// Why `value` cannot be stored in a `char[fieldLength]`, or `nil`.
+    static func cStringProblem(_ value: String, fieldLength: Int) -> String? {
+        let bytes = value.utf8.count
+        if bytes == 0 { return "is empty" }
+        if bytes >= fieldLength { return "is \(bytes) bytes, at most \(fieldLength - 1) fit" }
+        if value.utf8.contains(0) { return "contains a NUL byte" }
+        return nil
+    }
+}

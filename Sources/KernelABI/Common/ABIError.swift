@@ -1,0 +1,63 @@
+import FDT
+
+/// What is wrong with a kernel structure being decoded: a field, a string, a
+/// count or a linked structure. The caller adds where the structure lives.
+public enum ABIError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The FDT itself is malformed or lacks a node or property the ABI requires.
+    case fdt(FDTError)
+    /// A node's `compatible` is not the one this generation requires.
+    case wrongCompatible(node: String, expected: String, found: String)
+    /// A node's `compatible` names a known generation this project does not
+    /// implement (for example `kho-v1` or `luo-v2`).
+    case unsupportedGeneration(node: String, found: String, supported: String)
+    /// A fixed-size character array is not a valid C string.
+    case badString(field: String, problem: CStringProblem)
+    /// A count is larger than the structure can hold.
+    case countOutOfRange(field: String, count: UInt64, maximum: UInt64)
+    /// A field holds a value the ABI does not allow.
+    case invalidValue(field: String, value: UInt64, reason: String)
+    /// The preserved-memory radix tree is malformed at the node at `phys`.
+    case radixTree(phys: UInt64, problem: String)
+
+    /// One line naming the field and what is wrong.
+    public var description: String {
+        switch self {
+        case let .fdt(error):
+            "\(error)"
+        case let .wrongCompatible(node, expected, found):
+            "node \(node) has compatible \"\(found)\", expected \"\(expected)\""
+        case let .unsupportedGeneration(node, found, supported):
+            "node \(node) is \"\(found)\", an ABI generation this tool does not implement (it reads \"\(supported)\")"
+        case let .badString(field, problem):
+            "\(field) \(problem)"
+        case let .countOutOfRange(field, count, maximum):
+            "\(field) is \(count), more than the maximum \(maximum)"
+        case let .invalidValue(field, value, reason):
+            "\(field) = 0x\(String(value, radix: 16)): \(reason)"
+        case let .radixTree(phys, problem):
+            "preserved-memory map node at 0x\(String(phys, radix: 16)): \(problem)"
+        }
+    }
+}
+
+/// Why a fixed-size character array is not a valid name.
+public enum CStringProblem: Equatable, Sendable, CustomStringConvertible {
+    /// No NUL byte inside the array.
+    case unterminated
+    /// Non-zero bytes after the terminating NUL.
+    case bytesAfterTerminator(offset: Int)
+    /// The string is empty.
+    case empty
+    /// The bytes are not UTF-8.
+    case notUTF8
+
+    /// A phrase completing "field ...".
+    public var description: String {
+        switch self {
+        case .unterminated: "has no terminating NUL"
+        case let .bytesAfterTerminator(offset): "has a non-zero byte after its NUL, at byte \(offset)"
+        case .empty: "is empty"
+        case .notUTF8: "is not valid UTF-8"
+        }
+    }
+}

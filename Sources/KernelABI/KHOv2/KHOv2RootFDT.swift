@@ -1,0 +1,83 @@
+import FDT
+
+/// The KHO root FDT of generation `kho-v2` (kernel/liveupdate/kexec_handover.c,
+/// include/linux/kho/abi/kexec_handover.h).
+///
+/// ```
+/// / {
+///     compatible = "kho-v2";
+///     preserved-memory-map = <u64 raw: radix tree root>;
+///     LUO { preserved-data = <u64 raw: LUO FDT>; };
+/// };
+/// ```
+public enum KHOv2RootFDT {
+    /// `KHO_FDT_COMPATIBLE`.
+    public static let compatible = "kho-v2"
+    /// `KHO_FDT_MEMORY_MAP_PROP_NAME`.
+    public static let memoryMapProperty = "preserved-memory-map"
+    /// `KHO_FDT_SUB_TREE_PROP_NAME`.
+    public static let subtreeProperty = "preserved-data"
+    /// The root FDT lives in one page (`kho_alloc_preserve(PAGE_SIZE)`).
+    public static let size = PageGeometry.pageSize
+
+    /// `kho_out_fdt_setup`: the skeleton built at boot, in a zeroed page.
+    /// The returned editor's buffer is the whole page.
+    public static func makeSkeleton(memoryMapPhys: UInt64) throws(FDTError) -> FDTEditor {
+        let writer = try FDTSequentialWriter(capacity: size)
+        try writer.finishReservemap()
+        try writer.beginNode("")
+        try writer.property("compatible", string: compatible)
+        try writer.property(memoryMapProperty, rawU64: memoryMapPhys)
+        try writer.endNode()
+        try writer.finish()
+        return FDTEditor(editing: writer.buffer)
+    }
+
+    /// `kho_add_subtree(name, blob)`: reopen in place to a page, add the
+    /// subnode, set `preserved-data`, pack. An existing name is
+    /// `FDT_ERR_EXISTS` (the kernel returns `-EEXIST`).
+    public static func addSubtree(to root: FDTEditor, name: String, phys: UInt64) throws(FDTError) {
+        try root.openInPlace(capacity: size)
+        let node: Int32
+        do {
+            node = try root.addSubnode(parentOffset: 0, name: name)
+        } catch {
+            try root.pack()
+            throw error
+        }
+        try root.setProperty(nodeOffset: node, name: subtreeProperty, rawU64: phys)
+        try root.pack()
+    }
+
+    /// What a `kho-v2` root FDT says.
+    public struct Contents: Equatable, Sendable {
+        /// The physical address of the radix tree's root node.
+        public var memoryMapPhys: UInt64
+        /// Every subtree in order: its node name and its `preserved-data`.
+        public var subtrees: [Subtree]
+    }
+
+    /// One subnode of the root: a subsystem's handed-over blob.
+    public struct Subtree: Equatable, Sendable {
+        /// The node name (`LUO` for the Live Update Orchestrator).
+        public var name: String
+        /// The blob's physical address.
+        public var phys: UInt64
+    }
+
+    /// Reads a root FDT the way `kho_populate` and `kho_retrieve_subtree`
+    /// do: compatible first, then an 8-byte memory-map address, then each
+    /// subnode's 8-byte `preserved-data`.
+    public static func parse(_ blob: FDTBlob) throws(ABIError) -> Contents {
+        let root = blob.root
+        try root.requireCompatible(compatible, known: KnownGenerations.khoRoot)
+        let memoryMap = try root.kernelU64(memoryMapProperty)
+        var subtrees: [Subtree] = []
+        let children: [FDTNodeRef]
+        do { children = try root.subnodes() } catch { throw .fdt(error) }
+        for child in children {
+            subtrees.append(Subtree(name: child.name, phys: try child.kernelU64(subtreeProperty)))
+        }
+        return Contents(memoryMapPhys: memoryMap, subtrees: subtrees)
+    }
+}

@@ -1,0 +1,29 @@
+import FDT
+import HandoverModel
+import KernelABI
+import Testing
+@testable import KHOImage
+
+@Suite struct RoundTripTests {
+    static let sample = HandoverState(
+        liveupdateNumber: 3,
+        sessions: [
+            SessionRecord(name: "vm0", files: [
+                FileRecord(token: 1, compatible: "memfd-v1", content: .memfd(MemfdContents(contents: Array(repeating: 0xab, count: 5000), position: 17))),
+                FileRecord(token: 2, compatible: "vfio-v1", content: .data(0xdead_beef)),
+                FileRecord(token: 3, compatible: "blob-v1", content: .payload(Array(repeating: 7, count: 8192))),
+            ]),
+            SessionRecord(name: "empty"),
+        ],
+        flbs: [FLBRecord(name: "iommu-core-v1", data: 0x1234, count: 2)])
+
+    @Test func encodeThenDecodeGivesTheSameState() throws {
+        let image = try KHOImageWriter().encode(Self.sample)
+        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        #expect(decoded.state == Self.sample)
+        #expect(decoded.layout == image.layout)
+        #expect(decoded.unreferencedBlocks.isEmpty)
+        #expect(decoded.khoRootFDT == image.khoRootFDT)
+        #expect(decoded.luoFDT == image.luoFDT)
+    }
+}
