@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "LiveUpdate", targets: ["LiveUpdate"]),
         .library(name: "HandoverManifest", targets: ["HandoverManifest"]),
         .executable(name: "luo-serialize", targets: ["LUOSerializeCLI"]),
+        .executable(name: "luo-handover-demo", targets: ["LUOHandoverDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +39,11 @@ let package = Package(
                 "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // A small two-process handover demo on real memfds (used by LiveUpdateTests).
+        .executableTarget(
+            name: "LUOHandoverDemo",
+            dependencies: ["LiveUpdate", "KHOImage", "HandoverModel"]
         ),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
         .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT"]),
