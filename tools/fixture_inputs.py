@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Writes the input manifest of every golden fixture case to Fixtures/<case>/input.json.
+
+The inputs are deterministic: the same script always writes the same bytes.
+Each case exercises one thing the issue names (empty state, limits, FLB, payload,
+memfd); tools/regenerate-fixtures.sh turns them into images and FDT dumps.
+"""
+import base64
+import json
+import os
+import sys
+
+
+def pattern(length, seed):
+    """Bytes that differ from page to page, so misplaced pages show."""
+    return bytes((seed + i * 7 + (i >> 12) * 13) & 0xFF for i in range(length))
+
+
+def b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+def memfd_file(token, length, pos, seed):
+    return {"token": token, "compatible": "memfd-v1",
+            "memfd": {"size": length, "pos": pos, "contents_base64": b64(pattern(length, seed))}}
+
+
+CASES = {
+    "01-empty": {"liveupdate_number": 1, "sessions": [], "flb": []},
+    "02-session-without-files": {
+        "liveupdate_number": 1,
+        "sessions": [{"name": "vm-idle", "files": []}],
+        "flb": [],
+    },
+    "03-several-sessions": {
+        "liveupdate_number": 4,
+        "sessions": [
+            {"name": "vm0", "files": [
+                memfd_file(1, 10000, 4096, 1),
+                {"token": 2, "compatible": "vfio-pci-v1", "data": "0xfedcba9876543210"},
+                {"token": 3, "compatible": "iommufd-v1", "data": "0x0"},
+            ]},
+            {"name": "vm1", "files": [
+                {"token": 18446744073709551615, "compatible": "kvm-vm-v1", "data": "0x1"},
+                memfd_file(7, 0, 0, 2),
+            ]},
+            {"name": "vm2-empty", "files": []},
+        ],
+        "flb": [],
+    },
+    "04-longest-names": {
+        "liveupdate_number": 2,
+        "sessions": [{"name": "s" * 63, "files": [
+            {"token": 42, "compatible": "c" * 47, "data": "0x2a"},
+        ]}],
+        "flb": [{"name": "f" * 47, "data": "0x1", "count": 1}],
+    },
+    "05-flb-entries": {
+        "liveupdate_number": 9,
+        "sessions": [{"name": "iommu-users", "files": [
+            {"token": 1, "compatible": "vfio-pci-v1", "data": "0x1000"},
+            {"token": 2, "compatible": "vfio-pci-v1", "data": "0x2000"},
+        ]}],
+        "flb": [
+            {"name": "iommu-core-v1", "data": "0xabcdef0000", "count": 2},
+            {"name": "kvm-global-v1", "data": "0x0", "count": 1},
+        ],
+    },
+    "06-multi-page-payload": {
+        "liveupdate_number": 1,
+        "sessions": [{"name": "blobs", "files": [
+            {"token": 5, "compatible": "test-blob-v1", "payload_base64": b64(pattern(3 * 4096 + 100, 5))},
+            {"token": 6, "compatible": "test-blob-v1", "payload_base64": b64(pattern(4096, 6))},
+        ]}],
+        "flb": [],
+    },
+    "07-max-sessions": {
+        "liveupdate_number": 1,
+        "sessions": [{"name": "session-%03d" % i, "files": []} for i in range(819)],
+        "flb": [],
+    },
+    "08-max-files": {
+        "liveupdate_number": 1,
+        "sessions": [{"name": "busy", "files": [
+            {"token": 1000 + i, "compatible": "dev-v1", "data": "0x%x" % (i * 0x10000)}
+            for i in range(128)
+        ]}],
+        "flb": [],
+    },
+}
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else "Fixtures"
+    for name, manifest in CASES.items():
+        folder = os.path.join(root, name)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "input.json"), "w") as out:
+            json.dump(manifest, out, indent=2, sort_keys=False)
+            out.write("\n")
+    print("\n".join(CASES))
+
+
+if __name__ == "__main__":
+    main()
