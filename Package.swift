@@ -45,6 +45,12 @@ let package = Package(
             name: "LUOHandoverDemo",
             dependencies: ["LiveUpdate", "KHOImage", "HandoverModel"]
         ),
+        // The release-built benchmark (run by tools/benchmark.sh beside the C baseline).
+        .executableTarget(
+            name: "LUOBenchmark",
+            dependencies: ["KHOImage", "LiveUpdate", "HandoverModel", "KernelABI", "FDT"],
+            path: "Benchmarks/LUOBenchmark"
+        ),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
         .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT"]),
         .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"]),
