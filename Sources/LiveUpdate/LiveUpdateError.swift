@@ -1,0 +1,199 @@
+import KHOImage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every refusal of the live-update lifecycle. Each case names the session,
+/// token, compatible or FLB involved, and ``errno`` gives the errno the
+/// kernel returns for the same situation.
+public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible {
+    // MARK: Registration
+
+    /// A handler or FLB compatible string is empty, longer than 47 bytes or
+    /// holds a NUL (`-EINVAL`).
+    case invalidCompatible(compatible: String, reason: String)
+    /// A handler with this compatible is already registered (`-EEXIST`).
+    case handlerExists(compatible: String)
+    /// No handler with this compatible is registered (`-ENOENT`).
+    case handlerNotRegistered(compatible: String)
+    /// Handlers and FLBs can be registered or unregistered only while no
+    /// session, incoming or outgoing, exists (`-EBUSY`).
+    case registrationBusy(compatible: String, sessions: Int)
+    /// The FLB (or another FLB with the same compatible) is already linked
+    /// to this handler, or its compatible is taken by another FLB (`-EEXIST`).
+    case flbExists(flb: String, handler: String)
+    /// The FLB is not linked to this handler (`-ENOENT`).
+    case flbNotRegistered(flb: String, handler: String)
+    /// Registering this FLB would exceed the 63 global FLBs the FLB block
+    /// holds (`-ENOSPC`).
+    case tooManyFLBs(flb: String, maximum: Int)
+
+    // MARK: Outgoing sessions
+
+    /// A session name is empty, longer than 63 bytes or holds a NUL (`-EINVAL`).
+    case invalidSessionName(name: String, reason: String)
+    /// An outgoing session with this name exists (`-EEXIST`).
+    case sessionExists(name: String)
+    /// The session block already holds 819 outgoing sessions (the kernel's
+    /// `-ENOMEM`).
+    case tooManySessions(name: String, maximum: Int)
+    /// The session was closed (or finished and closed); its handle is dead
+    /// (`-EBADF`, as for an ioctl on a closed session fd).
+    case sessionClosed(name: String)
+    /// The token is already used in this session (`-EEXIST`).
+    case tokenExists(session: String, token: UInt64)
+    /// The session's file array already holds 128 files (`-ENOSPC`).
+    case tooManyFiles(session: String, token: UInt64, maximum: Int)
+    /// No registered handler's can-preserve accepts the file (`-ENOENT`).
+    case noHandler(session: String, token: UInt64)
+    /// The same file object is already preserved (or retrieved and not yet
+    /// finished) under another session or token (`-EBUSY`).
+    case fileAlreadyPreserved(session: String, token: UInt64, preservedIn: String, preservedAs: UInt64)
+    /// No file with this token is in the session (`-ENOENT`).
+    case unknownToken(session: String, token: UInt64)
+    /// `tokenOutgoing` looked for a file that is not preserved in the
+    /// session (`-ENOENT`).
+    case fileNotInSession(session: String)
+    /// `tokenOutgoing` was called outside a freeze callback: dependency
+    /// tokens are looked up only from freeze, never from preserve, so that
+    /// preservation order is never enforced (`-EINVAL`).
+    case dependencyLookupOutsideFreeze(session: String, operation: String)
+    /// An operation that changes sessions or files was called from inside a
+    /// handler callback, where the kernel holds the session mutex
+    /// (`-EDEADLK`).
+    case reentrantCall(operation: String, insideCallback: String)
+    /// The live update was already handed over by a successful `reboot()`;
+    /// the outgoing side accepts no more changes (`-EBUSY`).
+    case alreadyHandedOver
+
+    // MARK: Incoming sessions
+
+    /// No incoming session has this name (`-ENOENT`).
+    case unknownSession(name: String)
+    /// The incoming session was already retrieved (`-EINVAL`).
+    case sessionAlreadyRetrieved(name: String)
+    /// An incoming image was already loaded; the kernel deserializes once
+    /// (`-EBUSY`).
+    case incomingAlreadyLoaded
+    /// The image names a handler compatible no registered handler has
+    /// (`-ENOENT` at deserialization).
+    case unknownCompatible(session: String, token: UInt64, compatible: String)
+    /// Finish refused: this file's can-finish said no, so no file was
+    /// finished (`-EBUSY`).
+    case cannotFinish(session: String, token: UInt64, compatible: String)
+    /// The incoming image carries no FLB with data for anyone: no image was
+    /// loaded, or its FLB was already finished (`-ENODATA`).
+    case flbNoIncomingData(flb: String)
+    /// The incoming image has no entry for this FLB (`-ENOENT`).
+    case flbNotInImage(flb: String)
+
+    // MARK: Handlers, images and the system
+
+    /// A handler refused or failed `operation` on a file with `errno`.
+    case handlerFailed(session: String, token: UInt64, compatible: String, operation: String,
+                       errno: Int32, reason: String)
+    /// An FLB's callback failed with `errno`.
+    case flbFailed(flb: String, operation: String, errno: Int32, reason: String)
+    /// A system call failed (`errno` as the call set it).
+    case system(operation: String, errno: Int32)
+    /// The image could not be built, written or read.
+    case image(KHOImageError)
+
+    /// The kernel's errno for the same situation.
+    public var errno: Int32 {
+        switch self {
+        case .invalidCompatible, .invalidSessionName, .sessionAlreadyRetrieved, .dependencyLookupOutsideFreeze:
+            EINVAL
+        case .handlerExists, .flbExists, .sessionExists, .tokenExists:
+            EEXIST
+        case .handlerNotRegistered, .flbNotRegistered, .noHandler, .unknownToken, .fileNotInSession,
+             .unknownSession, .unknownCompatible, .flbNotInImage:
+            ENOENT
+        case .registrationBusy, .fileAlreadyPreserved, .alreadyHandedOver, .incomingAlreadyLoaded, .cannotFinish:
+            EBUSY
+        case .tooManyFLBs, .tooManyFiles:
+            ENOSPC
+        case .tooManySessions:
+            ENOMEM
+        case .sessionClosed:
+            EBADF
+        case .reentrantCall:
+            EDEADLK
+        case .flbNoIncomingData:
+            ENODATA
+        case let .handlerFailed(_, _, _, _, code, _), let .flbFailed(_, _, code, _), let .system(_, code):
+            code
+        case let .image(error):
+            error.errno
+        }
+    }
+
+    /// One line naming what was refused and where.
+    public var description: String {
+        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+        switch self {
+        case let .invalidCompatible(compatible, reason):
+            return "compatible \"\(compatible)\": \(reason)"
+        case let .handlerExists(compatible):
+            return "a file handler \"\(compatible)\" is already registered"
+        case let .handlerNotRegistered(compatible):
+            return "no file handler \"\(compatible)\" is registered"
+        case let .registrationBusy(compatible, sessions):
+            return "cannot (un)register \"\(compatible)\" while \(sessions) session(s) exist"
+        case let .flbExists(flb, handler):
+            return "FLB \"\(flb)\" is already registered (handler \"\(handler)\")"
+        case let .flbNotRegistered(flb, handler):
+            return "FLB \"\(flb)\" is not registered with handler \"\(handler)\""
+        case let .tooManyFLBs(flb, maximum):
+            return "cannot register FLB \"\(flb)\": at most \(maximum) FLBs exist"
+        case let .invalidSessionName(name, reason):
+            return "session name \"\(name)\": \(reason)"
+        case let .sessionExists(name):
+            return "an outgoing session \"\(name)\" already exists"
+        case let .tooManySessions(name, maximum):
+            return "cannot create session \"\(name)\": at most \(maximum) outgoing sessions"
+        case let .sessionClosed(name):
+            return "session \"\(name)\" is closed"
+        case let .tokenExists(session, token):
+            return "session \"\(session)\" already has a file with token \(hex(token))"
+        case let .tooManyFiles(session, token, maximum):
+            return "session \"\(session)\" token \(hex(token)): the session already holds \(maximum) files"
+        case let .noHandler(session, token):
+            return "session \"\(session)\" token \(hex(token)): no registered handler can preserve the file"
+        case let .fileAlreadyPreserved(session, token, preservedIn, preservedAs):
+            return "session \"\(session)\" token \(hex(token)): the file is already held by session \"\(preservedIn)\" as token \(hex(preservedAs))"
+        case let .unknownToken(session, token):
+            return "session \"\(session)\" has no file with token \(hex(token))"
+        case let .fileNotInSession(session):
+            return "the file is not preserved in session \"\(session)\""
+        case let .dependencyLookupOutsideFreeze(session, operation):
+            return "session \"\(session)\": tokenOutgoing called from \(operation); dependency tokens are looked up only from freeze"
+        case let .reentrantCall(operation, callback):
+            return "\(operation) called from inside the \(callback) callback"
+        case .alreadyHandedOver:
+            return "the live update was already handed over by reboot()"
+        case let .unknownSession(name):
+            return "no incoming session \"\(name)\""
+        case let .sessionAlreadyRetrieved(name):
+            return "incoming session \"\(name)\" was already retrieved"
+        case .incomingAlreadyLoaded:
+            return "an incoming image was already loaded"
+        case let .unknownCompatible(session, token, compatible):
+            return "session \"\(session)\" token \(hex(token)): no handler is registered for compatible \"\(compatible)\""
+        case let .cannotFinish(session, token, compatible):
+            return "session \"\(session)\" token \(hex(token)) (\(compatible)): can-finish refused; nothing was finished"
+        case let .flbNoIncomingData(flb):
+            return "FLB \"\(flb)\": no incoming FLB data"
+        case let .flbNotInImage(flb):
+            return "FLB \"\(flb)\" is not in the incoming image"
+        case let .handlerFailed(session, token, compatible, operation, code, reason):
+            return "session \"\(session)\" token \(hex(token)) (\(compatible)): \(operation) failed: \(reason) (errno \(code))"
+        case let .flbFailed(flb, operation, code, reason):
+            return "FLB \"\(flb)\": \(operation) failed: \(reason) (errno \(code))"
+        case let .system(operation, code):
+            return "\(operation) failed: \(String(cString: strerror(code)))"
+        case let .image(error):
+            return "image: \(error)"
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import FDT
+import HandoverModel
+import KHOImage
+
+extension LiveUpdateOrchestrator {
+    /// Rebuilds the incoming sessions from `image` (`luo_session_deserialize`
+    /// and `luo_file_deserialize`): every file is bound to the registered
+    /// handler with its compatible. A compatible with no handler fails the
+    /// whole load with ``LiveUpdateError/unknownCompatible(session:token:compatible:)``
+    /// (`-ENOENT`) and nothing is loaded. An image is loaded once (`-EBUSY`).
+    public func loadIncoming(_ image: DecodedImage) throws(LiveUpdateError) {
+        try requireNoCallback("loadIncoming")
+        guard incomingFLBRecords == nil else { throw .incomingAlreadyLoaded }
+        var sessions: [IncomingSession] = []
+        for (index, record) in image.state.sessions.enumerated() {
+            let data = index < image.layout.sessions.count ? image.layout.sessions[index].fileData : []
+            var files: [IncomingFile] = []
+            for (slot, file) in record.files.enumerated() {
+                guard let handler = handlers.first(where: { $0.compatible == file.compatible }) else {
+                    throw .unknownCompatible(session: record.name, token: file.token, compatible: file.compatible)
+                }
+                let raw: UInt64
+                if slot < data.count {
+                    raw = data[slot]
+                } else if case let .data(value) = file.content {
+                    raw = value
+                } else {
+                    raw = 0
+                }
+                files.append(IncomingFile(token: file.token, compatible: file.compatible, handler: handler,
+                                          serialized: file.content, dataInImage: raw))
+            }
+            sessions.append(IncomingSession(name: record.name, files: files, orchestrator: self))
+        }
+        incoming = sessions
+        incomingFLBRecords = image.state.flbs
+        incomingLiveupdateNumber = image.state.liveupdateNumber
+    }
+
+    /// Reads the KHO image at `path` and loads it (``loadIncoming(_:)``).
+    public func loadIncoming(path: String) throws(LiveUpdateError) {
+        let image: DecodedImage
+        do { image = try KHOImageReader.readImage(path: path) } catch { throw .image(error) }
+        try loadIncoming(image)
+    }
+
+    /// Decodes the image bytes and loads them (``loadIncoming(_:)``).
+    public func loadIncoming(bytes: [UInt8]) throws(LiveUpdateError) {
+        let image: DecodedImage
+        do { image = try KHOImageReader.decodeImage(AlignedBytes(copying: bytes)) } catch { throw .image(error) }
+        try loadIncoming(image)
+    }
+
+    /// Takes the incoming session `name` (`LIVEUPDATE_IOCTL_RETRIEVE_SESSION`):
+    /// `-ENOENT` if there is none, `-EINVAL` if it was already retrieved.
+    public func retrieveSession(named name: String) throws(LiveUpdateError) -> IncomingSession {
+        try requireNoCallback("retrieveSession")
+        guard let session = incoming.first(where: { $0.name == name }) else { throw .unknownSession(name: name) }
+        guard !session.retrievedByUser else { throw .sessionAlreadyRetrieved(name: name) }
+        session.retrievedByUser = true
+        return session
+    }
+
+    /// Retrieves the file `token` of `session` for in-kernel use, typically a
+    /// handler fetching a dependency (`liveupdate_get_file_incoming`). Like
+    /// ``IncomingSession/retrieveFile(token:)`` but it does not count as
+    /// userspace retrieving the file.
+    public func fileIncoming(_ session: IncomingSession, token: UInt64) throws(LiveUpdateError) -> any LiveFile {
+        guard session.isOpen else { throw .sessionClosed(name: session.name) }
+        return try retrieve(token: token, in: session, byUser: false)
+    }
+
+    func retrieve(token: UInt64, in session: IncomingSession, byUser: Bool) throws(LiveUpdateError) -> any LiveFile {
+        guard let entry = session.files.first(where: { $0.token == token }) else {
+            throw .unknownToken(session: session.name, token: token)
+        }
+        switch entry.status {
+        case let .retrieved(file):
+            if byUser { entry.retrievedByUser = true }
+            return file
+        case let .failed(error):
+            throw error
+        case .notAttempted:
+            break
+        }
+        var args = FileOperationArguments(handler: entry.handler, session: .incoming(session), token: token,
+                                          file: nil, serialized: entry.serialized, dataInImage: entry.dataInImage)
+        do {
+            try inCallback("retrieve") { () throws(LiveUpdateError) in try entry.handler.retrieve(&args) }
+        } catch {
+            entry.status = .failed(error)
+            throw error
+        }
+        guard let file = args.file else {
+            let error = args.failure("retrieve", errno: 22, reason: "the handler set no file")
+            entry.status = .failed(error)
+            throw error
+        }
+        entry.status = .retrieved(file)
+        entry.privateState = args.privateState
+        if byUser { entry.retrievedByUser = true }
+        heldFiles[ObjectIdentifier(file)] = (session.name, token)
+        return file
+    }
+
+    func finish(_ session: IncomingSession) throws(LiveUpdateError) {
+        try requireNoCallback("finish")
+        for entry in session.files {
+            let args = arguments(for: entry, in: session)
+            guard inCallback("canFinish", { entry.handler.canFinish(args) }) else {
+                throw .cannotFinish(session: session.name, token: entry.token, compatible: entry.compatible)
+            }
+        }
+        while let entry = session.files.last {
+            let args = arguments(for: entry, in: session)
+            inCallback("finish") { entry.handler.finish(args) }
+            finishFLBs(flbStates(of: entry.handler))
+            if let file = entry.liveFile { heldFiles[ObjectIdentifier(file)] = nil }
+            session.files.removeLast()
+        }
+    }
+
+    func close(_ session: IncomingSession) throws(LiveUpdateError) {
+        try finish(session)
+        session.isOpen = false
+        session.retrievedByUser = false
+        incoming.removeAll { $0 === session }
+    }
+
+    private func arguments(for entry: IncomingFile, in session: IncomingSession) -> FileOperationArguments {
+        FileOperationArguments(handler: entry.handler, session: .incoming(session), token: entry.token,
+                               file: entry.liveFile, serialized: entry.serialized, dataInImage: entry.dataInImage,
+                               privateState: entry.privateState, retrieved: entry.liveFile != nil,
+                               retrievedByUser: entry.retrievedByUser)
+    }
+
+    // MARK: FLB, incoming
+
+    /// The live object of `flb` in the new kernel (`liveupdate_flb_get_incoming`):
+    /// the first call runs the FLB's retrieve on the handed-over data, later
+    /// calls return the same object. `-ENODATA` when no image was loaded or
+    /// the FLB was already finished, `-ENOENT` when the image has no entry
+    /// for it.
+    public func flbIncoming(_ flb: any FLB) throws(LiveUpdateError) -> Any? {
+        guard let state = flbs.first(where: { $0.flb === flb }) else {
+            throw .flbNotRegistered(flb: flb.compatible, handler: "")
+        }
+        try retrieveFLB(state)
+        return state.incomingObject
+    }
+
+    /// `luo_flb_retrieve_one`.
+    private func retrieveFLB(_ state: FLBState) throws(LiveUpdateError) {
+        let name = state.flb.compatible
+        guard !state.incomingFinished else { throw .flbNoIncomingData(flb: name) }
+        if state.incomingRetrieved { return }
+        guard let records = incomingFLBRecords else { throw .flbNoIncomingData(flb: name) }
+        guard let record = records.first(where: { $0.name == name }) else { throw .flbNotInImage(flb: name) }
+        if state.incomingCount == nil { state.incomingCount = record.count }
+        state.incomingData = record.data
+        var args = FLBOperationArguments(flb: state.flb, data: record.data)
+        try inCallback("FLB retrieve") { () throws(LiveUpdateError) in try state.flb.retrieve(&args) }
+        state.incomingObject = args.object
+        state.incomingRetrieved = true
+    }
+
+    /// `luo_flb_file_finish`: one dependent file fewer, in reverse
+    /// registration order; the last one retrieves the FLB if nobody did and
+    /// calls its finish. FLBs the image does not carry are left alone.
+    private func finishFLBs(_ states: [FLBState]) {
+        for state in states.reversed() {
+            if state.incomingCount == nil {
+                guard let record = incomingFLBRecords?.first(where: { $0.name == state.flb.compatible }) else {
+                    continue
+                }
+                state.incomingCount = record.count
+            }
+            guard let count = state.incomingCount, count > 0, !state.incomingFinished else { continue }
+            state.incomingCount = count - 1
+            guard count == 1 else { continue }
+            if !state.incomingRetrieved {
+                guard (try? retrieveFLB(state)) != nil else { continue }
+            }
+            let args = FLBOperationArguments(flb: state.flb, data: state.incomingData, object: state.incomingObject)
+            inCallback("FLB finish") { state.flb.finish(args) }
+            state.incomingData = 0
+            state.incomingObject = nil
+            state.incomingFinished = true
+        }
+    }
+}

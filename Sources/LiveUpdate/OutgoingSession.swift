@@ -1,0 +1,54 @@
+/// A session of the running kernel (`LIVEUPDATE_IOCTL_CREATE_SESSION`): a
+/// named group of files to hand over, in preservation order.
+///
+/// Create one with ``LiveUpdateOrchestrator/createSession(named:)``. Closing
+/// it unpreserves its files last-to-first; otherwise ``LiveUpdateOrchestrator/reboot()``
+/// hands it over.
+public final class OutgoingSession {
+    /// The session's name (1 to 63 bytes, unique among outgoing sessions).
+    public let name: String
+    weak var orchestrator: LiveUpdateOrchestrator?
+    var files: [OutgoingFile] = []
+    var isOpen = true
+
+    init(name: String, orchestrator: LiveUpdateOrchestrator) {
+        self.name = name
+        self.orchestrator = orchestrator
+    }
+
+    /// The tokens of the preserved files, in preservation order.
+    public var tokens: [UInt64] { files.map(\.token) }
+
+    /// Whether the session is still open.
+    public var isClosed: Bool { !isOpen }
+
+    /// Preserves `file` under the caller's `token` (`PRESERVE_FD`): the
+    /// token must be new in this session, the session must hold fewer than
+    /// 128 files, a registered handler must accept the file, and the file
+    /// must not be held elsewhere.
+    public func preserve(_ file: any LiveFile, token: UInt64) throws(LiveUpdateError) {
+        try live().preserve(file, token: token, in: self)
+    }
+
+    /// Unpreserves the file with `token`: its handler's unpreserve runs and
+    /// its FLBs drop a reference.
+    public func unpreserve(token: UInt64) throws(LiveUpdateError) {
+        try live().unpreserve(token: token, in: self)
+    }
+
+    /// Closes the session: unpreserves every file last-to-first and removes
+    /// the session, whose name can then be used again.
+    public func close() throws(LiveUpdateError) {
+        try live().close(self)
+    }
+
+    /// The live file preserved under `token`, if any.
+    public func file(token: UInt64) -> (any LiveFile)? {
+        files.first { $0.token == token }?.file
+    }
+
+    private func live() throws(LiveUpdateError) -> LiveUpdateOrchestrator {
+        guard isOpen, let orchestrator else { throw .sessionClosed(name: name) }
+        return orchestrator
+    }
+}

@@ -1,0 +1,29 @@
+/// The session a handler callback runs for (`args->session`): outgoing for
+/// can-preserve, preserve, unpreserve, freeze and unfreeze; incoming for
+/// retrieve, can-finish and finish.
+public enum SessionHandle {
+    /// A session of the running kernel, to be handed over.
+    case outgoing(OutgoingSession)
+    /// A session rebuilt from the incoming image.
+    case incoming(IncomingSession)
+
+    /// The session's name.
+    public var name: String {
+        switch self {
+        case let .outgoing(session): session.name
+        case let .incoming(session): session.name
+        }
+    }
+
+    /// The outgoing session, or `nil` for an incoming one.
+    public var outgoing: OutgoingSession? {
+        if case let .outgoing(session) = self { return session }
+        return nil
+    }
+
+    /// The incoming session, or `nil` for an outgoing one.
+    public var incoming: IncomingSession? {
+        if case let .incoming(session) = self { return session }
+        return nil
+    }
+}
