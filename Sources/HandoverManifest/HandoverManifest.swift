@@ -1,0 +1,72 @@
+import Foundation
+import HandoverModel
+
+/// Manifests: the human-written description of a handover, in JSON or YAML,
+/// and its canonical JSON rendering.
+///
+/// ```json
+/// {
+///   "liveupdate_number": 1,
+///   "sessions": [
+///     {
+///       "name": "vm0",
+///       "files": [
+///         { "token": 1, "compatible": "memfd-v1",
+///           "memfd": { "size": 5, "pos": 0, "contents_base64": "aGVsbG8=" } },
+///         { "token": 2, "compatible": "vfio-v1", "data": "0xdeadbeef" },
+///         { "token": 3, "compatible": "blob-v1", "payload_base64": "AAEC" }
+///       ]
+///     }
+///   ],
+///   "flb": [ { "name": "iommu-core-v1", "data": "0x1234", "count": 2 } ]
+/// }
+/// ```
+///
+/// Keys are exactly those above; `flb` may be left out. Integers are read
+/// from their text, so every `u64` is exact. `data` may also be a bare
+/// integer. A file holds exactly one of `data`, `memfd` (only for
+/// `memfd-v1`, which requires it) and `payload_base64`.
+public enum HandoverManifest {
+    /// Parses manifest text in `format`.
+    public static func parse(_ text: String, format: ManifestFormat = .json) throws(ManifestError) -> HandoverState {
+        try ManifestParser(format: format).parse(text)
+    }
+
+    /// Reads and parses the manifest at `path`, in the format its name
+    /// implies (see ``ManifestFormat/init(path:)``).
+    public static func load(path: String) throws(ManifestError) -> HandoverState {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadable(file: path, reason: Self.reason(error))
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .unreadable(file: path, reason: "not UTF-8 text")
+        }
+        return try parse(text, format: ManifestFormat(path: path))
+    }
+
+    /// The canonical JSON for `state`: parsing it gives `state` back, and
+    /// equal states give identical text.
+    public static func render(_ state: HandoverState) -> String {
+        ManifestRenderer.render(state)
+    }
+
+    /// The system's message for a Foundation read error, without the
+    /// `NSError` decoration.
+    private static func reason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if nsError.domain == NSCocoaErrorDomain {
+            switch nsError.code {
+            case NSFileReadNoSuchFileError: return "No such file or directory"
+            case NSFileReadNoPermissionError: return "Permission denied"
+            default: break
+            }
+        }
+        return nsError.localizedDescription
+    }
+}

@@ -1,0 +1,34 @@
+/// The manifest's key names, in the order the renderer writes them.
+public enum ManifestKeys {
+    /// Top level: the LUO FDT's `liveupdate-number`.
+    public static let liveupdateNumber = "liveupdate_number"
+    /// Top level: the list of sessions.
+    public static let sessions = "sessions"
+    /// Top level: the list of FLB entries.
+    public static let flb = "flb"
+    /// Session and FLB entry: the name.
+    public static let name = "name"
+    /// Session: the list of files.
+    public static let files = "files"
+    /// File: the user's token.
+    public static let token = "token"
+    /// File: the handler's compatible string.
+    public static let compatible = "compatible"
+    /// File and FLB entry: the raw `u64`.
+    public static let data = "data"
+    /// File: the `memfd-v1` handler section.
+    public static let memfd = "memfd"
+    /// File: bytes preserved in pages of their own.
+    public static let payloadBase64 = "payload_base64"
+    /// Memfd section: the file size.
+    public static let size = "size"
+    /// Memfd section: the file position.
+    public static let position = "pos"
+    /// Memfd section: the file contents.
+    public static let contentsBase64 = "contents_base64"
+    /// FLB entry: the number of dependent files.
+    public static let count = "count"
+
+    /// The compatible string of the kernel's memfd file handler.
+    public static let memfdCompatible = "memfd-v1"
+}

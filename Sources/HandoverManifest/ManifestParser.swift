@@ -1,0 +1,240 @@
+import Foundation
+import HandoverModel
+import Yams
+
+/// Walks a composed YAML / JSON node tree into a ``HandoverState``, keeping
+/// the key path of every value for errors.
+struct ManifestParser {
+    let format: ManifestFormat
+
+    func parse(_ text: String) throws(ManifestError) -> HandoverState {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw .syntax(message: Self.oneLine(error))
+        } catch {
+            throw .syntax(message: "\(error)")
+        }
+        guard let root else { throw .emptyDocument }
+        return try state(root)
+    }
+
+    /// The first line of Yams' description (the rest is a source snippet).
+    private static func oneLine(_ error: YamlError) -> String {
+        let text = "\(error)"
+        return text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
+    }
+
+    // MARK: Schema
+
+    private func state(_ node: Node) throws(ManifestError) -> HandoverState {
+        let fields = try Fields(node, path: "", format: format,
+                                allowed: [ManifestKeys.liveupdateNumber, ManifestKeys.sessions, ManifestKeys.flb])
+        let number = try unsigned(try fields.required(ManifestKeys.liveupdateNumber), fields.path(ManifestKeys.liveupdateNumber))
+        let sessionsPath = fields.path(ManifestKeys.sessions)
+        var sessions: [SessionRecord] = []
+        for (index, item) in try list(try fields.required(ManifestKeys.sessions), sessionsPath).enumerated() {
+            sessions.append(try session(item, "\(sessionsPath)[\(index)]"))
+        }
+        var flbs: [FLBRecord] = []
+        if let flbNode = fields.optional(ManifestKeys.flb) {
+            let flbPath = fields.path(ManifestKeys.flb)
+            for (index, item) in try list(flbNode, flbPath).enumerated() {
+                flbs.append(try flb(item, "\(flbPath)[\(index)]"))
+            }
+        }
+        return HandoverState(liveupdateNumber: number, sessions: sessions, flbs: flbs)
+    }
+
+    private func session(_ node: Node, _ path: String) throws(ManifestError) -> SessionRecord {
+        let fields = try Fields(node, path: path, format: format, allowed: [ManifestKeys.name, ManifestKeys.files])
+        let name = try string(try fields.required(ManifestKeys.name), fields.path(ManifestKeys.name))
+        let filesPath = fields.path(ManifestKeys.files)
+        var files: [FileRecord] = []
+        for (index, item) in try list(try fields.required(ManifestKeys.files), filesPath).enumerated() {
+            files.append(try file(item, "\(filesPath)[\(index)]"))
+        }
+        return SessionRecord(name: name, files: files)
+    }
+
+    private func file(_ node: Node, _ path: String) throws(ManifestError) -> FileRecord {
+        let fields = try Fields(node, path: path, format: format, allowed: [
+            ManifestKeys.token, ManifestKeys.compatible, ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64,
+        ])
+        let token = try unsigned(try fields.required(ManifestKeys.token), fields.path(ManifestKeys.token))
+        let compatible = try string(try fields.required(ManifestKeys.compatible), fields.path(ManifestKeys.compatible))
+        let present = [ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64].filter { fields.optional($0) != nil }
+        guard present.count <= 1 else { throw .conflictingContent(path: path, keys: present) }
+        let isMemfd = compatible == ManifestKeys.memfdCompatible
+        if let dataNode = fields.optional(ManifestKeys.data) {
+            guard !isMemfd else {
+                throw .handlerMismatch(path: fields.path(ManifestKeys.data), compatible: compatible,
+                                       reason: "needs a memfd section, not raw data")
+            }
+            let value = try u64(dataNode, fields.path(ManifestKeys.data))
+            return FileRecord(token: token, compatible: compatible, content: .data(value))
+        }
+        if let memfdNode = fields.optional(ManifestKeys.memfd) {
+            guard isMemfd else {
+                throw .handlerMismatch(path: fields.path(ManifestKeys.memfd), compatible: compatible,
+                                       reason: "is not \(ManifestKeys.memfdCompatible); a memfd section needs that handler")
+            }
+            return FileRecord(token: token, compatible: compatible,
+                              content: .memfd(try memfd(memfdNode, fields.path(ManifestKeys.memfd))))
+        }
+        if let payloadNode = fields.optional(ManifestKeys.payloadBase64) {
+            guard !isMemfd else {
+                throw .handlerMismatch(path: fields.path(ManifestKeys.payloadBase64), compatible: compatible,
+                                       reason: "needs a memfd section, not a payload")
+            }
+            let bytes = try base64(payloadNode, fields.path(ManifestKeys.payloadBase64))
+            return FileRecord(token: token, compatible: compatible, content: .payload(bytes))
+        }
+        throw .missingContent(path: path)
+    }
+
+    private func memfd(_ node: Node, _ path: String) throws(ManifestError) -> MemfdContents {
+        let fields = try Fields(node, path: path, format: format,
+                                allowed: [ManifestKeys.size, ManifestKeys.position, ManifestKeys.contentsBase64])
+        let size = try unsigned(try fields.required(ManifestKeys.size), fields.path(ManifestKeys.size))
+        let position = try unsigned(try fields.required(ManifestKeys.position), fields.path(ManifestKeys.position))
+        let contents = try base64(try fields.required(ManifestKeys.contentsBase64), fields.path(ManifestKeys.contentsBase64))
+        guard UInt64(contents.count) == size else {
+            throw .memfdSizeMismatch(path: fields.path(ManifestKeys.size), size: size, contentsLength: contents.count)
+        }
+        return MemfdContents(size: size, position: position, contents: contents)
+    }
+
+    private func flb(_ node: Node, _ path: String) throws(ManifestError) -> FLBRecord {
+        let fields = try Fields(node, path: path, format: format,
+                                allowed: [ManifestKeys.name, ManifestKeys.data, ManifestKeys.count])
+        let name = try string(try fields.required(ManifestKeys.name), fields.path(ManifestKeys.name))
+        let data = try u64(try fields.required(ManifestKeys.data), fields.path(ManifestKeys.data))
+        let count = try unsigned(try fields.required(ManifestKeys.count), fields.path(ManifestKeys.count))
+        return FLBRecord(name: name, data: data, count: count)
+    }
+
+    // MARK: Values
+
+    private func scalar(_ node: Node, _ path: String, expected: String) throws(ManifestError) -> ScalarValue {
+        switch node {
+        case let .scalar(scalar):
+            guard let value = ScalarValue(scalar, format: format) else {
+                throw .syntax(message: "\(path): bare word \"\(scalar.string)\" is not JSON (quote strings)")
+            }
+            return value
+        case .mapping: throw .wrongType(path: path, expected: expected, found: "a mapping")
+        case .sequence: throw .wrongType(path: path, expected: expected, found: "a list")
+        case .alias: throw .wrongType(path: path, expected: expected, found: "an alias")
+        }
+    }
+
+    private func string(_ node: Node, _ path: String) throws(ManifestError) -> String {
+        let value = try scalar(node, path, expected: "a string")
+        guard case let .string(text) = value else { throw .wrongType(path: path, expected: "a string", found: value.summary) }
+        return text
+    }
+
+    private func list(_ node: Node, _ path: String) throws(ManifestError) -> [Node] {
+        switch node {
+        case let .sequence(sequence): return Array(sequence)
+        case .mapping: throw .wrongType(path: path, expected: "a list", found: "a mapping")
+        case .alias: throw .wrongType(path: path, expected: "a list", found: "an alias")
+        case let .scalar(scalar):
+            let found = ScalarValue(scalar, format: format)?.summary ?? "\"\(scalar.string)\""
+            throw .wrongType(path: path, expected: "a list", found: found)
+        }
+    }
+
+    /// An unsigned integer written as a bare number.
+    private func unsigned(_ node: Node, _ path: String) throws(ManifestError) -> UInt64 {
+        let expected = "an unsigned integer"
+        let value = try scalar(node, path, expected: expected)
+        guard case let .integer(text) = value else { throw .wrongType(path: path, expected: expected, found: value.summary) }
+        return try Self.integer(text, path)
+    }
+
+    /// A `u64` written as a bare number or as a `"0x…"` string.
+    private func u64(_ node: Node, _ path: String) throws(ManifestError) -> UInt64 {
+        let expected = "a u64 (an integer or a \"0x...\" string)"
+        let value = try scalar(node, path, expected: expected)
+        switch value {
+        case let .integer(text):
+            return try Self.integer(text, path)
+        case let .string(text) where text.hasPrefix("0x") || text.hasPrefix("0X"):
+            let digits = text.dropFirst(2)
+            guard !digits.isEmpty, digits.allSatisfy(\.isHexDigit) else {
+                throw .wrongType(path: path, expected: expected, found: value.summary)
+            }
+            guard let parsed = UInt64(digits, radix: 16) else {
+                throw .outOfRange(path: path, value: text, reason: "a u64 is at most 0xffffffffffffffff")
+            }
+            return parsed
+        default:
+            throw .wrongType(path: path, expected: expected, found: value.summary)
+        }
+    }
+
+    /// Parses a bare integer's text exactly.
+    private static func integer(_ text: String, _ path: String) throws(ManifestError) -> UInt64 {
+        var digits = Substring(text)
+        var negative = false
+        if digits.first == "-" { negative = true; digits = digits.dropFirst() } else if digits.first == "+" { digits = digits.dropFirst() }
+        var radix = 10
+        if digits.hasPrefix("0x") { radix = 16; digits = digits.dropFirst(2) } else if digits.hasPrefix("0o") { radix = 8; digits = digits.dropFirst(2) }
+        guard let value = UInt64(digits, radix: radix) else {
+            if negative, digits.allSatisfy({ $0 == "0" }) { return 0 }
+            throw .outOfRange(path: path, value: text, reason: negative ? "must not be negative" : "a u64 is at most 18446744073709551615")
+        }
+        guard !negative || value == 0 else { throw .outOfRange(path: path, value: text, reason: "must not be negative") }
+        return value
+    }
+
+    private func base64(_ node: Node, _ path: String) throws(ManifestError) -> [UInt8] {
+        let text = try string(node, path)
+        guard let data = Data(base64Encoded: text) else { throw .badBase64(path: path) }
+        return [UInt8](data)
+    }
+}
+
+/// One mapping of the document, checked against the keys its place in the
+/// schema allows.
+private struct Fields {
+    let path: String
+    private var values: [String: Node] = [:]
+
+    init(_ node: Node, path: String, format: ManifestFormat, allowed: [String]) throws(ManifestError) {
+        self.path = path
+        let mapping: Node.Mapping
+        switch node {
+        case let .mapping(found): mapping = found
+        case .sequence: throw .wrongType(path: path.isEmpty ? "manifest" : path, expected: "a mapping", found: "a list")
+        case .alias: throw .wrongType(path: path.isEmpty ? "manifest" : path, expected: "a mapping", found: "an alias")
+        case let .scalar(scalar):
+            let found = ScalarValue(scalar, format: format)?.summary ?? "\"\(scalar.string)\""
+            throw .wrongType(path: path.isEmpty ? "manifest" : path, expected: "a mapping", found: found)
+        }
+        for (keyNode, value) in mapping {
+            guard case let .scalar(keyScalar) = keyNode else {
+                throw .wrongType(path: path.isEmpty ? "manifest" : path, expected: "string keys", found: "a non-scalar key")
+            }
+            let key = keyScalar.string
+            let keyPath = path.isEmpty ? key : "\(path).\(key)"
+            guard allowed.contains(key) else { throw .unknownKey(path: keyPath) }
+            guard values.updateValue(value, forKey: key) == nil else { throw .duplicateKey(path: keyPath) }
+        }
+    }
+
+    func path(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func optional(_ key: String) -> Node? {
+        guard let node = values[key] else { return nil }
+        return node
+    }
+
+    func required(_ key: String) throws(ManifestError) -> Node {
+        guard let node = values[key] else { throw .missingKey(path: path(key)) }
+        return node
+    }
+}

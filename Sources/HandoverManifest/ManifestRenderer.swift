@@ -1,0 +1,127 @@
+import Foundation
+import HandoverModel
+
+/// A JSON value whose object members keep the order they were given in.
+enum OrderedJSON {
+    /// An object, members in order.
+    case object([(key: String, value: OrderedJSON)])
+    /// An array.
+    case array([OrderedJSON])
+    /// A string, escaped when written.
+    case string(String)
+    /// A number, written as given.
+    case number(String)
+}
+
+/// Writes a ``HandoverState`` as canonical manifest JSON: keys in schema
+/// order, two-space indentation, `data` as a `"0x…"` string, every other
+/// number as an exact integer, bytes as base64, one trailing newline.
+enum ManifestRenderer {
+    static func render(_ state: HandoverState) -> String {
+        var output = ""
+        write(document(state), indent: 0, into: &output)
+        output += "\n"
+        return output
+    }
+
+    static func document(_ state: HandoverState) -> OrderedJSON {
+        .object([
+            (ManifestKeys.liveupdateNumber, .number(String(state.liveupdateNumber))),
+            (ManifestKeys.sessions, .array(state.sessions.map(session))),
+            (ManifestKeys.flb, .array(state.flbs.map(flb))),
+        ])
+    }
+
+    private static func session(_ session: SessionRecord) -> OrderedJSON {
+        .object([
+            (ManifestKeys.name, .string(session.name)),
+            (ManifestKeys.files, .array(session.files.map(file))),
+        ])
+    }
+
+    private static func file(_ file: FileRecord) -> OrderedJSON {
+        var members: [(key: String, value: OrderedJSON)] = [
+            (ManifestKeys.token, .number(String(file.token))),
+            (ManifestKeys.compatible, .string(file.compatible)),
+        ]
+        switch file.content {
+        case let .data(value):
+            members.append((ManifestKeys.data, .string(hex(value))))
+        case let .payload(bytes):
+            members.append((ManifestKeys.payloadBase64, .string(Data(bytes).base64EncodedString())))
+        case let .memfd(memfd):
+            members.append((ManifestKeys.memfd, .object([
+                (ManifestKeys.size, .number(String(memfd.size))),
+                (ManifestKeys.position, .number(String(memfd.position))),
+                (ManifestKeys.contentsBase64, .string(Data(memfd.contents).base64EncodedString())),
+            ])))
+        }
+        return .object(members)
+    }
+
+    private static func flb(_ flb: FLBRecord) -> OrderedJSON {
+        .object([
+            (ManifestKeys.name, .string(flb.name)),
+            (ManifestKeys.data, .string(hex(flb.data))),
+            (ManifestKeys.count, .number(String(flb.count))),
+        ])
+    }
+
+    /// `"0x"` and lower-case hex digits without leading zeros.
+    static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+
+    static func write(_ value: OrderedJSON, indent: Int, into output: inout String) {
+        let inner = String(repeating: "  ", count: indent + 1)
+        switch value {
+        case let .object(members):
+            guard !members.isEmpty else { output += "{}"; return }
+            output += "{"
+            for (index, member) in members.enumerated() {
+                output += index == 0 ? "\n" : ",\n"
+                output += inner
+                writeString(member.key, into: &output)
+                output += ": "
+                write(member.value, indent: indent + 1, into: &output)
+            }
+            output += "\n" + String(repeating: "  ", count: indent) + "}"
+        case let .array(elements):
+            guard !elements.isEmpty else { output += "[]"; return }
+            output += "["
+            for (index, element) in elements.enumerated() {
+                output += index == 0 ? "\n" : ",\n"
+                output += inner
+                write(element, indent: indent + 1, into: &output)
+            }
+            output += "\n" + String(repeating: "  ", count: indent) + "]"
+        case let .string(text):
+            writeString(text, into: &output)
+        case let .number(text):
+            output += text
+        }
+    }
+
+    /// Writes `text` as a JSON string: `"` and `\` escaped, control
+    /// characters as short escapes or `\u00XX`, everything else as UTF-8.
+    static func writeString(_ text: String, into output: inout String) {
+        output += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case "\u{08}": output += "\\b"
+            case "\u{0C}": output += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    let digits = String(scalar.value, radix: 16)
+                    output += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+                } else {
+                    output.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        output += "\""
+    }
+}
