@@ -1,1 +1,225 @@
-print("placeholder")
+// LUOBenchmark: the Swift side of tools/benchmark.sh.
+//
+// Every mode prints `key value` lines (times in nanoseconds, the median of
+// the repetitions; memory in KiB from getrusage's ru_maxrss, the process's
+// high-water mark), the same keys as the C baseline in tools/c-baseline, so
+// the script can divide one by the other. Run one size per process so that
+// maxrss_kb belongs to that size alone.
+//
+//   LUOBenchmark records SESSIONS FILES IMAGES REPS DIR
+//       encode IMAGES images of SESSIONS sessions x FILES raw-data files
+//       (KHOImageWriter.encode), write them to DIR/swift-<i>.kho, decode
+//       them from their paths (KHOImageReader.readImage: mmap, validate,
+//       every record); prints encode_ns, decode_ns, files, maxrss_kb.
+//   LUOBenchmark memfd BYTES REPS DIR
+//       a memfd of BYTES through the library: into the image (read the memfd,
+//       FileContent.memfd, encode) and back out (readImage, a new memfd with
+//       the decoded contents), both through the model API and through the
+//       LiveUpdate orchestrator with its MemfdHandler; also memcpy of the
+//       same buffer. Prints model_in_ns, model_out_ns, lu_in_ns, lu_out_ns,
+//       memcpy_ns, memcpy_prefaulted_ns, maxrss_kb.
+
+import FDT
+import HandoverModel
+import KernelABI
+import KHOImage
+import LiveUpdate
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Monotonic nanoseconds.
+func now() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+
+/// The median of `values`.
+func median(_ values: [UInt64]) -> UInt64 {
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+/// The process's peak resident set in KiB.
+func maxRSSKiB() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss
+}
+
+/// Prints `message` on stderr and exits with status 1.
+func fail(_ message: String) -> Never {
+    let line = Array("LUOBenchmark: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+/// The handler compatible of the benchmark's raw-data files (not
+/// `memfd-v1`, so the reader keeps them as raw `data`).
+let benchCompatible = "bench-data-v1"
+
+/// The benchmark's model, identical to the C baseline's `make_model`:
+/// sessions `session-<s>` (`image<i>-session-<s>` when there are several
+/// images), files with tokens 1...F, `data` = token * 3.
+func makeState(image: Int, images: Int, sessions: Int, files: Int) -> HandoverState {
+    HandoverState(liveupdateNumber: 1, sessions: (0..<sessions).map { s in
+        SessionRecord(name: images > 1 ? "image\(image)-session-\(s)" : "session-\(s)",
+                      files: (0..<files).map { f in
+                          FileRecord(token: UInt64(f + 1), compatible: benchCompatible, content: .data(UInt64(f + 1) * 3))
+                      })
+    })
+}
+
+func runRecords(sessions: Int, files: Int, images: Int, reps: Int, directory: String) throws {
+    let states = (0..<images).map { makeState(image: $0, images: images, sessions: sessions, files: files) }
+    let writer = KHOImageWriter()
+    var encoded: [EncodedImage] = []
+    var encodeTimes: [UInt64] = []
+    for _ in 0..<reps {
+        encoded = []
+        let start = now()
+        for state in states { encoded.append(try writer.encode(state)) }
+        encodeTimes.append(now() - start)
+    }
+    let paths = (0..<images).map { "\(directory)/swift-\($0).kho" }
+    for (image, path) in zip(encoded, paths) { try image.write(to: path) }
+    encoded = []
+
+    var decoded: [DecodedImage] = []
+    var decodeTimes: [UInt64] = []
+    for _ in 0..<reps {
+        decoded = []
+        let start = now()
+        for path in paths { decoded.append(try KHOImageReader.readImage(path: path)) }
+        decodeTimes.append(now() - start)
+    }
+    for (image, state) in zip(decoded, states) where image.state != state {
+        fail("decoded state differs from the encoded one")
+    }
+    print("encode_ns \(median(encodeTimes))")
+    print("decode_ns \(median(decodeTimes))")
+    print("files \(decoded.reduce(0) { $0 + $1.state.fileCount })")
+    print("maxrss_kb \(maxRSSKiB())")
+}
+
+/// A memfd of `bytes` bytes filled with a pattern.
+func makeSourceMemfd(bytes: Int) throws -> MemfdFile {
+    let memfd = try MemfdFile(name: "bench-source")
+    try memfd.truncate(to: UInt64(bytes))
+    let chunk = 1 << 20
+    var buffer = [UInt8](repeating: 0, count: min(chunk, bytes))
+    var offset = 0
+    while offset < bytes {
+        let count = min(chunk, bytes - offset)
+        for i in 0..<count { buffer[i] = UInt8(truncatingIfNeeded: (offset + i) &* 131 &+ ((offset + i) >> 12)) }
+        try memfd.write(Array(buffer[..<count]), at: UInt64(offset))
+        offset += count
+    }
+    return memfd
+}
+
+/// Whether the memfd `fd` holds exactly what `source` holds (compared
+/// through read-only mappings, untimed).
+func sameContents(_ fd: Int32, _ source: Int32, bytes: Int) -> Bool {
+    guard bytes > 0 else { return true }
+    guard let a = mmap(nil, bytes, PROT_READ, MAP_SHARED, fd, 0), a != MAP_FAILED,
+          let b = mmap(nil, bytes, PROT_READ, MAP_SHARED, source, 0), b != MAP_FAILED else { return false }
+    defer { munmap(a, bytes); munmap(b, bytes) }
+    return memcmp(a, b, bytes) == 0
+}
+
+func runMemfd(bytes: Int, reps: Int, directory: String) throws {
+    let source = try makeSourceMemfd(bytes: bytes)
+    let path = "\(directory)/swift-memfd.kho"
+    var modelIn: [UInt64] = [], modelOut: [UInt64] = [], luIn: [UInt64] = [], luOut: [UInt64] = []
+    for _ in 0..<reps {
+        // The model API: FileContent.memfd through encode and decode.
+        do {
+            var start = now()
+            let contents = try source.contents()
+            let state = HandoverState(liveupdateNumber: 1, sessions: [
+                SessionRecord(name: "vm0", files: [
+                    FileRecord(token: 1, compatible: MemfdV1.compatible, content: .memfd(MemfdContents(contents: contents))),
+                ]),
+            ])
+            var image: EncodedImage? = try KHOImageWriter().encode(state)
+            modelIn.append(now() - start)
+            try image!.write(to: path)
+            image = nil
+            start = now()
+            let decoded = try KHOImageReader.readImage(path: path)
+            guard case let .memfd(memfd)? = decoded.state.sessions.first?.files.first?.content else {
+                fail("the decoded file is not a memfd")
+            }
+            let copy = try MemfdFile(name: "bench-copy")
+            try copy.truncate(to: memfd.size)
+            try copy.write(memfd.contents, at: 0)
+            modelOut.append(now() - start)
+            guard sameContents(copy.fd, source.fd, bytes: bytes) else { fail("model path: contents differ") }
+        }
+        // The lifecycle: MemfdHandler preserve + freeze, reboot, load, retrieve.
+        do {
+            var start = now()
+            let outgoing = LiveUpdateOrchestrator()
+            try outgoing.register(MemfdHandler())
+            try outgoing.createSession(named: "vm0").preserve(source, token: 1)
+            var image: EncodedImage? = try outgoing.reboot()
+            luIn.append(now() - start)
+            try image!.write(to: path)
+            image = nil
+            start = now()
+            let incoming = LiveUpdateOrchestrator()
+            try incoming.register(MemfdHandler())
+            try incoming.loadIncoming(path: path)
+            guard let copy = try incoming.retrieveSession(named: "vm0").retrieveFile(token: 1) as? MemfdFile else {
+                fail("the retrieved file is not a memfd")
+            }
+            luOut.append(now() - start)
+            guard sameContents(copy.fd, source.fd, bytes: bytes) else { fail("lifecycle path: contents differ") }
+        }
+    }
+    unlink(path)
+
+    // memcpy of the same bytes: into a fresh buffer (first touch included,
+    // as every copy above writes fresh pages) and into a touched one.
+    var memcpyFresh: [UInt64] = [], memcpyTouched: [UInt64] = []
+    let from = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 4096)
+    _ = pread(source.fd, from, bytes, 0)
+    for _ in 0..<reps {
+        let to = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 4096)
+        var start = now()
+        memcpy(to, from, bytes)
+        memcpyFresh.append(now() - start)
+        start = now()
+        memcpy(to, from, bytes)
+        memcpyTouched.append(now() - start)
+        to.deallocate()
+    }
+    from.deallocate()
+    print("model_in_ns \(median(modelIn))")
+    print("model_out_ns \(median(modelOut))")
+    print("lu_in_ns \(median(luIn))")
+    print("lu_out_ns \(median(luOut))")
+    print("memcpy_ns \(median(memcpyFresh))")
+    print("memcpy_prefaulted_ns \(median(memcpyTouched))")
+    print("maxrss_kb \(maxRSSKiB())")
+}
+
+let arguments = CommandLine.arguments
+do {
+    switch (arguments.count, arguments.count > 1 ? arguments[1] : "") {
+    case (7, "records"):
+        guard let sessions = Int(arguments[2]), let files = Int(arguments[3]), let images = Int(arguments[4]),
+              let reps = Int(arguments[5]), reps > 0, images > 0 else { fail("bad numbers") }
+        try runRecords(sessions: sessions, files: files, images: images, reps: reps, directory: arguments[6])
+    case (5, "memfd"):
+        guard let bytes = Int(arguments[2]), let reps = Int(arguments[3]), reps > 0 else { fail("bad numbers") }
+        try runMemfd(bytes: bytes, reps: reps, directory: arguments[4])
+    default:
+        fail("usage: LUOBenchmark records SESSIONS FILES IMAGES REPS DIR | memfd BYTES REPS DIR")
+    }
+} catch {
+    fail("\(error)")
+}
