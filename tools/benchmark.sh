@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Swift vs C: builds the release LUOBenchmark and the C baseline
+# (tools/c-baseline, gcc -O2 -lfdt), runs both on the same sizes in one go and
+# prints, for each figure, the Swift time, the C time and the ratio Swift/C;
+# then the cost per file over a range of sizes (the curve), and memfd copy
+# throughput through the library as a fraction of plain memcpy.
+#
+#   bash tools/benchmark.sh            # everything (about two minutes)
+#   QUICK=1 bash tools/benchmark.sh    # fewer repetitions, no 1 GiB memfd
+#
+# Each size runs in its own process (so peak RSS belongs to that size), each
+# process repeats the measurement REPS times in-process and reports the median;
+# ROUNDS (default 3) runs each process again and the script keeps the median
+# of the rounds. Times are wall-clock (CLOCK_MONOTONIC).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK=${QUICK:-0}
+ROUNDS=${ROUNDS:-3}
+[ "$QUICK" = 1 ] && ROUNDS=1
+
+bash tools/install-system-packages.sh
+echo "building (release) ..." >&2
+swift build -c release --scratch-path .build-bench --product LUOBenchmark >&2
+mkdir -p .build-bench/c
+gcc -O2 -Wall -o .build-bench/c/luo_baseline tools/c-baseline/luo_baseline.c -lfdt
+SWIFT_BIN=.build-bench/release/LUOBenchmark
+C_BIN=.build-bench/c/luo_baseline
+
+base=/tmp
+[ -d /dev/shm ] && [ -w /dev/shm ] && base=/dev/shm
+work=$(mktemp -d "$base/luo-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# median of the numbers on stdin
+med() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else printf "%.0f\n", (v[NR/2]+v[NR/2+1])/2}'; }
+# value of key $2 in output file $1
+val() { awk -v k="$2" '$1==k {print $2}' "$1"; }
+
+# run_rounds OUTPREFIX CMD...: runs CMD ROUNDS times, one output file per round
+run_rounds() {
+    local prefix=$1; shift
+    for r in $(seq 1 "$ROUNDS"); do "$@" > "$prefix.$r"; done
+}
+# key median over rounds
+rmed() { for r in $(seq 1 "$ROUNDS"); do val "$1.$r" "$2"; done | med; }
+
+echo
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)"
+echo "swift: $(swift --version 2>/dev/null | head -1)"
+echo "gcc: $(gcc --version | head -1); libfdt $(dpkg-query -W -f='${Version}' libfdt-dev 2>/dev/null || echo '?')"
+echo "rounds: $ROUNDS (median), image files in $base"
+echo
+
+# sessions files images reps label
+sizes=(
+    "1 1 1 201 1x1"
+    "100 100 1 51 100x100"
+    "819 128 1 21 819x128(max)"
+    "819 128 10 7 10x(max):10-images"
+)
+[ "$QUICK" = 1 ] && sizes=("1 1 1 51 1x1" "100 100 1 11 100x100" "819 128 1 5 819x128(max)" "819 128 10 3 10x(max):10-images")
+
+printf "%-22s %9s | %12s %12s %7s | %12s %12s %7s | %9s %9s %6s\n" \
+    "sessions x files" "files" "encode Swift" "encode C" "ratio" "decode Swift" "decode C" "ratio" "RSS Swift" "RSS C" "ratio"
+for size in "${sizes[@]}"; do
+    read -r s f n reps label <<<"$size"
+    run_rounds "$work/swift-$label" "$SWIFT_BIN" records "$s" "$f" "$n" "$reps" "$work"
+    run_rounds "$work/c-$label" "$C_BIN" records "$s" "$f" "$n" "$reps" "$work"
+    for i in $(seq 0 $((n - 1))); do
+        cmp -s "$work/swift-$i.kho" "$work/c-$i.kho" || { echo "image $i of $label: Swift and C images differ" >&2; exit 1; }
+    done
+    se=$(rmed "$work/swift-$label" encode_ns); ce=$(rmed "$work/c-$label" encode_ns)
+    sd=$(rmed "$work/swift-$label" decode_ns); cd=$(rmed "$work/c-$label" decode_ns)
+    sm=$(rmed "$work/swift-$label" maxrss_kb); cm=$(rmed "$work/c-$label" maxrss_kb)
+    files=$(val "$work/swift-$label.1" files)
+    awk -v l="$label" -v fl="$files" -v se="$se" -v ce="$ce" -v sd="$sd" -v cd="$cd" -v sm="$sm" -v cm="$cm" 'BEGIN {
+        printf "%-22s %9d | %9.3f ms %9.3f ms %6.2fx | %9.3f ms %9.3f ms %6.2fx | %6.1f MB %6.1f MB %5.2fx\n",
+            l, fl, se/1e6, ce/1e6, se/ce, sd/1e6, cd/1e6, sd/cd, sm/1024, cm/1024, sm/cm }'
+done
+echo "(images byte-identical between Swift and C at every size)"
+
+echo
+echo "cost per file (the curve; 128 files per session, one process per point, ns per file):"
+printf "%-12s %9s | %10s %10s | %10s %10s\n" "sessions" "files" "enc Swift" "enc C" "dec Swift" "dec C"
+curve=("8 128 1" "64 128 1" "256 128 1" "512 128 1" "819 128 1" "819 128 2" "819 128 5" "819 128 10")
+[ "$QUICK" = 1 ] && curve=("64 128 1" "819 128 1" "819 128 10")
+for point in "${curve[@]}"; do
+    read -r s f n <<<"$point"
+    reps=$(( n > 1 ? 5 : 11 ))
+    "$SWIFT_BIN" records "$s" "$f" "$n" "$reps" "$work" > "$work/curve-swift"
+    "$C_BIN" records "$s" "$f" "$n" "$reps" "$work" > "$work/curve-c"
+    awk -v s="$((s * n))" -v fl="$((s * f * n))" \
+        -v se="$(val "$work/curve-swift" encode_ns)" -v ce="$(val "$work/curve-c" encode_ns)" \
+        -v sd="$(val "$work/curve-swift" decode_ns)" -v cd="$(val "$work/curve-c" decode_ns)" 'BEGIN {
+        printf "%-12d %9d | %10.1f %10.1f | %10.1f %10.1f\n", s, fl, se/fl, ce/fl, sd/fl, cd/fl }'
+done
+
+echo
+echo "memfd copy through the library (into the image, then out into a new memfd) vs memcpy of the same bytes:"
+printf "%-8s | %-34s | %10s %10s | %10s %10s | %10s %10s\n" "size" "path" "in GB/s" "out GB/s" "in/memcpy" "out/memcpy" "both GB/s" "both/memcpy"
+mem_sizes=(1048576 67108864 1073741824)
+[ "$QUICK" = 1 ] && mem_sizes=(1048576 67108864)
+for bytes in "${mem_sizes[@]}"; do
+    reps=$(( bytes >= 1073741824 ? 3 : bytes >= 67108864 ? 5 : 21 ))
+    run_rounds "$work/memfd-$bytes" "$SWIFT_BIN" memfd "$bytes" "$reps" "$work"
+    run_rounds "$work/memcpy-$bytes" "$C_BIN" memcpy "$bytes" "$reps"
+    mc=$(rmed "$work/memcpy-$bytes" memcpy_ns); mp=$(rmed "$work/memcpy-$bytes" memcpy_prefaulted_ns)
+    name=$(awk -v b="$bytes" 'BEGIN { if (b >= 1073741824) printf "%d GiB", b/1073741824; else printf "%d MiB", b/1048576 }')
+    for path in model lu; do
+        label=$([ "$path" = model ] && echo "model API (FileContent.memfd)" || echo "LiveUpdate MemfdHandler")
+        tin=$(rmed "$work/memfd-$bytes" "${path}_in_ns"); tout=$(rmed "$work/memfd-$bytes" "${path}_out_ns")
+        awk -v n="$name" -v l="$label" -v b="$bytes" -v ti="$tin" -v to="$tout" -v mc="$mc" 'BEGIN {
+            printf "%-8s | %-34s | %10.2f %10.2f | %9.0f%% %9.0f%% | %10.2f %9.0f%%\n",
+                n, l, b/ti, b/to, 100*mc/ti, 100*mc/to, 2*b/(ti+to), 100*2*mc/(ti+to) }'
+    done
+    awk -v n="$name" -v b="$bytes" -v mc="$mc" -v mp="$mp" 'BEGIN {
+        printf "%-8s | %-34s | %10.2f (fresh destination)  %10.2f (destination already touched)\n", n, "memcpy (C)", b/mc, b/mp }'
+done
+echo
+echo "ratios are Swift/C (lower is better); GB/s are 10^9 bytes per second; percentages are of memcpy into a fresh buffer"
