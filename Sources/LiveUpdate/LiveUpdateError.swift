@@ -22,7 +22,8 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
     /// The FLB (or another FLB with the same compatible) is already linked
     /// to this handler, or its compatible is taken by another FLB (`-EEXIST`).
     case flbExists(flb: String, handler: String)
-    /// The FLB is not linked to this handler (`-ENOENT`).
+    /// The FLB is not linked to this handler, or (with an empty `handler`)
+    /// not registered at all (`-ENOENT`).
     case flbNotRegistered(flb: String, handler: String)
     /// Registering this FLB would exceed the 63 global FLBs the FLB block
     /// holds (`-ENOSPC`).
@@ -143,6 +144,7 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
         case let .flbExists(flb, handler):
             return "FLB \"\(flb)\" is already registered (handler \"\(handler)\")"
         case let .flbNotRegistered(flb, handler):
+            if handler.isEmpty { return "FLB \"\(flb)\" is not registered" }
             return "FLB \"\(flb)\" is not registered with handler \"\(handler)\""
         case let .tooManyFLBs(flb, maximum):
             return "cannot register FLB \"\(flb)\": at most \(maximum) FLBs exist"
