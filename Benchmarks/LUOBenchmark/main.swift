@@ -84,6 +84,12 @@ func runRecords(sessions: Int, files: Int, images: Int, reps: Int, directory: St
         encodeTimes.append(now() - start)
     }
     let paths = (0..<images).map { "\(directory)/swift-\($0).kho" }
+    // LUO_BENCH_ONLY=encode or =decode narrows a run to one side, for profiling.
+    let only = getenv("LUO_BENCH_ONLY").map { String(cString: $0) }
+    if only == "encode" {
+        print("encode_ns \(median(encodeTimes))")
+        return
+    }
     for (image, path) in zip(encoded, paths) { try image.write(to: path) }
     encoded = []
 
@@ -207,6 +213,34 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
     print("maxrss_kb \(maxRSSKiB())")
 }
 
+/// Writes a few varied images (raw data, payloads, memfds of several sizes,
+/// empty sessions, FLBs, the kernel's limits) to DIR and decodes each back,
+/// so that a change to the library can be checked byte for byte against
+/// the images an earlier build wrote (`cmp`).
+func runGolden(directory: String) throws {
+    var states: [HandoverState] = [makeState(image: 0, images: 1, sessions: 819, files: 128)]
+    states.append(HandoverState(liveupdateNumber: 7, sessions: [
+        SessionRecord(name: "vm0", files: [
+            FileRecord(token: 1, compatible: MemfdV1.compatible,
+                       content: .memfd(MemfdContents(contents: (0..<5000).map { UInt8(truncatingIfNeeded: $0) }, position: 17))),
+            FileRecord(token: 2, compatible: "vfio-v1", content: .data(0xdead_beef)),
+            FileRecord(token: 3, compatible: "blob-v1", content: .payload(Array(repeating: 7, count: 8192))),
+            FileRecord(token: 4, compatible: MemfdV1.compatible, content: .memfd(MemfdContents(contents: []))),
+            FileRecord(token: 5, compatible: MemfdV1.compatible,
+                       content: .memfd(MemfdContents(contents: (0..<(4096 * 600 + 3)).map { UInt8(truncatingIfNeeded: $0 * 7) }))),
+        ]),
+        SessionRecord(name: "empty"),
+        SessionRecord(name: "ünïcode-ß", files: [FileRecord(token: .max, compatible: "x", content: .payload(Array(repeating: 1, count: 4096)))]),
+    ], flbs: [FLBRecord(name: "iommu-core-v1", data: 0x1234, count: 2), FLBRecord(name: "b", data: 0, count: 1)]))
+    states.append(HandoverState(liveupdateNumber: 1))
+    for (index, state) in states.enumerated() {
+        let path = "\(directory)/golden-\(index).kho"
+        try KHOImageWriter(base: index == 2 ? 0x4000_0000_0000 : KHOImageWriter.defaultBase).encode(state).write(to: path)
+        guard try KHOImageReader.readImage(path: path).state == state else { fail("golden \(index) does not round-trip") }
+        print("golden-\(index).kho")
+    }
+}
+
 let arguments = CommandLine.arguments
 do {
     switch (arguments.count, arguments.count > 1 ? arguments[1] : "") {
@@ -217,6 +251,8 @@ do {
     case (5, "memfd"):
         guard let bytes = Int(arguments[2]), let reps = Int(arguments[3]), reps > 0 else { fail("bad numbers") }
         try runMemfd(bytes: bytes, reps: reps, directory: arguments[4])
+    case (3, "golden"):
+        try runGolden(directory: arguments[2])
     default:
         fail("usage: LUOBenchmark records SESSIONS FILES IMAGES REPS DIR | memfd BYTES REPS DIR")
     }
