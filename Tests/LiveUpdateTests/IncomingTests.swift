@@ -81,6 +81,8 @@ import Testing
         #expect(handler.finishSaw[2]! == (retrieved: true, byUser: true))
         #expect(handler.finishSaw[3]! == (retrieved: false, byUser: false))
         #expect(session.tokens.isEmpty)
+        // Incoming files never take the unpreserve path.
+        #expect(handler.log.of("unpreserve").isEmpty)
         // Finished files are gone; the session stays open, and finishing again is a no-op.
         #expect(error { _ = try session.retrieveFile(token: 2) } == .unknownToken(session: "vm", token: 2))
         try session.finish()
