@@ -50,6 +50,21 @@ import Testing
         #expect(unused.calls.isEmpty)
     }
 
+    @Test func oneFLBSharedByTwoHandlersCountsTheFilesOfBoth() throws {
+        let iommufd = RecordingHandler(compatible: "iommufd-v1", prefix: "iommu")
+        let vfio = RecordingHandler(compatible: "vfio-v1", prefix: "vfio")
+        let flb = RecordingFLB("iommu-core-v1", data: 9)
+        let luo = try orchestrator(iommufd, vfio)
+        try luo.register(flb, for: iommufd)
+        try luo.register(flb, for: vfio)
+        let session = try luo.createSession(named: "vm")
+        try session.preserve(TestFile("iommu0"), token: 1)
+        try session.preserve(TestFile("vfio0"), token: 2)
+        try session.preserve(TestFile("vfio1"), token: 3)
+        #expect(flb.calls == ["preserve"])
+        #expect(luo.handoverState().flbs == [FLBRecord(name: "iommu-core-v1", data: 9, count: 3)])
+    }
+
     @Test func aFailingFLBRefusesThePreserve() throws {
         let handler = RecordingHandler()
         let good = RecordingFLB("good-v1")

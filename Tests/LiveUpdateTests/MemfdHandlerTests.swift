@@ -80,6 +80,36 @@ import Testing
         #expect(try restored.contents() == [9, 2, 3])
     }
 
+    @Test func preservingLeavesTheMemfdIntact() throws {
+        // The selftests' preserve_memfd and preserve_multiple_memfds: after
+        // preserving (and closing the session) each memfd still reads back
+        // its own contents.
+        let luo = try orchestrator(MemfdHandler())
+        let session = try luo.createSession(named: "preserve-multi-memfd-test")
+        let one = try memfd(Array("data for memfd one".utf8), position: 18)
+        let two = try memfd(Array("data for memfd two".utf8), position: 18)
+        try session.preserve(one, token: 0xAAAA)
+        try session.preserve(two, token: 0xBBBB)
+        #expect(try one.contents() == Array("data for memfd one".utf8))
+        #expect(try two.contents() == Array("data for memfd two".utf8))
+        try session.close()
+        #expect(try one.contents() == Array("data for memfd one".utf8))
+        #expect(try one.position() == 18)
+    }
+
+    @Test func theRetrievedDescriptorCanBeTakenOver() throws {
+        let luo = try orchestrator(MemfdHandler())
+        try luo.createSession(named: "s").preserve(try memfd([4, 5, 6], position: 1), token: 1)
+        let next = try handOver(luo, to: [MemfdHandler()])
+        let restored = try #require(try next.retrieveSession(named: "s").retrieveFile(token: 1) as? MemfdFile)
+        let fd = restored.takeDescriptor()
+        #expect(restored.fd == -1)
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        #expect(read(fd, &byte, 1) == 1)
+        #expect(byte == 5)
+    }
+
     @Test func onlyMemfdsAreAccepted() throws {
         let luo = try orchestrator(MemfdHandler())
         let session = try luo.createSession(named: "s")
