@@ -1,6 +1,9 @@
 import FDT
 import HandoverModel
 import KHOImage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension LiveUpdateOrchestrator {
     /// Rebuilds the incoming sessions from `image` (`luo_session_deserialize`
@@ -92,7 +95,7 @@ extension LiveUpdateOrchestrator {
             throw error
         }
         guard let file = args.file else {
-            let error = args.failure("retrieve", errno: 22, reason: "the handler set no file")
+            let error = args.failure("retrieve", errno: EINVAL, reason: "the handler set no file")
             entry.status = .failed(error)
             throw error
         }

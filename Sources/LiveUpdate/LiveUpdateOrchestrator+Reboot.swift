@@ -37,7 +37,6 @@ extension LiveUpdateOrchestrator {
                 }
                 entry.serialized = args.serialized
                 entry.privateState = args.privateState
-                entry.frozen = true
                 frozen.append((session, entry))
             }
         }
@@ -76,7 +75,6 @@ extension LiveUpdateOrchestrator {
                                               file: entry.file, serialized: entry.serialized,
                                               privateState: entry.privateState)
             inCallback("unfreeze") { entry.handler.unfreeze(args) }
-            entry.frozen = false
         }
     }
 }

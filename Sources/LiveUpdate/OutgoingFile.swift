@@ -8,7 +8,6 @@ final class OutgoingFile {
     let handler: any FileHandler
     var serialized: FileContent
     var privateState: Any?
-    var frozen = false
 
     init(token: UInt64, file: any LiveFile, handler: any FileHandler, serialized: FileContent, privateState: Any?) {
         self.token = token

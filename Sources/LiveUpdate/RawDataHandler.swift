@@ -1,4 +1,7 @@
 import HandoverModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A handler that carries the state of any compatible unchanged: a
 /// ``RawFile``'s `.data(u64)`, `.payload` block or `.memfd` state goes into
@@ -25,7 +28,7 @@ public final class RawDataHandler: FileHandler {
 
     /// Carries the file's content.
     public func preserve(_ args: inout FileOperationArguments) throws(LiveUpdateError) {
-        args.serialized = try content(of: args)
+        args.serialized = try content(of: args, "preserve")
     }
 
     /// Nothing to release.
@@ -33,7 +36,7 @@ public final class RawDataHandler: FileHandler {
 
     /// Takes the content again, so a change before reboot is handed over.
     public func freeze(_ args: inout FileOperationArguments) throws(LiveUpdateError) {
-        args.serialized = try content(of: args)
+        args.serialized = try content(of: args, "freeze")
     }
 
     /// Gives back a ``RawFile`` with the handed-over content.
@@ -44,9 +47,9 @@ public final class RawDataHandler: FileHandler {
     /// Nothing to release.
     public func finish(_ args: FileOperationArguments) {}
 
-    private func content(of args: FileOperationArguments) throws(LiveUpdateError) -> FileContent {
+    private func content(of args: FileOperationArguments, _ operation: String) throws(LiveUpdateError) -> FileContent {
         guard let file = args.file as? RawFile else {
-            throw args.failure("preserve", errno: 22, reason: "not a RawFile")
+            throw args.failure(operation, errno: EINVAL, reason: "not a RawFile")
         }
         return file.content
     }
