@@ -1,1 +1,2 @@
-print("x")
+// The `luo-serialize` command: parse, run, and map every outcome to an exit status.
+CLIEntry.main()

@@ -1,0 +1,57 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the command line and turns every outcome into an exit status:
+/// 0 success, 1 invalid or differing input, 2 usage error. Nothing escapes
+/// as a crash or a stack trace.
+enum CLIEntry {
+    /// Parses `CommandLine.arguments`, runs the chosen command and exits.
+    static func main() -> Never {
+        // No subcommand at all is a usage error, not a request for help.
+        if CommandLine.arguments.count <= 1 {
+            StandardStreams.writeError(LUOSerializeCommand.helpMessage() + "\n")
+            exit(CLIFailure.usageStatus)
+        }
+        do {
+            var command = try LUOSerializeCommand.parseAsRoot()
+            try command.run()
+            exit(0)
+        } catch let failure as CLIFailure {
+            StandardStreams.writeError("luo-serialize: \(failure.message)\n")
+            exit(failure.status)
+        } catch {
+            // argument-parser reports usage errors as EX_USAGE (64); this tool uses 2.
+            if LUOSerializeCommand.exitCode(for: error) == .validationFailure {
+                StandardStreams.writeError(LUOSerializeCommand.fullMessage(for: error) + "\n")
+                exit(CLIFailure.usageStatus)
+            }
+            // Help, version and completion scripts (status 0), and anything else.
+            LUOSerializeCommand.exit(withError: error)
+        }
+    }
+}
+
+/// Unbuffered writes to the standard streams.
+enum StandardStreams {
+    /// Writes `text` to stderr.
+    static func writeError(_ text: String) { write(text, to: 2) }
+
+    /// Writes `text` to stdout.
+    static func writeOutput(_ text: String) { write(text, to: 1) }
+
+    private static func write(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let result = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += result
+        }
+        bytes.removeAll()
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import HandoverManifest
+import KHOImage
+import KernelABI
+
+/// `decode IMAGE [--format json|text]`: an image back to its manifest, or to
+/// a readable tree.
+struct DecodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Print an image as a manifest (JSON) or as a readable tree (text).",
+        discussion: """
+        json (the default) prints the manifest schema encode reads, canonically, so \
+        encoding it again with the same --base gives identical bytes (the base address \
+        is not part of the manifest; the image's first region starts at it). text prints \
+        the image regions, the KHO root FDT, the preserved-memory map, the LUO FDT, every \
+        session, file and FLB entry with its physical address. A bare KHO root FDT or LUO \
+        FDT (as debugfs shows them) is decoded as far as it goes: the addresses it holds.
+
+        Example:
+          luo-serialize decode /tmp/handover.kho > handover.json
+          luo-serialize decode /tmp/handover.kho --format text
+          luo-serialize decode /sys/kernel/debug/kho/out/sub_fdts/LUO --format text
+        """
+    )
+
+    @Argument(help: "A KHO image, or a bare KHO root FDT or LUO FDT.")
+    var image: String
+
+    @Option(help: "json: the manifest schema; text: a readable tree.")
+    var format: DecodeFormat = .json
+
+    func run() throws {
+        switch try ImageInputLoader.read(image) {
+        case let .image(decoded):
+            switch format {
+            case .json:
+                StandardStreams.writeOutput(HandoverManifest.render(decoded.state))
+            case .text:
+                StandardStreams.writeOutput(TextTreeRenderer.render(decoded, path: image, fileSize: RawInputFile.size(image)))
+            }
+        case let .khoRootFDT(contents):
+            let bytes = try RawInputFile.fdtBytes(image)
+            switch format {
+            case .json:
+                StandardStreams.writeOutput(BareFDTJSON.khoRoot(contents))
+            case .text:
+                StandardStreams.writeOutput(TextTreeRenderer.render(khoRoot: contents, bytes: bytes, path: image))
+            }
+        case let .luoFDT(contents):
+            let bytes = try RawInputFile.fdtBytes(image)
+            switch format {
+            case .json:
+                StandardStreams.writeOutput(BareFDTJSON.luo(contents))
+            case .text:
+                StandardStreams.writeOutput(TextTreeRenderer.render(luo: contents, bytes: bytes, path: image))
+            }
+        }
+    }
+}
+
+/// The JSON `decode` prints for a bare FDT: what the FDT says, addresses
+/// as `"0x…"` strings. It is not a manifest: the memory the addresses
+/// name is not in the file.
+enum BareFDTJSON {
+    /// A bare KHO root FDT.
+    static func khoRoot(_ contents: KHOv2RootFDT.Contents) -> String {
+        let subtrees = contents.subtrees.map { "    {\n      \"name\": \(quote($0.name)),\n      \"preserved_data\": \"\(Hex.format($0.phys))\"\n    }" }
+        return """
+        {
+          "kind": "kho-root-fdt",
+          "preserved_memory_map": "\(Hex.format(contents.memoryMapPhys))",
+          "subtrees": \(subtrees.isEmpty ? "[]" : "[\n" + subtrees.joined(separator: ",\n") + "\n  ]")
+        }
+
+        """
+    }
+
+    /// A bare LUO FDT.
+    static func luo(_ contents: LUOv1FDT.Contents) -> String {
+        """
+        {
+          "kind": "luo-fdt",
+          "liveupdate_number": \(contents.liveupdateNumber),
+          "luo_session_header": "\(Hex.format(contents.sessionHeaderPhys))",
+          "luo_flb_header": "\(Hex.format(contents.flbHeaderPhys))"
+        }
+
+        """
+    }
+
+    /// A JSON string literal.
+    private static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                if scalar.value < 0x20 {
+                    let digits = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import HandoverManifest
+import HandoverModel
+import KHOImage
+
+/// `encode MANIFEST -o IMAGE [--base ADDR]`: a manifest to a KHO image.
+struct EncodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encode",
+        abstract: "Build a KHO image from a manifest (JSON, or YAML for .yaml/.yml).",
+        discussion: """
+        Manifest keys: liveupdate_number; sessions, each {name, files}; each file {token, \
+        compatible} plus exactly one of data (a u64: a number or a "0x..." string), \
+        memfd {size, pos, contents_base64} (for memfd-v1) or payload_base64; flb, each \
+        {name, data, count}. Unknown keys are an error naming the key. The image is \
+        written atomically; a progress bar is drawn on a terminal for images over 64 MiB.
+
+        Example:
+          luo-serialize encode Examples/handover.json -o /tmp/handover.kho
+          luo-serialize encode handover.yaml -o /tmp/handover.kho --base 0x200000000
+        """
+    )
+
+    @Argument(help: "The manifest: JSON, or YAML when the name ends in .yaml or .yml.")
+    var manifest: String
+
+    @Option(name: .shortAndLong, help: "Where to write the image.")
+    var output: String
+
+    @Option(help: "The first physical address the image uses (page aligned, below 2^52).")
+    var base = U64Argument(KHOImageWriter.defaultBase)
+
+    func validate() throws {
+        guard base.value != 0, base.value % 4096 == 0 else {
+            throw ValidationError("--base \(Hex.format(base.value)) must be non-zero and page aligned (a multiple of 0x1000)")
+        }
+        guard base.value < KHOImageWriter.physicalAddressLimit else {
+            throw ValidationError("--base \(Hex.format(base.value)) is beyond the 52-bit physical address space")
+        }
+    }
+
+    func run() throws {
+        let state: HandoverState
+        do {
+            state = try HandoverManifest.load(path: manifest)
+        } catch {
+            if case .unreadable = error { throw CLIFailure.invalid(error.description) }
+            throw CLIFailure.invalid("\(manifest): \(error.description)")
+        }
+        let image: EncodedImage
+        do {
+            image = try KHOImageWriter(base: base.value).encode(state)
+        } catch {
+            if case let .invalidModel(problem) = error {
+                if case .badBaseAddress = problem { throw CLIFailure.invalid("\(manifest) with --base: \(problem.description)") }
+                if let path = ModelErrorLocator.keyPath(of: problem, in: state) {
+                    throw CLIFailure.invalid("\(manifest): \(path): \(problem.description)")
+                }
+            }
+            throw CLIFailure.invalid("\(manifest): \(error.description)")
+        }
+        try image.withChunks { chunks in
+            try OutputFile.write(chunks, to: output, label: "encoding \(output)")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import KHOImage
+
+/// `extract IMAGE --fdt kho|luo -o FILE`: one FDT, as debugfs shows it.
+struct ExtractCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract",
+        abstract: "Write the KHO root FDT or the LUO FDT of an image, as the kernel exposes it in debugfs.",
+        discussion: """
+        kho is kho/out/fdt, luo is kho/out/sub_fdts/LUO: totalsize bytes of a valid FDT, \
+        readable by dtc. The input may also be that bare FDT itself.
+
+        Example:
+          luo-serialize extract /tmp/handover.kho --fdt luo -o /tmp/luo.dtb
+          dtc -I dtb -O dts /tmp/luo.dtb
+        """
+    )
+
+    @Argument(help: "The KHO image.")
+    var image: String
+
+    @Option(help: "Which FDT: kho (the KHO root FDT) or luo (the LUO FDT).")
+    var fdt: FDTKind
+
+    @Option(name: .shortAndLong, help: "Where to write the FDT blob.")
+    var output: String
+
+    func run() throws {
+        let bytes: [UInt8]
+        switch (try ImageInputLoader.read(image), fdt) {
+        case let (.image(decoded), .kho): bytes = decoded.khoRootFDT
+        case let (.image(decoded), .luo): bytes = decoded.luoFDT
+        case (.khoRootFDT, .kho), (.luoFDT, .luo): bytes = try RawInputFile.fdtBytes(image)
+        case (.khoRootFDT, .luo):
+            throw CLIFailure.invalid("\(image): is a bare KHO root FDT; the LUO FDT it points to is not in the file")
+        case (.luoFDT, .kho):
+            throw CLIFailure.invalid("\(image): is a bare LUO FDT, not a KHO root FDT")
+        }
+        try OutputFile.write(bytes, to: output, label: "extracting \(output)")
+    }
+}

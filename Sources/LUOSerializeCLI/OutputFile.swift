@@ -1,0 +1,49 @@
+import KHOImage
+
+/// Writes command output files atomically (temporary file, `fsync`,
+/// rename): a file is never left half-written. Large writes go in 4 MiB
+/// pieces so a progress bar can follow them.
+enum OutputFile {
+    /// The largest piece handed to the writer at once.
+    static let pieceSize = 4 << 20
+
+    /// Writes `chunks` in order to `path`; `label` names the operation on a
+    /// progress bar.
+    static func write(_ chunks: [UnsafeRawBufferPointer], to path: String, label: String) throws(CLIFailure) {
+        var pieces: [UnsafeRawBufferPointer] = []
+        var total: UInt64 = 0
+        for chunk in chunks {
+            total += UInt64(chunk.count)
+            var start = 0
+            while start < chunk.count {
+                let end = min(start + pieceSize, chunk.count)
+                pieces.append(UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
+                start = end
+            }
+        }
+        let bar = ProgressBar.make(label: label, total: total)
+        defer { bar?.finish() }
+        do {
+            try AtomicFileWriter.write(pieces, to: path) { written in bar?.update(UInt64(written)) }
+        } catch let error as AtomicFileWriter.WriteError {
+            throw .invalid(error.description)
+        } catch {
+            throw .invalid("cannot write \(path): \(error)")
+        }
+    }
+
+    /// Writes one byte array to `path`.
+    static func write(_ bytes: [UInt8], to path: String, label: String) throws(CLIFailure) {
+        let outcome = bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> CLIFailure? in
+            do {
+                try write([raw], to: path, label: label)
+                return nil
+            } catch let failure as CLIFailure {
+                return failure
+            } catch {
+                return .invalid("cannot write \(path): \(error)")
+            }
+        }
+        if let outcome { throw outcome }
+    }
+}

@@ -1,0 +1,26 @@
+import FDT
+import KHOImage
+
+/// The bytes of an input file that is a bare FDT, trimmed to the FDT's
+/// `totalsize` (debugfs files may be padded to a page).
+enum RawInputFile {
+    /// The FDT at the start of the file at `path`.
+    static func fdtBytes(_ path: String) throws(CLIFailure) -> [UInt8] {
+        let storage: AlignedBytes
+        do {
+            storage = try MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize)
+        } catch {
+            throw ImageInputLoader.failure(path, error)
+        }
+        do {
+            return try FDTBlob(storage: storage, label: path).bytes
+        } catch {
+            throw ImageInputLoader.failure(path, .notAnFDT(error))
+        }
+    }
+
+    /// The file's size in bytes, or 0 when it cannot be read.
+    static func size(_ path: String) -> UInt64 {
+        (try? MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize)).map { UInt64($0.count) } ?? 0
+    }
+}

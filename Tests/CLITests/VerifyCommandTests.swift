@@ -1,0 +1,81 @@
+import Foundation
+import KHOImage
+import Testing
+
+/// `luo-serialize verify`: a one-line summary for valid images, one error line otherwise.
+@Suite struct VerifyCommandTests {
+    @Test func validImageGivesTheSummary() throws {
+        let directory = try TemporaryDirectory()
+        let image = try encodeExample(in: directory)
+        let layout = try KHOImageReader.readImage(path: image).layout
+        let result = try CLI.run(["verify", image])
+        #expect(result.status == 0)
+        #expect(result.stderr.isEmpty)
+        #expect(result.stdout == "\(image): valid: 2 sessions, 3 files, \(layout.preservedPages) preserved pages"
+            + " in \(layout.preservedBlocks.count) blocks, 1 FLB entry, liveupdate-number 1\n")
+    }
+
+    /// The file offset of physical address `phys`.
+    private func fileOffset(_ phys: UInt64, _ layout: HandoverLayout) throws -> Int {
+        let region = try #require(layout.regions.first { $0.phys <= phys && phys < $0.end })
+        return Int(region.fileOffset + (phys - region.phys))
+    }
+
+    @Test func corruptSessionCountIsExitOne() throws {
+        let directory = try TemporaryDirectory()
+        let image = try encodeExample(in: directory)
+        let layout = try KHOImageReader.readImage(path: image).layout
+        var bytes = try readBytes(image)
+        let offset = try fileOffset(layout.sessionHeaderPhys, layout)
+        bytes[offset] = 0x10
+        bytes[offset + 1] = 0x27 // count = 10000
+        let corrupt = try directory.write("corrupt.kho", bytes: bytes)
+        let result = try CLI.run(["verify", corrupt])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderrLines.count == 1)
+        #expect(result.stderr.hasPrefix("luo-serialize: \(corrupt): session header at 0x\(String(layout.sessionHeaderPhys, radix: 16))"))
+        #expect(result.stderr.contains("10000"))
+    }
+
+    @Test func corruptFileDataPointerIsExitOne() throws {
+        let directory = try TemporaryDirectory()
+        let image = try encodeExample(in: directory)
+        let layout = try KHOImageReader.readImage(path: image).layout
+        var bytes = try readBytes(image)
+        // The memfd's `data` (luo_file_ser.data, offset 48) points outside the image.
+        let offset = try fileOffset(layout.sessions[0].filesPhys, layout) + 48
+        for index in 0..<8 { bytes[offset + index] = index == 7 ? 0x7f : 0 }
+        let corrupt = try directory.write("corrupt.kho", bytes: bytes)
+        let result = try CLI.run(["verify", corrupt])
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1)
+        #expect(result.stderr.contains("memfd_luo_ser of session \"vm0\" token 0x1 at 0x7f00000000000000"))
+    }
+
+    @Test func truncatedImageIsExitOne() throws {
+        let directory = try TemporaryDirectory()
+        let image = try encodeExample(in: directory)
+        let truncated = try directory.write("t.kho", bytes: Array(try readBytes(image).prefix(3000)))
+        let result = try CLI.run(["verify", truncated])
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1)
+        #expect(result.stderr.hasPrefix("luo-serialize: \(truncated): "))
+    }
+
+    @Test func bareFDTIsNotAnImage() throws {
+        let directory = try TemporaryDirectory()
+        let image = try encodeExample(in: directory)
+        let luo = directory.path("luo.dtb")
+        #expect(try CLI.run(["extract", image, "--fdt", "luo", "-o", luo]).status == 0)
+        let result = try CLI.run(["verify", luo])
+        #expect(result.status == 1)
+        #expect(result.stderrLines == ["luo-serialize: \(luo): image index property 'compatible': input is a bare LUO FDT, not an image"])
+    }
+
+    @Test func missingImageIsExitOne() throws {
+        let result = try CLI.run(["verify", "/nonexistent/image.kho"])
+        #expect(result.status == 1)
+        #expect(result.stderrLines == ["luo-serialize: /nonexistent/image.kho: open failed: No such file or directory"])
+    }
+}
