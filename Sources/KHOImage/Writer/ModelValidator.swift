@@ -1,5 +1,8 @@
 import HandoverModel
 import KernelABI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Checks a ``HandoverState`` against the rules the kernel enforces while
 /// the state is built (name lengths, unique names and tokens, block
@@ -14,6 +17,11 @@ public enum ModelValidator {
             throw .tooManySessions(count: state.sessions.count, maximum: LUOv1.maxSessions)
         }
         var sessionNames: Set<String> = []
+        sessionNames.reserveCapacity(state.sessions.count)
+        var tokens = TokenTable(capacity: LUOv1.maxFilesPerSession)
+        // Files mostly share a handler: a compatible equal to the last one
+        // that passed needs no second look.
+        var lastValidCompatible: String?
         for session in state.sessions {
             if let reason = cStringProblem(session.name, fieldLength: LUOv1.sessionNameLength) {
                 throw .badSessionName(name: session.name, reason: reason)
@@ -21,7 +29,7 @@ public enum ModelValidator {
             guard sessionNames.insert(session.name).inserted else {
                 throw .duplicateSessionName(name: session.name)
             }
-            try validateFiles(of: session)
+            try validateFiles(of: session, tokens: &tokens, lastValidCompatible: &lastValidCompatible)
         }
         guard state.flbs.count <= LUOv1.maxFLBs else {
             throw .tooManyFLBs(count: state.flbs.count, maximum: LUOv1.maxFLBs)
@@ -36,32 +44,37 @@ public enum ModelValidator {
         }
     }
 
-    private static func validateFiles(of session: SessionRecord) throws(ModelError) {
+    private static func validateFiles(of session: SessionRecord, tokens: inout TokenTable,
+                                      lastValidCompatible: inout String?) throws(ModelError) {
         guard session.files.count <= LUOv1.maxFilesPerSession else {
             throw .tooManyFiles(session: session.name, count: session.files.count,
                                 maximum: LUOv1.maxFilesPerSession)
         }
-        var tokens: Set<UInt64> = []
-        for file in session.files {
-            guard tokens.insert(file.token).inserted else {
-                throw .duplicateToken(session: session.name, token: file.token)
+        tokens.reset()
+        for index in session.files.indices {
+            let token = session.files[index].token
+            guard tokens.insert(token) else {
+                throw .duplicateToken(session: session.name, token: token)
             }
-            if let reason = cStringProblem(file.compatible, fieldLength: LUOv1.handlerCompatibleLength) {
-                throw .badCompatible(session: session.name, token: file.token,
-                                     compatible: file.compatible, reason: reason)
+            let compatible = session.files[index].compatible
+            if compatible != lastValidCompatible {
+                if let reason = cStringProblem(compatible, fieldLength: LUOv1.handlerCompatibleLength) {
+                    throw .badCompatible(session: session.name, token: token, compatible: compatible, reason: reason)
+                }
+                lastValidCompatible = compatible
             }
-            switch file.content {
+            switch session.files[index].content {
             case .data:
                 break
             case let .payload(bytes):
-                guard !bytes.isEmpty else { throw .emptyPayload(session: session.name, token: file.token) }
+                guard !bytes.isEmpty else { throw .emptyPayload(session: session.name, token: token) }
                 guard bytes.count <= maximumPayloadBytes else {
-                    throw .payloadTooLarge(session: session.name, token: file.token,
+                    throw .payloadTooLarge(session: session.name, token: token,
                                            bytes: bytes.count, maximum: maximumPayloadBytes)
                 }
             case let .memfd(memfd):
                 guard UInt64(memfd.contents.count) == memfd.size else {
-                    throw .memfdSizeMismatch(session: session.name, token: file.token,
+                    throw .memfdSizeMismatch(session: session.name, token: token,
                                              size: memfd.size, contents: memfd.contents.count)
                 }
             }
@@ -73,7 +86,11 @@ public enum ModelValidator {
         let bytes = value.utf8.count
         if bytes == 0 { return "is empty" }
         if bytes >= fieldLength { return "is \(bytes) bytes, at most \(fieldLength - 1) fit" }
-        if value.utf8.contains(0) { return "contains a NUL byte" }
+        // In place for native and small strings: no copy, no generic walk.
+        let hasNUL = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            utf8.baseAddress.map { memchr($0, 0, utf8.count) != nil } ?? false
+        } ?? value.utf8.contains(0)
+        if hasNUL { return "contains a NUL byte" }
         return nil
     }
 }
