@@ -4,10 +4,16 @@ public enum FixedCString {
     /// Writes `value` into `field` (`field.count` is `N`), NUL-terminated and
     /// zero-padded. The caller has checked `value.utf8.count < N`.
     public static func encode(_ value: String, into field: UnsafeMutableRawBufferPointer) {
-        let utf8 = Array(value.utf8)
-        precondition(utf8.count < field.count, "string longer than its field")
-        field.initializeMemory(as: UInt8.self, repeating: 0)
-        field.copyBytes(from: utf8)
+        let count = value.utf8.count
+        precondition(count < field.count, "string longer than its field")
+        guard let base = field.baseAddress else { return }
+        // Native and small strings hand out their UTF-8 in place: no array.
+        let copied: Bool? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            if let source = utf8.baseAddress { base.copyMemory(from: source, byteCount: count) }
+            return true
+        }
+        if copied == nil { UnsafeMutableRawBufferPointer(start: base, count: count).copyBytes(from: value.utf8) }
+        (base + count).initializeMemory(as: UInt8.self, repeating: 0, count: field.count - count)
     }
 
     /// Reads the string in `field`, requiring a NUL, nothing but zeros after

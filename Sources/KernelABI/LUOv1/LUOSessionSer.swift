@@ -86,10 +86,18 @@ public struct LUOFileSer: Equatable, Sendable {
 
     /// Writes the 64 bytes at `offset`.
     public func encode(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        LUOFileSer.encode(compatible: compatible, data: data, token: token, into: buffer, at: offset)
+    }
+
+    /// Writes the 64 bytes of an entry at `offset` from its fields, without
+    /// building the struct first (the writer's loop over every file).
+    public static func encode(compatible: String, data: UInt64, token: UInt64,
+                              into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        precondition(offset >= 0 && offset + size <= buffer.count, "luo_file_ser outside the buffer")
         FixedCString.encode(compatible, into: UnsafeMutableRawBufferPointer(
-            rebasing: buffer[offset..<(offset + LUOv1.handlerCompatibleLength)]))
-        buffer.storeLittleEndian(data, at: offset + LUOFileSer.dataOffset)
-        buffer.storeLittleEndian(token, at: offset + LUOFileSer.tokenOffset)
+            start: buffer.baseAddress! + offset, count: LUOv1.handlerCompatibleLength))
+        buffer.storeLittleEndian(data, at: offset + dataOffset)
+        buffer.storeLittleEndian(token, at: offset + tokenOffset)
     }
 
     /// Reads the 64 bytes at `offset`; `label` names the entry in errors.
