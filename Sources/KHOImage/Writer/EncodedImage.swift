@@ -1,3 +1,4 @@
+import FDT
 import KernelABI
 
 /// A KHO image ready to be written: the index, the layout the writer chose
@@ -12,9 +13,10 @@ public struct EncodedImage: Sendable {
     /// The LUO FDT as debugfs shows it (`kho/out/sub_fdts/LUO`).
     public let luoFDT: [UInt8]
     let memoryBase: UInt64
-    let memory: [UInt8]
+    /// The simulated physical memory from `memoryBase` on.
+    let memory: AlignedBytes
 
-    init(index: [UInt8], layout: HandoverLayout, memoryBase: UInt64, memory: [UInt8],
+    init(index: [UInt8], layout: HandoverLayout, memoryBase: UInt64, memory: AlignedBytes,
          khoRootFDT: [UInt8], luoFDT: [UInt8]) {
         self.index = index
         self.layout = layout
@@ -37,14 +39,13 @@ public struct EncodedImage: Sendable {
         let padding = [UInt8](repeating: 0, count: firstOffset - index.count)
         return try index.withUnsafeBytes { indexBytes in
             try padding.withUnsafeBytes { paddingBytes in
-                try memory.withUnsafeBytes { memoryBytes in
-                    var chunks = [indexBytes, paddingBytes]
-                    for region in layout.regions {
-                        let start = Int(region.phys - memoryBase)
-                        chunks.append(UnsafeRawBufferPointer(rebasing: memoryBytes[start..<(start + Int(region.size))]))
-                    }
-                    return try body(chunks)
+                let memoryBytes = memory.rawBuffer
+                var chunks = [indexBytes, paddingBytes]
+                for region in layout.regions {
+                    let start = Int(region.phys - memoryBase)
+                    chunks.append(UnsafeRawBufferPointer(rebasing: memoryBytes[start..<(start + Int(region.size))]))
                 }
+                return try withExtendedLifetime(memory) { try body(chunks) }
             }
         }
     }
@@ -64,7 +65,7 @@ public struct EncodedImage: Sendable {
     public func physicalBytes(at phys: UInt64, length: Int) -> [UInt8]? {
         guard phys >= memoryBase, phys - memoryBase + UInt64(length) <= UInt64(memory.count) else { return nil }
         let start = Int(phys - memoryBase)
-        return Array(memory[start..<(start + length)])
+        return memory.copy(start..<(start + length))
     }
 
     /// Writes the image to `path` atomically (temporary file, `fsync`,

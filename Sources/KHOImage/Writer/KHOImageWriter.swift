@@ -76,19 +76,24 @@ public struct KHOImageWriter: Sendable {
 
         // Preservation, session by session, file by file.
         var sessionLayouts: [SessionLayout] = []
+        sessionLayouts.reserveCapacity(state.sessions.count)
         for session in state.sessions {
             var filesPhys: UInt64 = 0
             var data: [UInt64] = []
-            for file in session.files {
+            data.reserveCapacity(session.files.count)
+            for index in session.files.indices {
                 if filesPhys == 0 {
                     filesPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.fileArrayPages * PageGeometry.pageSize))
                 }
-                data.append(preserve(file.content, in: &arena))
+                data.append(preserve(session.files[index].content, in: &arena))
             }
             sessionLayouts.append(SessionLayout(entryPhys: 0, filesPhys: filesPhys, fileData: data))
         }
 
         // reboot(): luo_session_serialize, luo_file_freeze, luo_flb_serialize.
+        // (No allocation happens from here on, so arena pointers stay valid.)
+        var lastCompatible = ""
+        var lastCompatibleField: UnsafeRawPointer?
         for (index, session) in state.sessions.enumerated() {
             let entryPhys = sessionBlock + UInt64(LUOSessionHeaderSer.size + index * LUOSessionSer.size)
             sessionLayouts[index].entryPhys = entryPhys
@@ -99,9 +104,20 @@ public struct KHOImageWriter: Sendable {
             }
             guard layout.filesPhys != 0 else { continue }
             arena.withBytes(at: layout.filesPhys, length: session.files.count * LUOFileSer.size) { files in
-                for (slot, file) in session.files.enumerated() {
-                    LUOFileSer(compatible: file.compatible, data: layout.fileData[slot], token: file.token)
-                        .encode(into: files, at: slot * LUOFileSer.size)
+                for slot in session.files.indices {
+                    let offset = slot * LUOFileSer.size
+                    let compatible = session.files[slot].compatible
+                    if let field = lastCompatibleField, compatible == lastCompatible {
+                        // Files mostly share a handler: copy its encoded name.
+                        (files.baseAddress! + offset).copyMemory(from: field, byteCount: LUOv1.handlerCompatibleLength)
+                        files.storeLittleEndian(layout.fileData[slot], at: offset + LUOFileSer.dataOffset)
+                        files.storeLittleEndian(session.files[slot].token, at: offset + LUOFileSer.tokenOffset)
+                    } else {
+                        LUOFileSer.encode(compatible: compatible, data: layout.fileData[slot],
+                                          token: session.files[slot].token, into: files, at: offset)
+                        lastCompatible = compatible
+                        lastCompatibleField = UnsafeRawPointer(files.baseAddress! + offset)
+                    }
                 }
             }
         }
@@ -127,7 +143,7 @@ public struct KHOImageWriter: Sendable {
             preservedBlocks: arena.preserved.map { PreservedBlock(phys: $0.phys, order: $0.order) }
                 .sorted { $0.phys < $1.phys },
             sessions: sessionLayouts)
-        return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.bytes,
+        return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(),
                             khoRootFDT: khoRoot.blob, luoFDT: luo.blob)
     }
 

@@ -14,27 +14,36 @@ enum MemfdPreserver {
         var ser = MemfdLUOSer(position: memfd.position, fileSize: memfd.size, folioCount: 0,
                               folios: KHOVmalloc(first: 0, totalPages: 0, flags: 0, order: 0))
         if memfd.size > 0 {
-            let pageCount = PageGeometry.pages(forBytes: memfd.contents.count)
+            let byteCount = memfd.contents.count
+            let pageCount = PageGeometry.pages(forBytes: byteCount)
+            let arrayPageCount = PageGeometry.pages(forBytes: pageCount * MemfdFolioSer.size)
+            // The file pages, the folio array and its chunks, at once.
+            arena.reserve(additional: (pageCount + 2 * arrayPageCount + 2) * PageGeometry.pageSize)
             var folioPages: [UInt64] = []
             folioPages.reserveCapacity(pageCount)
-            for page in 0..<pageCount {
-                let phys = arena.allocate(order: 0)
-                let start = page * PageGeometry.pageSize
-                arena.write(memfd.contents[start..<min(start + PageGeometry.pageSize, memfd.contents.count)], at: phys)
-                folioPages.append(phys)
+            memfd.contents.withUnsafeBytes { contents in
+                for page in 0..<pageCount {
+                    let start = page * PageGeometry.pageSize
+                    let length = min(PageGeometry.pageSize, byteCount - start)
+                    // A full page is overwritten whole: no zeroing first.
+                    let phys = arena.allocate(order: 0, zeroed: length < PageGeometry.pageSize)
+                    arena.write(UnsafeRawBufferPointer(rebasing: contents[start..<(start + length)]), at: phys)
+                    folioPages.append(phys)
+                }
             }
             for phys in folioPages { arena.preserve(phys: phys, order: 0) }
 
-            let arrayPages = (0..<PageGeometry.pages(forBytes: pageCount * MemfdFolioSer.size)).map { _ in
-                arena.allocate(order: 0)
-            }
-            for (index, phys) in folioPages.enumerated() {
-                let byte = index * MemfdFolioSer.size
-                let page = arrayPages[byte / PageGeometry.pageSize]
-                arena.withBytes(at: page + UInt64(byte % PageGeometry.pageSize), length: MemfdFolioSer.size) {
-                    MemfdFolioSer(pfn: phys >> UInt64(PageGeometry.pageShift),
-                                  flags: MemfdV1.folioDirty | MemfdV1.folioUptodate,
-                                  index: UInt64(index)).encode(into: $0, at: 0)
+            let arrayPages = (0..<arrayPageCount).map { _ in arena.allocate(order: 0) }
+            let entriesPerPage = PageGeometry.pageSize / MemfdFolioSer.size
+            for (arrayIndex, arrayPage) in arrayPages.enumerated() {
+                let first = arrayIndex * entriesPerPage
+                let last = min(first + entriesPerPage, pageCount)
+                arena.withBytes(at: arrayPage, length: PageGeometry.pageSize) { page in
+                    for index in first..<last {
+                        MemfdFolioSer(pfn: folioPages[index] >> UInt64(PageGeometry.pageShift),
+                                      flags: MemfdV1.folioDirty | MemfdV1.folioUptodate,
+                                      index: UInt64(index)).encode(into: page, at: (index - first) * MemfdFolioSer.size)
+                    }
                 }
             }
             let first = preserveVmalloc(pages: arrayPages, in: &arena)

@@ -1,4 +1,8 @@
+import FDT
 import KernelABI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The outgoing kernel's physical memory as the writer lays it out: a bump
 /// allocator from a base address, handing out naturally aligned blocks of
@@ -11,8 +15,8 @@ import KernelABI
 struct PhysicalArena: RadixTreeMemory {
     /// The first physical address handed out.
     let base: UInt64
-    /// Bytes of the address range `base ..< base + bytes.count`.
-    private(set) var bytes: [UInt8] = []
+    /// Bytes of the address range `base ..< base + storage.count`.
+    private(set) var storage = ArenaStorage()
     /// Allocated blocks in allocation (and address) order.
     private(set) var allocations: [(phys: UInt64, pages: Int)] = []
     /// Blocks preserved through KHO, in preservation order.
@@ -25,16 +29,30 @@ struct PhysicalArena: RadixTreeMemory {
     }
 
     /// The next free address.
-    var top: UInt64 { base + UInt64(bytes.count) }
+    var top: UInt64 { base + UInt64(storage.count) }
 
     /// Allocates a zeroed, naturally aligned block of `1 << order` pages.
     mutating func allocate(order: Int) -> UInt64 {
+        allocate(order: order, zeroed: true)
+    }
+
+    /// Allocates a naturally aligned block of `1 << order` pages; with
+    /// `zeroed` false its bytes are left for the caller to overwrite in
+    /// full (the writer then writes each byte of it once). Pages skipped for
+    /// alignment are always zeroed.
+    mutating func allocate(order: Int, zeroed: Bool) -> UInt64 {
         let blockBytes = UInt64(PageGeometry.pageSize) << UInt64(order)
         let phys = (top + blockBytes - 1) & ~(blockBytes - 1)
-        let newCount = Int(phys - base) + Int(blockBytes)
-        bytes.append(contentsOf: repeatElement(0, count: newCount - bytes.count))
+        storage.extend(to: Int(phys - base), zeroed: true)
+        storage.extend(to: Int(phys - base) + Int(blockBytes), zeroed: zeroed)
         allocations.append((phys, 1 << order))
         return phys
+    }
+
+    /// Makes room for `bytes` more bytes at once (one reallocation instead
+    /// of several as the arena grows).
+    mutating func reserve(additional bytes: Int) {
+        storage.reserve(storage.count + bytes)
     }
 
     /// `kho_alloc_preserve`: allocates and preserves a block of `order`.
@@ -58,24 +76,31 @@ struct PhysicalArena: RadixTreeMemory {
     }
 
     /// Copies `source` to `phys`.
-    mutating func write(_ source: some Collection<UInt8>, at phys: UInt64) {
+    mutating func write(_ source: UnsafeRawBufferPointer, at phys: UInt64) {
         let start = offset(of: phys, length: source.count)
-        bytes.withUnsafeMutableBytes { raw in
-            UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + source.count)]).copyBytes(from: source)
-        }
+        guard let from = source.baseAddress, source.count > 0 else { return }
+        (storage.base! + start).copyMemory(from: from, byteCount: source.count)
+    }
+
+    /// Copies `source` to `phys`.
+    mutating func write(_ source: [UInt8], at phys: UInt64) {
+        source.withUnsafeBytes { write($0, at: phys) }
     }
 
     /// Gives `body` the `length` bytes at `phys` to fill in place.
     mutating func withBytes<R>(at phys: UInt64, length: Int, _ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
         let start = offset(of: phys, length: length)
-        return bytes.withUnsafeMutableBytes { raw in
-            body(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + length)]))
-        }
+        return body(UnsafeMutableRawBufferPointer(start: storage.base! + start, count: length))
     }
 
     private func offset(of phys: UInt64, length: Int) -> Int {
-        precondition(phys >= base && phys - base + UInt64(length) <= UInt64(bytes.count), "write outside the arena")
+        precondition(phys >= base && phys - base + UInt64(length) <= UInt64(storage.count), "write outside the arena")
         return Int(phys - base)
+    }
+
+    /// Hands the bytes over as the image's memory; the arena is spent.
+    func takeBytes() -> AlignedBytes {
+        storage.take()
     }
 
     // MARK: RadixTreeMemory
@@ -84,7 +109,7 @@ struct PhysicalArena: RadixTreeMemory {
 
     func loadU64(at phys: UInt64) -> UInt64 {
         let start = offset(of: phys, length: 8)
-        return bytes.withUnsafeBytes { $0.loadLittleEndian(UInt64.self, at: start) }
+        return UnsafeRawBufferPointer(start: storage.base! + start, count: 8).loadLittleEndian(UInt64.self, at: 0)
     }
 
     mutating func storeU64(_ value: UInt64, at phys: UInt64) {
@@ -93,5 +118,47 @@ struct PhysicalArena: RadixTreeMemory {
 
     mutating func setBit(_ bit: Int, inPageAt phys: UInt64) {
         withBytes(at: phys + UInt64(bit / 8), length: 1) { $0[0] |= UInt8(1) << UInt8(bit % 8) }
+    }
+}
+
+/// The arena's bytes: one malloc'd block grown by `realloc` (which moves
+/// large blocks with `mremap`, without copying), handed to the image as an
+/// ``AlignedBytes`` at the end. Page alignment is not needed: offsets into
+/// it are what the image writes out.
+final class ArenaStorage {
+    private(set) var base: UnsafeMutableRawPointer?
+    private(set) var count = 0
+    private var capacity = 0
+
+    init() {}
+
+    deinit { free(base) }
+
+    /// Makes the capacity at least `bytes`, growing geometrically.
+    func reserve(_ bytes: Int) {
+        guard bytes > capacity else { return }
+        let newCapacity = max(bytes, capacity * 2, 64 * 1024)
+        guard let grown = realloc(base, newCapacity) else { fatalError("out of memory for a \(newCapacity)-byte arena") }
+        base = grown
+        capacity = newCapacity
+    }
+
+    /// Grows the used part to `newCount` bytes; the new bytes are zeroed
+    /// unless `zeroed` is false.
+    func extend(to newCount: Int, zeroed: Bool) {
+        guard newCount > count else { return }
+        reserve(newCount)
+        if zeroed { memset(base! + count, 0, newCount - count) }
+        count = newCount
+    }
+
+    /// The bytes, which the returned object now owns and frees.
+    func take() -> AlignedBytes {
+        guard let pointer = base else { return AlignedBytes(zeroedCount: 0) }
+        base = nil
+        let taken = count
+        count = 0
+        capacity = 0
+        return AlignedBytes(adopting: pointer, count: taken) { pointer, _ in free(pointer) }
     }
 }
