@@ -210,10 +210,50 @@ static void build_index(uint8_t *buf, int cap, uint64_t kho_phys, uint64_t (*ran
 	check(fdt_finish(buf), "finish index");
 }
 
+static uint64_t hash_bytes(const void *p, size_t n);
+
+/* A C string for a char[field]: 1..field-1 bytes, no NUL inside. */
+static int name_ok(const char *s, size_t field)
+{
+	size_t n = strnlen(s, field);
+	return n > 0 && n < field;
+}
+
+/* The writer's model checks (ModelValidator): counts, name and compatible
+ * lengths, unique session names, unique tokens per session. */
+static void validate(const struct session_in *sessions, int nsessions)
+{
+	if (nsessions > SESSION_MAX) die("too many sessions");
+	static int32_t names[2048];
+	memset(names, 0, sizeof names);
+	for (int s = 0; s < nsessions; s++) {
+		const struct session_in *in = &sessions[s];
+		if (!name_ok(in->name, 64)) die("bad session name");
+		size_t nl = strlen(in->name);
+		for (uint64_t h = hash_bytes(in->name, nl) & 2047;; h = (h + 1) & 2047) {
+			if (!names[h]) { names[h] = s + 1; break; }
+			if (!strcmp(sessions[names[h] - 1].name, in->name)) die("duplicate session name");
+		}
+		if (in->nfiles > FILE_MAX) die("too many files");
+		uint64_t tokens[256];
+		uint8_t used[256];
+		memset(used, 0, sizeof used);
+		for (int f = 0; f < in->nfiles; f++) {
+			uint64_t t = in->tokens[f];
+			for (uint64_t h = (t * 0x9e3779b97f4a7c15ULL) >> 56;; h = (h + 1) & 255) {
+				if (!used[h]) { used[h] = 1; tokens[h] = t; break; }
+				if (tokens[h] == t) die("duplicate token");
+			}
+			if (!name_ok(in->compat[f], 48)) die("bad compatible");
+		}
+	}
+}
+
 static void encode(const struct session_in *sessions, int nsessions, uint64_t liveupdate_number,
 		   struct encoded *out)
 {
 	struct arena *a = &out->arena;
+	validate(sessions, nsessions);
 	memset(a, 0, sizeof *a);
 	a->base = BASE_PHYS;
 
