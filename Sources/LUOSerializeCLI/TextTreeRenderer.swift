@@ -10,6 +10,15 @@ enum TextTreeRenderer {
         var out = ""
         let layout = image.layout
         let state = image.state
+        let memory = PhysicalImageMemory(path: path, regions: layout.regions)
+        var memfds: [[MemfdStructures?]] = []
+        for (index, session) in state.sessions.enumerated() {
+            memfds.append(session.files.indices.map { slot in
+                guard case .memfd = session.files[slot].content, let memory else { return nil }
+                return MemfdStructures(serPhys: layout.sessions[index].fileData[slot], memory: memory)
+            })
+        }
+        let owners = blockOwners(image, memfds)
         out += "KHO image \(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
 
         out += "image regions (\(layout.regions.count)):\n"
@@ -29,7 +38,7 @@ enum TextTreeRenderer {
             + "\(layout.preservedBlocks.count) blocks, \(layout.preservedPages) pages\n"
         for block in layout.preservedBlocks {
             out += "  block \(Hex.format(block.phys))..\(Hex.format(block.phys + block.size)) order \(block.order)"
-                + " (\(Hex.byteCount(block.size)))\(owner(of: block.phys, image))\n"
+                + " (\(Hex.byteCount(block.size)))\(owners[block.phys].map { "  " + $0 } ?? "")\n"
         }
 
         out += "LUO FDT @ \(Hex.format(layout.luoFDTPhys)) (\(image.luoFDT.count) bytes, \(LUOv1.compatible)):\n"
@@ -47,6 +56,7 @@ enum TextTreeRenderer {
                 out += "    file[\(slot)] luo_file_ser @ \(Hex.format(entryPhys)): token \(file.token) (\(Hex.format(file.token))),"
                     + " compatible \"\(file.compatible)\", data \(Hex.format(data))\n"
                 out += contentLines(file.content, data: data, indent: "      ")
+                if let structures = memfds[index][slot] { out += memfdLines(structures, indent: "        ") }
             }
         }
 
@@ -84,24 +94,59 @@ enum TextTreeRenderer {
         }
     }
 
-    /// Which structure a preserved block holds, when the layout says.
-    private static func owner(of phys: UInt64, _ image: DecodedImage) -> String {
+    /// The `memfd-v1` structures behind a file: the vmalloc chunks and the
+    /// folio entries (the first few, when there are many).
+    private static func memfdLines(_ memfd: MemfdStructures, indent: String) -> String {
+        let area = memfd.ser.folios
+        var out = "\(indent)folios: kho_vmalloc { first \(Hex.format(area.first)), total_pages \(area.totalPages),"
+            + " flags \(Hex.format(UInt64(area.flags))), order \(area.order) }, nr_folios \(memfd.ser.folioCount)\n"
+        for chunk in memfd.chunks {
+            out += "\(indent)kho_vmalloc_chunk @ \(Hex.format(chunk.phys)): \(chunk.pages.count) folio array page"
+                + "\(chunk.pages.count == 1 ? "" : "s"): \(chunk.pages.prefix(8).map { Hex.format($0) }.joined(separator: ", "))"
+                + "\(chunk.pages.count > 8 ? ", ..." : "")\n"
+        }
+        let shown = 8
+        for (slot, folio) in memfd.folios.prefix(shown).enumerated() {
+            var flags: [String] = []
+            if folio.flags & MemfdV1.folioDirty != 0 { flags.append("DIRTY") }
+            if folio.flags & MemfdV1.folioUptodate != 0 { flags.append("UPTODATE") }
+            out += "\(indent)folio[\(slot)] pfn \(Hex.format(folio.pfn)) (phys \(Hex.format(folio.pfn << UInt64(PageGeometry.pageShift))))"
+                + " flags \(Hex.format(folio.flags))\(flags.isEmpty ? "" : " (" + flags.joined(separator: "|") + ")") index \(folio.index)\n"
+        }
+        if memfd.folios.count > shown { out += "\(indent)... \(memfd.folios.count - shown) more folios\n" }
+        return out
+    }
+
+    /// Which structure each preserved block holds, by its address.
+    private static func blockOwners(_ image: DecodedImage, _ memfds: [[MemfdStructures?]]) -> [UInt64: String] {
         let layout = image.layout
-        if phys == layout.khoRootFDTPhys { return "  KHO root FDT" }
-        if phys == layout.luoFDTPhys { return "  LUO FDT" }
-        if phys == layout.sessionHeaderPhys { return "  session block" }
-        if phys == layout.flbHeaderPhys { return "  FLB block" }
+        var owners: [UInt64: String] = [
+            layout.khoRootFDTPhys: "KHO root FDT", layout.luoFDTPhys: "LUO FDT",
+            layout.sessionHeaderPhys: "session block", layout.flbHeaderPhys: "FLB block",
+        ]
         for (index, session) in layout.sessions.enumerated() {
-            if phys == session.filesPhys { return "  file array of session[\(index)]" }
-            if let slot = session.fileData.firstIndex(of: phys) {
+            if session.filesPhys != 0 { owners[session.filesPhys] = "file array of session[\(index)]" }
+            for (slot, data) in session.fileData.enumerated() {
+                let name = "session[\(index)].file[\(slot)]"
                 switch image.state.sessions[index].files[slot].content {
-                case .memfd: return "  memfd_luo_ser of session[\(index)].file[\(slot)]"
-                case .payload: return "  payload of session[\(index)].file[\(slot)]"
-                case .data: break
+                case .memfd:
+                    owners[data] = "memfd_luo_ser of \(name)"
+                    guard let structures = memfds[index][slot] else { continue }
+                    for chunk in structures.chunks {
+                        owners[chunk.phys] = "kho_vmalloc chunk of \(name)"
+                        for page in chunk.pages { owners[page] = "folio array of \(name)" }
+                    }
+                    for folio in structures.folios where folio.pfn != 0 {
+                        owners[folio.pfn << UInt64(PageGeometry.pageShift)] = "memfd folio (index \(folio.index)) of \(name)"
+                    }
+                case .payload:
+                    owners[data] = "payload of \(name)"
+                case .data:
+                    break
                 }
             }
         }
-        return ""
+        return owners
     }
 
     /// The tree for a bare KHO root FDT.

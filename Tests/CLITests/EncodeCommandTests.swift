@@ -89,6 +89,22 @@ import Testing
         #expect(try directory.contents() == ["bad.json"])
     }
 
+    @Test func yamlManifestErrorsNameTheKeyPath() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("bad.yaml", """
+        liveupdate_number: 1
+        sessions:
+          - name: vm0
+            files:
+              - token: 1
+                compatible: memfd-v1
+                memfd: {size: 3, pos: 0, contents_base64: YWJj, seals: 5}
+        """)
+        let result = try CLI.run(["encode", path, "-o", directory.path("out.kho")])
+        #expect(result.status == 1)
+        #expect(result.stderrLines == ["luo-serialize: \(path): sessions[0].files[0].memfd.seals: unknown key"])
+    }
+
     @Test func syntaxErrorNamesTheFileOnOneLine() throws {
         let directory = try TemporaryDirectory()
         let path = try directory.write("broken.json", #"{"liveupdate_number": 1, "sessions": ["#)
