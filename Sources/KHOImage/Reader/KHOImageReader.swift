@@ -126,7 +126,16 @@ struct ImageDecoder {
         let block = try require(headerPhys, UInt64(blockLength), "session block (\(count) sessions)", memory, &preserved)
         var sessions: [SessionRecord] = []
         var layouts: [SessionLayout] = []
+        sessions.reserveCapacity(Int(count))
+        layouts.reserveCapacity(Int(count))
         var names: Set<String> = []
+        names.reserveCapacity(Int(count))
+        var tokens = TokenTable(capacity: LUOv1.maxFilesPerSession)
+        // Files mostly share a handler: a compatible field byte-equal to
+        // the last one decoded is that same string (in the mapped file,
+        // which outlives the decode).
+        var lastCompatible = ""
+        var lastCompatibleField: UnsafeRawPointer?
         for index in 0..<Int(count) {
             let offset = LUOSessionHeaderSer.size + index * LUOSessionSer.size
             let entryPhys = headerPhys + UInt64(offset)
@@ -151,21 +160,45 @@ struct ImageDecoder {
                 throw .structure(what: what, error: .countOutOfRange(field: "file_set_ser.count", count: entry.count,
                                                                      maximum: UInt64(LUOv1.maxFilesPerSession)))
             }
+            // Each session's file array is a block of its own; one shared
+            // with another session or structure would be restored twice.
+            if let block = preserved.blockIndex(containing: entry.files).map({ preserved.blocks[$0] }),
+               preserved.isClaimed(block.phys) {
+                throw .structure(what: what, error: .invalidValue(
+                    field: "file_set_ser.files", value: entry.files,
+                    reason: "lies in the preserved block at 0x\(String(block.phys, radix: 16)), which another structure already uses"))
+            }
             let files = try require(entry.files, entry.count * UInt64(LUOFileSer.size),
                                     "file array of session \"\(entry.name)\"", memory, &preserved)
             var records: [FileRecord] = []
-            var tokens: Set<UInt64> = []
             var data: [UInt64] = []
+            records.reserveCapacity(Int(entry.count))
+            data.reserveCapacity(Int(entry.count))
+            tokens.reset()
             for slot in 0..<Int(entry.count) {
-                let file: LUOFileSer
-                do { file = try LUOFileSer.decode(files, at: slot * LUOFileSer.size, label: "file \(slot)") } catch {
-                    throw .structure(what: "\(what) file \(slot) at 0x\(String(entry.files + UInt64(slot * LUOFileSer.size), radix: 16))", error: error)
+                let offset = slot * LUOFileSer.size
+                let field = files.baseAddress! + offset
+                let compatible: String
+                if let last = lastCompatibleField, memcmp(last, field, LUOv1.handlerCompatibleLength) == 0 {
+                    compatible = lastCompatible
+                } else {
+                    do {
+                        compatible = try FixedCString.decode(
+                            UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
+                            name: "file \(slot) compatible")
+                    } catch {
+                        throw .structure(what: "\(what) file \(slot) at 0x\(String(entry.files + UInt64(offset), radix: 16))", error: error)
+                    }
+                    lastCompatible = compatible
+                    lastCompatibleField = field
                 }
-                guard tokens.insert(file.token).inserted else {
-                    throw .duplicateToken(session: entry.name, token: file.token)
+                let token = files.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.tokenOffset)
+                let value = files.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.dataOffset)
+                guard tokens.insert(token) else {
+                    throw .duplicateToken(session: entry.name, token: token)
                 }
-                records.append(FileRecord(token: file.token, compatible: file.compatible, content: .data(file.data)))
-                data.append(file.data)
+                records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
+                data.append(value)
             }
             sessions.append(SessionRecord(name: entry.name, files: records))
             layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data))

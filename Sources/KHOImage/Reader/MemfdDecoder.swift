@@ -51,6 +51,11 @@ struct MemfdDecoder {
             guard let block = preserved.block(startingAt: phys) else {
                 throw fail("folio \(slot) at \(hex(phys)) is not the start of a preserved block")
             }
+            // kho_restore_folio hands a folio out once: a second entry for
+            // it (or a folio that is another structure's block) fails there.
+            guard !preserved.isClaimed(block.phys) else {
+                throw fail("folio \(slot) at \(hex(phys)) is already used by another folio or structure")
+            }
             guard entry.index < ser.fileSize >> UInt64(PageGeometry.pageShift) + 1,
                   entry.index << UInt64(PageGeometry.pageShift) < ser.fileSize else {
                 throw fail("folio \(slot) has index \(entry.index), past the file size \(ser.fileSize)")
