@@ -20,10 +20,22 @@ struct ManifestParser {
         return try state(root)
     }
 
-    /// The first line of Yams' description (the rest is a source snippet).
-    private static func oneLine(_ error: YamlError) -> String {
-        let text = "\(error)"
-        return text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
+    /// One line: where and what, then the parser's context (Yams'
+    /// own description spreads this over several lines with a snippet).
+    static func oneLine(_ error: YamlError) -> String {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            var text = "line \(mark.line), column \(mark.column): \(problem)"
+            if let context { text += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+            return text
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return "line \(context.mark.line), column \(context.mark.column): key given twice: "
+                + duplicates.joined(separator: ", ")
+        default:
+            let text = "\(error)"
+            return text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? text
+        }
     }
 
     // MARK: Schema

@@ -36,6 +36,7 @@ struct DecodeCommand: ParsableCommand {
             switch format {
             case .json:
                 StandardStreams.writeOutput(HandoverManifest.render(decoded.state))
+                for note in Self.reEncodingNotes(decoded) { StandardStreams.writeError("luo-serialize: note: \(image): \(note)\n") }
             case .text:
                 StandardStreams.writeOutput(TextTreeRenderer.render(decoded, path: image, fileSize: RawInputFile.size(image)))
             }
@@ -56,6 +57,27 @@ struct DecodeCommand: ParsableCommand {
                 StandardStreams.writeOutput(TextTreeRenderer.render(luo: contents, bytes: bytes, path: image))
             }
         }
+    }
+}
+
+extension DecodeCommand {
+    /// What a manifest cannot carry and `encode` would therefore not
+    /// reproduce: a base other than the default, preserved blocks no LUO
+    /// structure refers to, and KHO subtrees other than `LUO`.
+    static func reEncodingNotes(_ image: DecodedImage) -> [String] {
+        var notes: [String] = []
+        // The writer's first allocation, at the base, is the radix tree's root.
+        let base = image.layout.memoryMapPhys
+        if base != KHOImageWriter.defaultBase {
+            notes.append("laid out from base \(Hex.format(base)); encode with --base \(Hex.format(base)) to reproduce it byte for byte")
+        }
+        if !image.unreferencedBlocks.isEmpty {
+            notes.append("\(image.unreferencedBlocks.count) preserved blocks no LUO structure refers to are not part of the manifest")
+        }
+        if !image.otherSubtrees.isEmpty {
+            notes.append("KHO subtrees \(image.otherSubtrees.map(\.name).joined(separator: ", ")) are not part of the manifest")
+        }
+        return notes
     }
 }
 
