@@ -1,6 +1,9 @@
 import FDT
 import HandoverModel
 import KernelABI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads KHO images, and the bare FDTs the kernel exposes in debugfs,
 /// without trusting a byte of them: every FDT passes `fdt_check_full`, every
@@ -245,16 +248,18 @@ struct ImageDecoder {
     /// (a payload); everything else stays raw data.
     private func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout],
                                 _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap) throws(KHOImageError) {
+        let memfdCompatible = MemfdV1.compatible
         for s in sessions.indices {
-            for f in sessions[s].files.indices where sessions[s].files[f].compatible == MemfdV1.compatible {
+            for f in sessions[s].files.indices where sessions[s].files[f].compatible == memfdCompatible {
                 let file = sessions[s].files[f]
                 var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, memory: memory)
                 sessions[s].files[f].content = .memfd(try decoder.decode(serPhys: layouts[s].fileData[f], preserved: &preserved))
             }
         }
         for s in sessions.indices {
-            for f in sessions[s].files.indices where sessions[s].files[f].compatible != MemfdV1.compatible {
-                let data = layouts[s].fileData[f]
+            let fileData = layouts[s].fileData
+            for f in sessions[s].files.indices where sessions[s].files[f].compatible != memfdCompatible {
+                let data = fileData[f]
                 guard let block = preserved.block(startingAt: data), !preserved.isClaimed(block.phys) else { continue }
                 let bytes = try memory.bytes(at: block.phys, length: Int(block.size), what: "payload")
                 preserved.claim(block.phys)

@@ -40,6 +40,8 @@ struct PreservedMemoryMap {
 
     /// The index of the block holding `phys`, or `nil`.
     func blockIndex(containing phys: UInt64) -> Int? {
+        // Raw data values are mostly not addresses at all: below the first block.
+        guard let first = blocks.first, phys >= first.phys else { return nil }
         var low = 0
         var high = blocks.count
         while low < high {

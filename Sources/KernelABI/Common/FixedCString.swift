@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A C string in a fixed-size `char[N]` field, as the kernel's `strscpy`
 /// writes it into a zeroed block: the bytes, a NUL, zeros to the end.
 public enum FixedCString {
@@ -17,18 +21,23 @@ public enum FixedCString {
     }
 
     /// Reads the string in `field`, requiring a NUL, nothing but zeros after
-    /// it, at least one byte before it, and UTF-8. `name` labels errors.
-    public static func decode(_ field: UnsafeRawBufferPointer, name: String) throws(ABIError) -> String {
-        guard let end = field.firstIndex(of: 0) else {
-            throw .badString(field: name, problem: .unterminated)
+    /// it, at least one byte before it, and UTF-8. `name` labels errors (and
+    /// is only built when there is one).
+    public static func decode(_ field: UnsafeRawBufferPointer, name: @autoclosure () -> String) throws(ABIError) -> String {
+        guard let base = field.baseAddress, let nul = memchr(base, 0, field.count) else {
+            throw .badString(field: name(), problem: .unterminated)
         }
-        if let stray = field[(end + 1)...].firstIndex(where: { $0 != 0 }) {
-            throw .badString(field: name, problem: .bytesAfterTerminator(offset: stray))
+        let end = UnsafeRawPointer(nul) - base
+        var offset = end + 1
+        while offset < field.count {
+            if field[offset] != 0 { throw .badString(field: name(), problem: .bytesAfterTerminator(offset: offset)) }
+            offset += 1
         }
-        guard end > 0 else { throw .badString(field: name, problem: .empty) }
-        guard let string = String(validating: field[..<end], as: UTF8.self) else {
-            throw .badString(field: name, problem: .notUTF8)
+        guard end > 0 else { throw .badString(field: name(), problem: .empty) }
+        let string = UnsafeRawBufferPointer(start: base, count: end).withMemoryRebound(to: UInt8.self) {
+            String(validating: $0, as: UTF8.self)
         }
+        guard let string else { throw .badString(field: name(), problem: .notUTF8) }
         return string
     }
 }

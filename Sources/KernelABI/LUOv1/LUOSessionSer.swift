@@ -45,10 +45,10 @@ public struct LUOSessionSer: Equatable, Sendable {
     }
 
     /// Reads the 80 bytes at `offset`; `label` names the entry in errors.
-    public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: String) throws(ABIError) -> LUOSessionSer {
+    public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String) throws(ABIError) -> LUOSessionSer {
         let name = try FixedCString.decode(
             UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + LUOv1.sessionNameLength)]),
-            name: "\(label) name")
+            name: "\(label()) name")
         return LUOSessionSer(name: name,
                              files: buffer.loadLittleEndian(UInt64.self, at: offset + filesOffset),
                              count: buffer.loadLittleEndian(UInt64.self, at: offset + countOffset))
@@ -101,10 +101,10 @@ public struct LUOFileSer: Equatable, Sendable {
     }
 
     /// Reads the 64 bytes at `offset`; `label` names the entry in errors.
-    public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: String) throws(ABIError) -> LUOFileSer {
+    public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String) throws(ABIError) -> LUOFileSer {
         let compatible = try FixedCString.decode(
             UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + LUOv1.handlerCompatibleLength)]),
-            name: "\(label) compatible")
+            name: "\(label()) compatible")
         return LUOFileSer(compatible: compatible,
                           data: buffer.loadLittleEndian(UInt64.self, at: offset + dataOffset),
                           token: buffer.loadLittleEndian(UInt64.self, at: offset + tokenOffset))
@@ -160,10 +160,10 @@ public struct LUOFLBSer: Equatable, Sendable {
     }
 
     /// Reads the 64 bytes at `offset`; `label` names the entry in errors.
-    public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: String) throws(ABIError) -> LUOFLBSer {
+    public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String) throws(ABIError) -> LUOFLBSer {
         let name = try FixedCString.decode(
             UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + LUOv1.flbCompatibleLength)]),
-            name: "\(label) name")
+            name: "\(label()) name")
         return LUOFLBSer(name: name,
                          data: buffer.loadLittleEndian(UInt64.self, at: offset + dataOffset),
                          count: buffer.loadLittleEndian(UInt64.self, at: offset + countOffset))
