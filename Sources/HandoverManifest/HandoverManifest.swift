@@ -1,4 +1,3 @@
-import Foundation
 import HandoverModel
 
 /// Manifests: the human-written description of a handover, in JSON or YAML,
@@ -35,13 +34,8 @@ public enum HandoverManifest {
     /// Reads and parses the manifest at `path`, in the format its name
     /// implies (see ``ManifestFormat/init(path:)``).
     public static func load(path: String) throws(ManifestError) -> HandoverState {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadable(file: path, reason: Self.reason(error))
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        let bytes = try ManifestFile.read(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .unreadable(file: path, reason: "not UTF-8 text")
         }
         return try parse(text, format: ManifestFormat(path: path))
@@ -51,22 +45,5 @@ public enum HandoverManifest {
     /// equal states give identical text.
     public static func render(_ state: HandoverState) -> String {
         ManifestRenderer.render(state)
-    }
-
-    /// The system's message for a Foundation read error, without the
-    /// `NSError` decoration.
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSCocoaErrorDomain {
-            switch nsError.code {
-            case NSFileReadNoSuchFileError: return "No such file or directory"
-            case NSFileReadNoPermissionError: return "Permission denied"
-            default: break
-            }
-        }
-        return nsError.localizedDescription
     }
 }

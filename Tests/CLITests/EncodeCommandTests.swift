@@ -122,6 +122,17 @@ import Testing
         #expect(result.stderrLines == ["luo-serialize: cannot read \(missing): No such file or directory"])
     }
 
+    @Test func unreadableManifestsAreExitOne() throws {
+        let directory = try TemporaryDirectory()
+        let notText = try directory.write("latin1.json", bytes: [0x7b, 0xff, 0xfe, 0x7d])
+        let result = try CLI.run(["encode", notText, "-o", directory.path("out.kho")])
+        #expect(result.status == 1)
+        #expect(result.stderrLines == ["luo-serialize: cannot read \(notText): not UTF-8 text"])
+        let isDirectory = try CLI.run(["encode", directory.url.path, "-o", directory.path("out.kho")])
+        #expect(isDirectory.status == 1)
+        #expect(isDirectory.stderrLines == ["luo-serialize: cannot read \(directory.url.path): Is a directory"])
+    }
+
     @Test func failedEncodeLeavesAnExistingOutputUntouched() throws {
         let directory = try TemporaryDirectory()
         let output = try directory.write("out.kho", "previous contents")

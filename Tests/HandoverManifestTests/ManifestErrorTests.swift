@@ -118,6 +118,12 @@ import Testing
         }
     }
 
+    @Test func directoryIsUnreadable() {
+        #expect(throws: ManifestError.unreadable(file: "/", reason: "Is a directory")) {
+            try HandoverManifest.load(path: "/")
+        }
+    }
+
     @Test func unreadableFile() {
         #expect(throws: ManifestError.unreadable(file: "/nonexistent/m.json", reason: "No such file or directory")) {
             try HandoverManifest.load(path: "/nonexistent/m.json")
