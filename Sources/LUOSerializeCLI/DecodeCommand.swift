@@ -24,7 +24,7 @@ struct DecodeCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A KHO image, or a bare KHO root FDT or LUO FDT.")
+    @Argument(help: "A KHO image, or a bare KHO root FDT or LUO FDT.", completion: .file())
     var image: String
 
     @Option(help: "json: the manifest schema; text: a readable tree.")

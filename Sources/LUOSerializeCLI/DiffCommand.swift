@@ -17,10 +17,10 @@ struct DiffCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The first image (A).")
+    @Argument(help: "The first image (A).", completion: .file(extensions: ["kho"]))
     var first: String
 
-    @Argument(help: "The second image (B).")
+    @Argument(help: "The second image (B).", completion: .file(extensions: ["kho"]))
     var second: String
 
     func run() throws {

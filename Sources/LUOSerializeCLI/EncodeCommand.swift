@@ -21,10 +21,11 @@ struct EncodeCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The manifest: JSON, or YAML when the name ends in .yaml or .yml.")
+    @Argument(help: "The manifest: JSON, or YAML when the name ends in .yaml or .yml.",
+              completion: .file(extensions: ["json", "yaml", "yml"]))
     var manifest: String
 
-    @Option(name: .shortAndLong, help: "Where to write the image.")
+    @Option(name: .shortAndLong, help: "Where to write the image.", completion: .file(extensions: ["kho"]))
     var output: String
 
     @Option(help: "The first physical address the image uses (page aligned, below 2^52).")

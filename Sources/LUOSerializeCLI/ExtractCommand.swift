@@ -16,13 +16,13 @@ struct ExtractCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The KHO image.")
+    @Argument(help: "The KHO image.", completion: .file(extensions: ["kho"]))
     var image: String
 
     @Option(help: "Which FDT: kho (the KHO root FDT) or luo (the LUO FDT).")
     var fdt: FDTKind
 
-    @Option(name: .shortAndLong, help: "Where to write the FDT blob.")
+    @Option(name: .shortAndLong, help: "Where to write the FDT blob.", completion: .file(extensions: ["dtb"]))
     var output: String
 
     func run() throws {

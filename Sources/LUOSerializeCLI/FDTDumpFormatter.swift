@@ -1,12 +1,21 @@
 import FDT
 
 /// Prints an FDT the way fdtdump does: nodes in braces, each property as a
-/// string, a byte list or 32-bit cells. An 8-byte value is also shown as the
-/// little-endian `u64` the kernel stores (physical addresses, counters).
+/// string, a byte list or 32-bit cells. An 8-byte value is also shown as a
+/// `u64`: little-endian in the kernel's FDTs (it stores raw host-order
+/// values), big-endian in the image index (ordinary DT cells).
 enum FDTDumpFormatter {
+    /// How 8-byte property values are read as a `u64`.
+    enum U64Order {
+        /// Raw host (little-endian) order, as the kernel's `fdt_property(…, &u64, 8)`.
+        case kernelRawLittleEndian
+        /// Two big-endian cells, as device trees usually store numbers.
+        case bigEndianCells
+    }
+
     /// The tree in `bytes`, every line prefixed with `indent`; a one-line
     /// note when the bytes are not a valid FDT.
-    static func dump(_ bytes: [UInt8], indent: String) -> String {
+    static func dump(_ bytes: [UInt8], indent: String, u64: U64Order = .kernelRawLittleEndian) -> String {
         let tree: FDTNode
         do {
             tree = try FDTBlob(bytes: bytes, label: "FDT").tree()
@@ -14,24 +23,24 @@ enum FDTDumpFormatter {
             return "\(indent)(not a valid FDT: \(error))\n"
         }
         var output = ""
-        node(tree, depth: 0, indent: indent, into: &output)
+        node(tree, depth: 0, indent: indent, u64: u64, into: &output)
         return output
     }
 
-    private static func node(_ node: FDTNode, depth: Int, indent: String, into output: inout String) {
+    private static func node(_ node: FDTNode, depth: Int, indent: String, u64: U64Order, into output: inout String) {
         let pad = indent + String(repeating: "    ", count: depth)
         output += "\(pad)\(node.name.isEmpty ? "/" : node.name) {\n"
         for property in node.properties {
-            output += "\(pad)    \(property.name)\(value(property.value));\n"
+            output += "\(pad)    \(property.name)\(value(property.value, u64: u64));\n"
         }
         for child in node.children {
-            self.node(child, depth: depth + 1, indent: indent, into: &output)
+            self.node(child, depth: depth + 1, indent: indent, u64: u64, into: &output)
         }
         output += "\(pad)};\n"
     }
 
     /// ` = …` for a property value, empty for an empty one.
-    static func value(_ bytes: [UInt8]) -> String {
+    static func value(_ bytes: [UInt8], u64: U64Order) -> String {
         if bytes.isEmpty { return "" }
         if let strings = printableStrings(bytes) {
             return " = " + strings.map { "\"\($0)\"" }.joined(separator: ", ")
@@ -40,17 +49,22 @@ enum FDTDumpFormatter {
             let digits = String(byte, radix: 16)
             return digits.count == 1 ? "0" + digits : digits
         }.joined(separator: " ") + "]"
+        let cells = bytes.count % 4 == 0
+            ? " = <" + stride(from: 0, to: bytes.count, by: 4).map { offset in
+                "0x" + String(bytes[offset..<(offset + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, radix: 16)
+            }.joined(separator: " ") + ">"
+            : nil
         if bytes.count == 8 {
-            var value: UInt64 = 0
-            for (index, byte) in bytes.enumerated() { value |= UInt64(byte) << UInt64(8 * index) }
-            return byteList + " /* u64 LE \(Hex.format(value)) */"
-        }
-        if bytes.count % 4 == 0 {
-            let cells = stride(from: 0, to: bytes.count, by: 4).map { offset in
-                bytes[offset..<(offset + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            switch u64 {
+            case .kernelRawLittleEndian:
+                let value = bytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                return byteList + " /* u64 LE \(Hex.format(value)) */"
+            case .bigEndianCells:
+                let value = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                return (cells ?? byteList) + " /* u64 \(Hex.format(value)) */"
             }
-            return " = <" + cells.map { "0x" + String($0, radix: 16) }.joined(separator: " ") + ">"
         }
+        if let cells { return cells }
         return byteList
     }
 

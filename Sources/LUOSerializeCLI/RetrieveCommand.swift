@@ -20,7 +20,7 @@ struct RetrieveCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The KHO image.")
+    @Argument(help: "The KHO image.", completion: .file(extensions: ["kho"]))
     var image: String
 
     @Option(help: "The session's name.")
@@ -29,7 +29,7 @@ struct RetrieveCommand: ParsableCommand {
     @Option(help: "The file's token (decimal, or hex with 0x).")
     var token: U64Argument
 
-    @Option(name: .shortAndLong, help: "Where to write the restored bytes.")
+    @Option(name: .shortAndLong, help: "Where to write the restored bytes.", completion: .file())
     var output: String
 
     func run() throws {

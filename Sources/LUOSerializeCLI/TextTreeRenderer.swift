@@ -21,6 +21,10 @@ enum TextTreeRenderer {
         let owners = blockOwners(image, memfds)
         out += "KHO image \(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
 
+        if let index = try? RawInputFile.fdtBytes(path) {
+            out += "image index (\(index.count) bytes; regions start at the next page boundary):\n"
+            out += FDTDumpFormatter.dump(index, indent: "  ", u64: .bigEndianCells)
+        }
         out += "image regions (\(layout.regions.count)):\n"
         for region in layout.regions {
             out += "  region \(Hex.format(region.phys))..\(Hex.format(region.end)) size \(Hex.format(region.size))"

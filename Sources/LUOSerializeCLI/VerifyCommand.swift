@@ -18,7 +18,7 @@ struct VerifyCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The KHO image to check.")
+    @Argument(help: "The KHO image to check.", completion: .file(extensions: ["kho"]))
     var image: String
 
     func run() throws {

@@ -50,7 +50,13 @@ import Testing
         let layout = try KHOImageReader.readImage(path: image).layout
         func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         let expectedLines = [
+            "      compatible = \"luo-serialize,kho-image-v1\";",
+            "/* u64 \(hex(layout.khoRootFDTPhys)) */;",
             "image regions (\(layout.regions.count)):",
+            "      preserved-memory-map = [",
+            "] /* u64 LE \(hex(layout.memoryMapPhys)) */;",
+            "          preserved-data = [",
+            "] /* u64 LE \(hex(layout.luoFDTPhys)) */;",
             "KHO root FDT @ \(hex(layout.khoRootFDTPhys))",
             "      compatible = \"kho-v2\";",
             "preserved-memory-map @ \(hex(layout.memoryMapPhys)) (radix tree): \(layout.preservedBlocks.count) blocks, \(layout.preservedPages) pages",
