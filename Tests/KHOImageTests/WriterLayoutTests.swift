@@ -1,4 +1,5 @@
 import FDT
+import Foundation
 import HandoverModel
 import KernelABI
 import Testing
@@ -194,5 +195,36 @@ func zeroBytes(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 
     @Test func sameStateSameBytes() throws {
         #expect(try KHOImageWriter().encode(Self.small).bytes == KHOImageWriter().encode(Self.small).bytes)
+    }
+}
+
+/// The FDTs inside an encoded image against pylibfdt replaying the kernel's
+/// calls with the image's addresses (tools/kernel_fdt_sequences.py).
+@Suite struct ImageFDTsAgainstPylibfdtTests {
+    static func run(_ arguments: [String]) throws -> [UInt8] {
+        let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("tools/kernel_fdt_sequences.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [tool] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return Array(data)
+    }
+
+    @Test(arguments: [KHOImageWriter.defaultBase, 0x20_0000, 0x000f_ff00_0000_0000])
+    func rootAndLUOFDTsMatch(base: UInt64) throws {
+        let image = try KHOImageWriter(base: base).encode(WriterLayoutTests.small)
+        let layout = image.layout
+        let luo = try Self.run(["luo-fdt", "7", hex(layout.sessionHeaderPhys), hex(layout.flbHeaderPhys)])
+        #expect(image.luoFDT == luo)
+        #expect(image.physicalBytes(at: layout.luoFDTPhys, length: luo.count) == luo)
+        let root = try Self.run(["kho-root", hex(layout.memoryMapPhys), "LUO=\(hex(layout.luoFDTPhys))"])
+        #expect(image.khoRootFDT == root)
+        #expect(image.physicalBytes(at: layout.khoRootFDTPhys, length: root.count) == root)
     }
 }
