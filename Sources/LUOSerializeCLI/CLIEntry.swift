@@ -19,7 +19,9 @@ enum CLIEntry {
             try command.run()
             exit(0)
         } catch let failure as CLIFailure {
-            StandardStreams.writeError("luo-serialize: \(failure.message)\n")
+            // Names inside the message come from untrusted input: keep it one line.
+            let line = failure.message.unicodeScalars.map { $0.value < 0x20 ? " " : String($0) }.joined()
+            StandardStreams.writeError("luo-serialize: \(line)\n")
             exit(failure.status)
         } catch {
             // argument-parser reports usage errors as EX_USAGE (64); this tool uses 2.

@@ -75,7 +75,7 @@ extension DecodeCommand {
             notes.append("\(image.unreferencedBlocks.count) preserved blocks no LUO structure refers to are not part of the manifest")
         }
         if !image.otherSubtrees.isEmpty {
-            notes.append("KHO subtrees \(image.otherSubtrees.map(\.name).joined(separator: ", ")) are not part of the manifest")
+            notes.append("KHO subtrees \(image.otherSubtrees.map { Hex.quoted($0.name) }.joined(separator: ", ")) are not part of the manifest")
         }
         return notes
     }

@@ -29,9 +29,9 @@ enum FDTDumpFormatter {
 
     private static func node(_ node: FDTNode, depth: Int, indent: String, u64: U64Order, into output: inout String) {
         let pad = indent + String(repeating: "    ", count: depth)
-        output += "\(pad)\(node.name.isEmpty ? "/" : node.name) {\n"
+        output += "\(pad)\(node.name.isEmpty ? "/" : Hex.escaped(node.name)) {\n"
         for property in node.properties {
-            output += "\(pad)    \(property.name)\(value(property.value, u64: u64));\n"
+            output += "\(pad)    \(Hex.escaped(property.name))\(value(property.value, u64: u64));\n"
         }
         for child in node.children {
             self.node(child, depth: depth + 1, indent: indent, u64: u64, into: &output)
@@ -43,7 +43,7 @@ enum FDTDumpFormatter {
     static func value(_ bytes: [UInt8], u64: U64Order) -> String {
         if bytes.isEmpty { return "" }
         if let strings = printableStrings(bytes) {
-            return " = " + strings.map { "\"\($0)\"" }.joined(separator: ", ")
+            return " = " + strings.map { Hex.quoted($0) }.joined(separator: ", ")
         }
         let byteList = " = [" + bytes.map { byte in
             let digits = String(byte, radix: 16)

@@ -35,12 +35,12 @@ struct RetrieveCommand: ParsableCommand {
     func run() throws {
         let decoded = try ImageInputLoader.readImage(image)
         guard let found = decoded.state.sessions.first(where: { $0.name == session }) else {
-            let names = decoded.state.sessions.map { "\"\($0.name)\"" }.joined(separator: ", ")
-            throw CLIFailure.invalid("\(image): no session named \"\(session)\" (sessions: \(names.isEmpty ? "none" : names))")
+            let names = decoded.state.sessions.map { Hex.quoted($0.name) }.joined(separator: ", ")
+            throw CLIFailure.invalid("\(image): no session named \(Hex.quoted(session)) (sessions: \(names.isEmpty ? "none" : names))")
         }
         guard let file = found.files.first(where: { $0.token == token.value }) else {
             let tokens = found.files.map { String($0.token) }.joined(separator: ", ")
-            throw CLIFailure.invalid("\(image): session \"\(session)\" has no file with token \(token.value)"
+            throw CLIFailure.invalid("\(image): session \(Hex.quoted(session)) has no file with token \(token.value)"
                 + " (tokens: \(tokens.isEmpty ? "none" : tokens))")
         }
         switch file.content {
@@ -49,7 +49,7 @@ struct RetrieveCommand: ParsableCommand {
         case let .payload(bytes):
             try OutputFile.write(bytes, to: output, label: "retrieving \(output)")
         case let .data(value):
-            throw CLIFailure.invalid("\(image): session \"\(session)\" token \(token.value) (\(file.compatible))"
+            throw CLIFailure.invalid("\(image): session \(Hex.quoted(session)) token \(token.value) (\(Hex.escaped(file.compatible)))"
                 + " holds only the raw data u64 \(Hex.format(value)); its handler preserved no bytes to restore")
         }
     }

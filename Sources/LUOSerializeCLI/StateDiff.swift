@@ -11,7 +11,7 @@ enum StateDiff {
             lines.append("liveupdate_number: \(a.liveupdateNumber) != \(b.liveupdateNumber)")
         }
         for session in a.sessions {
-            let path = "session \"\(session.name)\""
+            let path = "session \(Hex.quoted(session.name))"
             guard let other = b.sessions.first(where: { $0.name == session.name }) else {
                 lines.append("\(path): only in A (\(session.files.count) files)")
                 continue
@@ -19,10 +19,10 @@ enum StateDiff {
             lines += files(session, other, path: path)
         }
         for session in b.sessions where !a.sessions.contains(where: { $0.name == session.name }) {
-            lines.append("session \"\(session.name)\": only in B (\(session.files.count) files)")
+            lines.append("session \(Hex.quoted(session.name)): only in B (\(session.files.count) files)")
         }
         for flb in a.flbs {
-            let path = "flb \"\(flb.name)\""
+            let path = "flb \(Hex.quoted(flb.name))"
             guard let other = b.flbs.first(where: { $0.name == flb.name }) else {
                 lines.append("\(path): only in A")
                 continue
@@ -31,7 +31,7 @@ enum StateDiff {
             if flb.count != other.count { lines.append("\(path) count: \(flb.count) != \(other.count)") }
         }
         for flb in b.flbs where !a.flbs.contains(where: { $0.name == flb.name }) {
-            lines.append("flb \"\(flb.name)\": only in B")
+            lines.append("flb \(Hex.quoted(flb.name)): only in B")
         }
         return lines
     }
@@ -45,7 +45,7 @@ enum StateDiff {
                 continue
             }
             if file.compatible != other.compatible {
-                lines.append("\(filePath) compatible: \"\(file.compatible)\" != \"\(other.compatible)\"")
+                lines.append("\(filePath) compatible: \(Hex.quoted(file.compatible)) != \(Hex.quoted(other.compatible))")
             }
             lines += content(file.content, other.content, path: filePath)
         }

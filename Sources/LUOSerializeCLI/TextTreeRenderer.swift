@@ -35,7 +35,7 @@ enum TextTreeRenderer {
         out += FDTDumpFormatter.dump(image.khoRootFDT, indent: "  ")
         if !image.otherSubtrees.isEmpty {
             out += "  other subtrees: "
-                + image.otherSubtrees.map { "\($0.name) @ \(Hex.format($0.phys))" }.joined(separator: ", ") + "\n"
+                + image.otherSubtrees.map { "\(Hex.quoted($0.name)) @ \(Hex.format($0.phys))" }.joined(separator: ", ") + "\n"
         }
 
         out += "preserved-memory-map @ \(Hex.format(layout.memoryMapPhys)) (radix tree): "
@@ -52,13 +52,13 @@ enum TextTreeRenderer {
         out += "sessions: luo_session_header_ser @ \(Hex.format(layout.sessionHeaderPhys)), count \(state.sessions.count)\n"
         for (index, session) in state.sessions.enumerated() {
             let sessionLayout = layout.sessions[index]
-            out += "  session[\(index)] \"\(session.name)\": luo_session_ser @ \(Hex.format(sessionLayout.entryPhys))\n"
+            out += "  session[\(index)] \(Hex.quoted(session.name)): luo_session_ser @ \(Hex.format(sessionLayout.entryPhys))\n"
             out += "    file_set_ser: files @ \(Hex.format(sessionLayout.filesPhys)), count \(session.files.count)\n"
             for (slot, file) in session.files.enumerated() {
                 let data = sessionLayout.fileData[slot]
                 let entryPhys = sessionLayout.filesPhys + UInt64(slot * LUOFileSer.size)
                 out += "    file[\(slot)] luo_file_ser @ \(Hex.format(entryPhys)): token \(file.token) (\(Hex.format(file.token))),"
-                    + " compatible \"\(file.compatible)\", data \(Hex.format(data))\n"
+                    + " compatible \(Hex.quoted(file.compatible)), data \(Hex.format(data))\n"
                 out += contentLines(file.content, data: data, indent: "      ")
                 if let structures = memfds[index][slot] { out += memfdLines(structures, indent: "        ") }
             }
@@ -67,7 +67,7 @@ enum TextTreeRenderer {
         out += "FLB: luo_flb_header_ser @ \(Hex.format(layout.flbHeaderPhys)), count \(state.flbs.count)\n"
         for (index, flb) in state.flbs.enumerated() {
             let entryPhys = layout.flbHeaderPhys + UInt64(LUOFLBHeaderSer.size + index * LUOFLBSer.size)
-            out += "  flb[\(index)] luo_flb_ser @ \(Hex.format(entryPhys)): name \"\(flb.name)\", data \(Hex.format(flb.data)), count \(flb.count)\n"
+            out += "  flb[\(index)] luo_flb_ser @ \(Hex.format(entryPhys)): name \(Hex.quoted(flb.name)), data \(Hex.format(flb.data)), count \(flb.count)\n"
         }
 
         if image.unreferencedBlocks.isEmpty {
@@ -159,7 +159,7 @@ enum TextTreeRenderer {
         out += FDTDumpFormatter.dump(bytes, indent: "  ")
         out += "preserved-memory-map @ \(Hex.format(contents.memoryMapPhys))\n"
         for subtree in contents.subtrees {
-            out += "subtree \(subtree.name): preserved-data @ \(Hex.format(subtree.phys))\n"
+            out += "subtree \(Hex.escaped(subtree.name)): preserved-data @ \(Hex.format(subtree.phys))\n"
         }
         return out
     }

@@ -154,3 +154,30 @@ import Testing
         }
     }
 }
+
+/// Names from an image are printed escaped: they cannot break lines or
+/// reach the terminal as control sequences.
+@Suite struct UntrustedNameTests {
+    @Test func controlCharactersInNamesAreEscapedEverywhere() throws {
+        let directory = try TemporaryDirectory()
+        let manifest = try directory.write("m.json", #"""
+        {"liveupdate_number": 1, "sessions": [{"name": "evil\n\u001b[31mred", "files": [{"token": 1, "compatible": "x\ty", "data": 1}]}]}
+        """#)
+        let image = directory.path("evil.kho")
+        #expect(try CLI.run(["encode", manifest, "-o", image]).status == 0)
+        let text = try CLI.run(["decode", image, "--format", "text"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains(#"session[0] "evil\n\u{1b}[31mred": luo_session_ser @ "#))
+        #expect(text.stdout.contains(#"compatible "x\ty", data 0x1"#))
+        #expect(!text.stdout.contains("\u{1b}"))
+        let retrieve = try CLI.run(["retrieve", image, "--session", "evil\n\u{1b}[31mred", "--token", "1", "-o", directory.path("x")])
+        #expect(retrieve.status == 1)
+        #expect(retrieve.stderrLines == [#"luo-serialize: \#(image): session "evil\n\u{1b}[31mred" token 1 (x\ty) holds only the raw data u64 0x1; its handler preserved no bytes to restore"#])
+        // JSON escapes them its own way and re-encodes identically.
+        let json = try CLI.run(["decode", image])
+        #expect(json.stdout.contains(#""name": "evil\n\u001b[31mred""#))
+        let again = directory.path("again.kho")
+        #expect(try CLI.run(["encode", try directory.write("again.json", json.stdout), "-o", again]).status == 0)
+        #expect(try readBytes(again) == readBytes(image))
+    }
+}
