@@ -44,16 +44,15 @@ enum StandardStreams {
     static func writeOutput(_ text: String) { write(text, to: 1) }
 
     private static func write(_ text: String, to descriptor: Int32) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let result = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            let result = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if result < 0 {
                 if errno == EINTR { continue }
                 return
             }
             offset += result
         }
-        bytes.removeAll()
     }
 }
