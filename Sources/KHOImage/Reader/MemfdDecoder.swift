@@ -73,14 +73,32 @@ struct MemfdDecoder {
             throw fail("folios at indices \(lower.index) and \(upper.index) overlap")
         }
 
-        var contents = [UInt8](repeating: 0, count: Int(ser.fileSize))
+        // Every folio's bytes, in file order (sorted, and checked not to
+        // overlap), then one pass that writes each byte of the contents
+        // once: copied from its folio, or zero where no folio covers it.
+        let total = Int(ser.fileSize)
+        var pieces: [(start: Int, source: UnsafeRawBufferPointer)] = []
+        pieces.reserveCapacity(folios.count)
         for folio in folios {
             let start = Int(folio.index) << PageGeometry.pageShift
-            let length = min(Int(folio.block.size), contents.count - start)
-            let source = try memory.bytes(at: folio.block.phys, length: length, what: "memfd folio")
-            contents.withUnsafeMutableBytes { target in
-                UnsafeMutableRawBufferPointer(rebasing: target[start..<(start + length)]).copyMemory(from: source)
+            let length = min(Int(folio.block.size), total - start)
+            pieces.append((start, try memory.bytes(at: folio.block.phys, length: length, what: "memfd folio")))
+        }
+        let contents = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            guard let base = buffer.baseAddress.map(UnsafeMutableRawPointer.init) else { initialized = 0; return }
+            HugePages.advise(base, count: total)
+            var cursor = 0
+            for piece in pieces {
+                if piece.start > cursor {
+                    (base + cursor).initializeMemory(as: UInt8.self, repeating: 0, count: piece.start - cursor)
+                }
+                if let source = piece.source.baseAddress, piece.source.count > 0 {
+                    (base + piece.start).copyMemory(from: source, byteCount: piece.source.count)
+                }
+                cursor = piece.start + piece.source.count
             }
+            if cursor < total { (base + cursor).initializeMemory(as: UInt8.self, repeating: 0, count: total - cursor) }
+            initialized = total
         }
         return MemfdContents(size: ser.fileSize, position: ser.position, contents: contents)
     }

@@ -141,6 +141,7 @@ final class ArenaStorage {
         guard let grown = realloc(base, newCapacity) else { fatalError("out of memory for a \(newCapacity)-byte arena") }
         base = grown
         capacity = newCapacity
+        HugePages.advise(grown, count: newCapacity)
     }
 
     /// Grows the used part to `newCount` bytes; the new bytes are zeroed
