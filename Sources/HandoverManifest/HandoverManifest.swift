@@ -24,7 +24,8 @@ import HandoverModel
 /// Keys are exactly those above; `flb` may be left out. Integers are read
 /// from their text, so every `u64` is exact. `data` may also be a bare
 /// integer. A file holds exactly one of `data`, `memfd` (only for
-/// `memfd-v1`, which requires it) and `payload_base64`.
+/// `memfd-v1`, which requires it) and `payload_base64`. Base64 may be
+/// wrapped over several lines (spaces and line breaks are ignored).
 public enum HandoverManifest {
     /// Parses manifest text in `format`.
     public static func parse(_ text: String, format: ManifestFormat = .json) throws(ManifestError) -> HandoverState {

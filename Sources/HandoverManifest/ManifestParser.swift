@@ -204,7 +204,15 @@ struct ManifestParser {
     }
 
     private func base64(_ node: Node, _ path: String) throws(ManifestError) -> [UInt8] {
-        let text = try string(node, path)
+        // Line breaks and spaces are allowed (YAML block scalars wrap long
+        // base64); any other character outside the alphabet is an error.
+        var text = try string(node, path)
+        let whitespace: [UInt8] = [0x20, 0x09, 0x0d, 0x0a]
+        let wrapped = text.withUTF8 { buffer in
+            guard let start = buffer.baseAddress else { return false }
+            return whitespace.contains { memchr(start, Int32($0), buffer.count) != nil }
+        }
+        if wrapped { text = String(decoding: text.utf8.filter { !whitespace.contains($0) }, as: UTF8.self) }
         guard let data = Data(base64Encoded: text) else { throw .badBase64(path: path) }
         return [UInt8](data)
     }

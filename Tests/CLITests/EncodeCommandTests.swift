@@ -48,6 +48,13 @@ import Testing
         #expect(state.flbs[0].data == 9_007_199_254_740_993)
     }
 
+    @Test func bundledYAMLExampleIsTheSameHandoverAsTheJSONOne() throws {
+        let directory = try TemporaryDirectory()
+        let yaml = CLI.repositoryRoot.appendingPathComponent("Examples/handover.yaml").path
+        #expect(try CLI.run(["encode", yaml, "-o", directory.path("y.kho")]).status == 0)
+        #expect(try readBytes(directory.path("y.kho")) == readBytes(try encodeExample(in: directory)))
+    }
+
     @Test func baseMovesTheImage() throws {
         let directory = try TemporaryDirectory()
         let output = directory.path("h.kho")

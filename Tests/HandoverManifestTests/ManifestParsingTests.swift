@@ -63,6 +63,21 @@ import Testing
         #expect(try HandoverManifest.parse(yaml, format: .yaml) == Self.fullState)
     }
 
+    @Test func base64MayBeWrappedOverLines() throws {
+        let yaml = """
+        liveupdate_number: 1
+        sessions:
+          - name: s
+            files:
+              - token: 1
+                compatible: blob-v1
+                payload_base64: |
+                  aGVs
+                  bG8=
+        """
+        #expect(try HandoverManifest.parse(yaml, format: .yaml).sessions[0].files[0].content == .payload(Array("hello".utf8)))
+    }
+
     @Test func u64ValuesAbove2To63StayExact() throws {
         let text = """
         {"liveupdate_number": 9007199254740993, "sessions": [{"name": "s", "files": [
