@@ -13,7 +13,8 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownKey(path: String)
     /// A mapping lacks a key the schema requires.
     case missingKey(path: String)
-    /// A mapping holds the same key twice.
+    /// A mapping holds the same key twice. (The YAML composer usually
+    /// reports this first, as a ``syntax(message:)`` with the position.)
     case duplicateKey(path: String)
     /// A value has the wrong type: `expected` says what the schema wants,
     /// `found` what the document holds.
