@@ -1,3 +1,4 @@
+import CLibFDT
 import FDT
 import Foundation
 import KernelABI
@@ -209,5 +210,38 @@ let luoValues: [Values] = [
         #expect(editor.blob == python)
         try KHOv2RootFDT.addSubtree(to: editor, name: "memblock", phys: 0xabc_d000)
         #expect(editor.blob == (try Self.run(["kho-root", "0x100000000", "LUO=0x100002000", "memblock=0xabcd000"])))
+    }
+}
+
+@Suite struct AddSubtreeFailureTests {
+    /// A root page filled with subtrees until a node still fits but its
+    /// `preserved-data` does not: kho_add_subtree packs the tree anyway
+    /// (`goto out_pack`), leaving the node without its property.
+    @Test func propertyThatDoesNotFitLeavesAPackedTree() throws {
+        let editor = try KHOv2RootFDT.makeSkeleton(memoryMapPhys: 0x1000)
+        var count = 0
+        // 64-byte names: each subtree takes 4 + 68 + 20 + 4 = 96 bytes.
+        while editor.totalSize + 96 + 40 <= 4096 {
+            try KHOv2RootFDT.addSubtree(to: editor, name: String(format: "%064d", count), phys: UInt64(count))
+            count += 1
+        }
+        let free = 4096 - editor.totalSize
+        // A name that leaves room for the node (8 + padded name) but not for the 20-byte property.
+        let nameLength = (free - 8) / 4 * 4 - 1
+        try #require(nameLength >= 1)
+        #expect(nameLength + 1 + 8 <= free)
+        #expect(nameLength + 1 + 8 + 20 > free)
+        let name = String(repeating: "z", count: nameLength)
+        #expect(throws: FDTError.libfdt(.noSpace, function: "fdt_setprop", location: "property 'preserved-data'")) {
+            try KHOv2RootFDT.addSubtree(to: editor, name: name, phys: 0xabc000)
+        }
+        // Packed: totalsize is what the tree uses, and the empty node is the first subnode.
+        let blob = try FDTBlob(bytes: editor.blob)
+        #expect(editor.totalSize < 4096)
+        #expect(Int(luo_fdt_off_dt_strings(editor.buffer.base) + luo_fdt_size_dt_strings(editor.buffer.base)) == editor.totalSize)
+        let first = try blob.root.subnodes()[0]
+        #expect(first.name == name)
+        #expect(try first.properties().isEmpty)
+        #expect(try blob.root.subnodes().count == count + 1)
     }
 }

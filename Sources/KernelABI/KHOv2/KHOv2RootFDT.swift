@@ -35,7 +35,8 @@ public enum KHOv2RootFDT {
 
     /// `kho_add_subtree(name, blob)`: reopen in place to a page, add the
     /// subnode, set `preserved-data`, pack. An existing name is
-    /// `FDT_ERR_EXISTS` (the kernel returns `-EEXIST`).
+    /// `FDT_ERR_EXISTS` (the kernel returns `-EEXIST`). Whatever fails, the
+    /// tree is packed before the error is thrown (`goto out_pack`).
     public static func addSubtree(to root: FDTEditor, name: String, phys: UInt64) throws(FDTError) {
         try root.openInPlace(capacity: size)
         let node: Int32
@@ -45,7 +46,14 @@ public enum KHOv2RootFDT {
             try root.pack()
             throw error
         }
-        try root.setProperty(nodeOffset: node, name: subtreeProperty, rawU64: phys)
+        do {
+            try root.setProperty(nodeOffset: node, name: subtreeProperty, rawU64: phys)
+        } catch {
+            // As the kernel: the node stays, without its property, and the
+            // tree is packed again.
+            try root.pack()
+            throw error
+        }
         try root.pack()
     }
 
