@@ -78,7 +78,8 @@ enum StateDiff {
         if let offset = (0..<common).first(where: { a[$0] != b[$0] }) {
             let differing = (0..<common).reduce(0) { $0 + (a[$1] != b[$1] ? 1 : 0) }
             var line = "\(path): first differs at offset \(offset) (\(Hex.format(offset))):"
-                + " \(Hex.format(UInt64(a[offset]))) != \(Hex.format(UInt64(b[offset]))), \(differing) bytes differ"
+                + " \(Hex.format(UInt64(a[offset]))) != \(Hex.format(UInt64(b[offset]))),"
+                + " \(differing) \(differing == 1 ? "byte differs" : "bytes differ")"
             if a.count != b.count { line += "; length \(a.count) != \(b.count)" }
             return [line]
         }

@@ -51,7 +51,7 @@ import Testing
         #expect(result.stdout.split(separator: "\n").map(String.init) == [
             "liveupdate_number: 1 != 2",
             "session \"vm0\" token 1 memfd.pos: 0 != 1",
-            "session \"vm0\" token 1 memfd.contents: first differs at offset 2 (0x2): 0x63 != 0x64, 1 bytes differ",
+            "session \"vm0\" token 1 memfd.contents: first differs at offset 2 (0x2): 0x63 != 0x64, 1 byte differs",
             "session \"vm0\" token 2 data: 0x10 != 0x11",
             "session \"vm0\" token 3: only in A",
             "session \"vm0\" token 4: only in B",
@@ -71,6 +71,23 @@ import Testing
         let result = try CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])
         #expect(result.status == 1)
         #expect(result.stdout == "session \"s\" token 5 compatible: \"x\" != \"y\"\nsession \"s\" token 5 content: raw data != payload\n")
+    }
+
+    @Test func lengthChangesAreReported() throws {
+        let directory = try TemporaryDirectory()
+        let a = try directory.write("a.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 1, "compatible": "memfd-v1", "memfd": {"size": 3, "pos": 0, "contents_base64": "YWJj"}}]}], "flb": [{"name": "f", "data": 1, "count": 1}]}"#)
+        let b = try directory.write("b.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 1, "compatible": "memfd-v1", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJjZA=="}}]}], "flb": [{"name": "f", "data": "0x2", "count": 1}]}"#)
+        #expect(try CLI.run(["encode", a, "-o", directory.path("a.kho")]).status == 0)
+        #expect(try CLI.run(["encode", b, "-o", directory.path("b.kho")]).status == 0)
+        let result = try CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])
+        #expect(result.status == 1)
+        #expect(result.stdout == """
+        session "s" token 1 memfd.size: 3 != 4
+        session "s" token 1 memfd.contents: length 3 != 4 (equal up to offset 3)
+        flb "f" data: 0x1 != 0x2
+
+        """)
+        #expect(result.stderrLines == ["luo-serialize: \(directory.path("a.kho")) and \(directory.path("b.kho")) differ: 3 differences"])
     }
 
     @Test func invalidInputIsExitOne() throws {
