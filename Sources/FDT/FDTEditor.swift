@@ -28,7 +28,7 @@ public final class FDTEditor {
     /// An existing name is `FDT_ERR_EXISTS`.
     @discardableResult
     public func addSubnode(parentOffset: Int32, name: String) throws(FDTError) -> Int32 {
-        let offset = fdt_add_subnode(buffer.base, parentOffset, name)
+        let offset = name.withCString { fdt_add_subnode(buffer.base, parentOffset, $0) }
         try check(offset, "fdt_add_subnode", "node '\(name)'")
         return offset
     }
@@ -36,14 +36,17 @@ public final class FDTEditor {
     /// `fdt_setprop(node, name, bytes, count)`.
     public func setProperty(nodeOffset: Int32, name: String, bytes: [UInt8]) throws(FDTError) {
         let result = bytes.withUnsafeBytes { raw in
-            fdt_setprop(buffer.base, nodeOffset, name, raw.baseAddress, Int32(raw.count))
+            name.withCString { fdt_setprop(buffer.base, nodeOffset, $0, raw.baseAddress, Int32(raw.count)) }
         }
         try check(result, "fdt_setprop", "property '\(name)'")
     }
 
     /// `fdt_setprop(node, name, &value, sizeof(value))` with a raw host-endian u64.
     public func setProperty(nodeOffset: Int32, name: String, rawU64 value: UInt64) throws(FDTError) {
-        try setProperty(nodeOffset: nodeOffset, name: name, bytes: ByteOrderCoding.littleEndianBytes(value))
+        let result = withUnsafeBytes(of: value.littleEndian) { raw in
+            name.withCString { fdt_setprop(buffer.base, nodeOffset, $0, raw.baseAddress, Int32(raw.count)) }
+        }
+        try check(result, "fdt_setprop", "property '\(name)'")
     }
 
     /// `fdt_setprop_inplace`: overwrites a property of the same length without

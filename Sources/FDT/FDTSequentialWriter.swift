@@ -41,7 +41,10 @@ public final class FDTSequentialWriter {
 
     /// `fdt_begin_node(name)`; the root node's name is `""`.
     public func beginNode(_ name: String) throws(FDTError) {
-        try check(fdt_begin_node(buffer.base, name), "fdt_begin_node", "node '\(name)'")
+        // withCString: no heap copy of a small string (the implicit
+        // String-to-pointer conversion makes one).
+        let result = name.withCString { fdt_begin_node(buffer.base, $0) }
+        try check(result, "fdt_begin_node", "node '\(name)'")
     }
 
     /// `fdt_end_node`.
@@ -51,26 +54,61 @@ public final class FDTSequentialWriter {
 
     /// `fdt_property(name, bytes, count)`: the bytes exactly as given.
     public func property(_ name: String, bytes: [UInt8]) throws(FDTError) {
-        let result = bytes.withUnsafeBytes { raw in
-            fdt_property(buffer.base, name, raw.baseAddress, Int32(raw.count))
-        }
-        try check(result, "fdt_property", "property '\(name)'")
+        try check(bytes.withUnsafeBytes { add(name, $0) }, "fdt_property", "property '\(name)'")
+    }
+
+    /// `fdt_property(name, bytes, count)` from memory the caller holds.
+    public func property(_ name: String, raw: UnsafeRawBufferPointer) throws(FDTError) {
+        try check(add(name, raw), "fdt_property", "property '\(name)'")
     }
 
     /// `fdt_property_string`: the string and its terminating NUL.
     public func property(_ name: String, string: String) throws(FDTError) {
-        try property(name, bytes: Array(string.utf8) + [0])
+        let result = string.withCString { add(name, UnsafeRawBufferPointer(start: $0, count: string.utf8.count + 1)) }
+        try check(result, "fdt_property", "property '\(name)'")
     }
 
     /// `fdt_property(name, &value, sizeof(value))`: the u64's raw in-memory
     /// (little-endian) bytes, as the kernel writes physical addresses.
     public func property(_ name: String, rawU64 value: UInt64) throws(FDTError) {
-        try property(name, bytes: ByteOrderCoding.littleEndianBytes(value))
+        try check(withUnsafeBytes(of: value.littleEndian) { add(name, $0) }, "fdt_property", "property '\(name)'")
+    }
+
+    /// A DT-style u64: two big-endian cells.
+    public func property(_ name: String, bigEndianU64 value: UInt64) throws(FDTError) {
+        try check(withUnsafeBytes(of: value.bigEndian) { add(name, $0) }, "fdt_property", "property '\(name)'")
     }
 
     /// Big-endian 32-bit cells, as DT convention writes `reg` and friends.
     public func property(_ name: String, cells: [UInt32]) throws(FDTError) {
-        try property(name, bytes: cells.flatMap { ByteOrderCoding.bigEndianBytes($0) })
+        let result: Int32
+        if cells.count == 1 {
+            result = withUnsafeBytes(of: cells[0].bigEndian) { add(name, $0) }
+        } else {
+            result = cells.map { $0.bigEndian }.withUnsafeBytes { add(name, $0) }
+        }
+        try check(result, "fdt_property", "property '\(name)'")
+    }
+
+    /// `fdt_property_placeholder(name, count)`: reserves a property of
+    /// `count` bytes (zero-filled) whose value is written later, and returns
+    /// where that value sits in ``buffer``. The structure block does not move
+    /// when the tree is finished, so the offset stays valid after
+    /// ``finish()``: a value that depends on the finished size (an image
+    /// index's file offsets, say) is filled in without building the tree twice.
+    public func propertyPlaceholder(_ name: String, count: Int) throws(FDTError) -> Int {
+        var value: UnsafeMutableRawPointer?
+        let result = name.withCString { fdt_property_placeholder(buffer.base, $0, Int32(count), &value) }
+        try check(result, "fdt_property_placeholder", "property '\(name)'")
+        guard let value else { throw .libfdt(.internal, function: "fdt_property_placeholder", location: "property '\(name)'") }
+        value.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+        return value - buffer.base
+    }
+
+    /// `fdt_property` with the name passed without a heap copy (the
+    /// implicit String-to-pointer conversion makes one for small strings).
+    private func add(_ name: String, _ value: UnsafeRawBufferPointer) -> Int32 {
+        name.withCString { fdt_property(buffer.base, $0, value.baseAddress, Int32(value.count)) }
     }
 
     /// `fdt_finish`: terminates the structure block, moves the string table

@@ -23,26 +23,14 @@ public enum ImageIndex {
 
     /// Builds the index for `ranges` (ascending, non-overlapping, page
     /// aligned) and assigns each region its file offset: the first at the
-    /// page boundary after the index, the rest back to back.
+    /// page boundary after the index, the rest back to back. The offsets are
+    /// fixed-width, so the tree is built once with placeholders for them and
+    /// they are filled in once its size is known.
     static func build(khoFDTPhys: UInt64, ranges: [(phys: UInt64, size: UInt64)])
         throws(FDTError) -> (bytes: [UInt8], regions: [ImageRegion]) {
-        // Offsets are fixed-width, so a first pass with zero offsets gives the size.
-        let draft = try encode(khoFDTPhys: khoFDTPhys, regions: ranges.map {
-            ImageRegion(phys: $0.phys, size: $0.size, fileOffset: 0)
-        })
-        var offset = UInt64(PageGeometry.pageAlignUp(draft.count))
-        var regions: [ImageRegion] = []
+        let writer = try FDTSequentialWriter(capacity: 1024 + ranges.count * 160)
         for range in ranges {
-            regions.append(ImageRegion(phys: range.phys, size: range.size, fileOffset: offset))
-            offset += range.size
-        }
-        return (try encode(khoFDTPhys: khoFDTPhys, regions: regions), regions)
-    }
-
-    private static func encode(khoFDTPhys: UInt64, regions: [ImageRegion]) throws(FDTError) -> [UInt8] {
-        let writer = try FDTSequentialWriter(capacity: 1024 + regions.count * 160)
-        for region in regions {
-            try writer.addReservation(address: region.phys, size: region.size)
+            try writer.addReservation(address: range.phys, size: range.size)
         }
         try writer.finishReservemap()
         try writer.beginNode("")
@@ -50,17 +38,27 @@ public enum ImageIndex {
         try writer.property("#address-cells", cells: [2])
         try writer.property("#size-cells", cells: [2])
         try writer.property("page-size", cells: [UInt32(PageGeometry.pageSize)])
-        try writer.property("kho-fdt", bytes: ByteOrderCoding.bigEndianBytes(khoFDTPhys))
-        for region in regions {
-            try writer.beginNode(regionPrefix + String(region.phys, radix: 16))
-            try writer.property("reg", bytes: ByteOrderCoding.bigEndianBytes(region.phys)
-                                + ByteOrderCoding.bigEndianBytes(region.size))
-            try writer.property("offset", bytes: ByteOrderCoding.bigEndianBytes(region.fileOffset))
+        try writer.property("kho-fdt", bigEndianU64: khoFDTPhys)
+        var offsetSlots: [Int] = []
+        offsetSlots.reserveCapacity(ranges.count)
+        for range in ranges {
+            try writer.beginNode(regionPrefix + String(range.phys, radix: 16))
+            try writer.property("reg", bytes: ByteOrderCoding.bigEndianBytes(range.phys)
+                                + ByteOrderCoding.bigEndianBytes(range.size))
+            offsetSlots.append(try writer.propertyPlaceholder("offset", count: 8))
             try writer.endNode()
         }
         try writer.endNode()
         try writer.finish()
-        return writer.blob
+        var offset = UInt64(PageGeometry.pageAlignUp(writer.totalSize))
+        var regions: [ImageRegion] = []
+        regions.reserveCapacity(ranges.count)
+        for (range, slot) in zip(ranges, offsetSlots) {
+            regions.append(ImageRegion(phys: range.phys, size: range.size, fileOffset: offset))
+            writer.buffer.base.storeBytes(of: offset.bigEndian, toByteOffset: slot, as: UInt64.self)
+            offset += range.size
+        }
+        return (writer.blob, regions)
     }
 
     /// What a valid index says.
