@@ -5,10 +5,12 @@
 ///
 /// The writer's validator and the reader both refuse duplicate tokens this
 /// way; a session holds at most `LUOv1.maxFilesPerSession` files, which the
-/// callers check before inserting, so the table never fills.
-struct TokenTable {
-    private var keys: [UInt64]
-    private var stamps: [UInt32]
+/// callers check before inserting, so the table never fills. The slots are
+/// raw memory owned by the table (no copy-on-write checks per insert).
+final class TokenTable {
+    private let keys: UnsafeMutablePointer<UInt64>
+    private let stamps: UnsafeMutablePointer<UInt32>
+    private let size: Int
     private var generation: UInt32 = 1
     private let shift: UInt64
 
@@ -20,38 +22,41 @@ struct TokenTable {
             size <<= 1
             bits += 1
         }
-        keys = [UInt64](repeating: 0, count: size)
-        stamps = [UInt32](repeating: 0, count: size)
+        self.size = size
+        keys = .allocate(capacity: size)
+        keys.initialize(repeating: 0, count: size)
+        stamps = .allocate(capacity: size)
+        stamps.initialize(repeating: 0, count: size)
         shift = 64 - bits
     }
 
+    deinit {
+        keys.deallocate()
+        stamps.deallocate()
+    }
+
     /// Empties the table for the next session.
-    mutating func reset() {
+    func reset() {
         generation &+= 1
         if generation == 0 {
-            for index in stamps.indices { stamps[index] = 0 }
+            stamps.update(repeating: 0, count: size)
             generation = 1
         }
     }
 
     /// Inserts `token`; false when it is already there. At most `capacity`
     /// tokens may be inserted between two resets.
-    mutating func insert(_ token: UInt64) -> Bool {
-        let mask = keys.count - 1
+    func insert(_ token: UInt64) -> Bool {
+        let mask = size - 1
         var slot = Int(truncatingIfNeeded: (token &* 0x9E37_79B9_7F4A_7C15) >> shift)
-        let generation = self.generation
-        return keys.withUnsafeMutableBufferPointer { keys in
-            stamps.withUnsafeMutableBufferPointer { stamps in
-                while true {
-                    if stamps[slot] != generation {
-                        stamps[slot] = generation
-                        keys[slot] = token
-                        return true
-                    }
-                    if keys[slot] == token { return false }
-                    slot = (slot + 1) & mask
-                }
+        while true {
+            if stamps[slot] != generation {
+                stamps[slot] = generation
+                keys[slot] = token
+                return true
             }
+            if keys[slot] == token { return false }
+            slot = (slot + 1) & mask
         }
     }
 }

@@ -133,7 +133,7 @@ struct ImageDecoder {
         layouts.reserveCapacity(Int(count))
         var names: Set<String> = []
         names.reserveCapacity(Int(count))
-        var tokens = TokenTable(capacity: LUOv1.maxFilesPerSession)
+        let tokens = TokenTable(capacity: LUOv1.maxFilesPerSession)
         // Files mostly share a handler: a compatible field byte-equal to
         // the last one decoded is that same string (in the mapped file,
         // which outlives the decode).

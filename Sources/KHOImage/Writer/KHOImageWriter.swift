@@ -55,6 +55,7 @@ public struct KHOImageWriter: Sendable {
 
     private func layOut(_ state: HandoverState) throws -> EncodedImage {
         var arena = PhysicalArena(base: base)
+        arena.reserve(additional: Self.estimatedArenaBytes(state))
 
         // kho_init
         arena.allocateRadixRoot()
@@ -154,12 +155,28 @@ public struct KHOImageWriter: Sendable {
         case let .data(value):
             return value
         case let .payload(bytes):
-            let phys = arena.allocatePreserved(order: PageGeometry.order(forBytes: bytes.count))
+            let order = PageGeometry.order(forBytes: bytes.count)
+            arena.reserve(additional: 2 * (PageGeometry.pageSize << order))
+            let phys = arena.allocatePreserved(order: order)
             arena.write(bytes, at: phys)
             return phys
         case let .memfd(memfd):
             return MemfdPreserver.preserve(memfd, in: &arena)
         }
+    }
+
+    /// A generous guess at the arena's size for the structures every image
+    /// has, so that it is allocated once instead of grown (and copied)
+    /// several times: the fixed blocks with their alignment and radix-tree
+    /// pages, and a file array (plus alignment) per session with files.
+    /// Payloads and memfds reserve their own pages when they are preserved.
+    /// Memory reserved but never touched costs no resident pages.
+    static func estimatedArenaBytes(_ state: HandoverState) -> Int {
+        var pages = 64
+        for session in state.sessions where !session.files.isEmpty {
+            pages += 2 * LUOv1.fileArrayPages
+        }
+        return pages * PageGeometry.pageSize
     }
 
     /// Merges allocations that touch into the image's regions.

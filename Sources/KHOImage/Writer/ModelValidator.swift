@@ -18,7 +18,7 @@ public enum ModelValidator {
         }
         var sessionNames: Set<String> = []
         sessionNames.reserveCapacity(state.sessions.count)
-        var tokens = TokenTable(capacity: LUOv1.maxFilesPerSession)
+        let tokens = TokenTable(capacity: LUOv1.maxFilesPerSession)
         // Files mostly share a handler: a compatible equal to the last one
         // that passed needs no second look.
         var lastValidCompatible: String?
@@ -29,7 +29,7 @@ public enum ModelValidator {
             guard sessionNames.insert(session.name).inserted else {
                 throw .duplicateSessionName(name: session.name)
             }
-            try validateFiles(of: session, tokens: &tokens, lastValidCompatible: &lastValidCompatible)
+            try validateFiles(of: session, tokens: tokens, lastValidCompatible: &lastValidCompatible)
         }
         guard state.flbs.count <= LUOv1.maxFLBs else {
             throw .tooManyFLBs(count: state.flbs.count, maximum: LUOv1.maxFLBs)
@@ -44,7 +44,7 @@ public enum ModelValidator {
         }
     }
 
-    private static func validateFiles(of session: SessionRecord, tokens: inout TokenTable,
+    private static func validateFiles(of session: SessionRecord, tokens: TokenTable,
                                       lastValidCompatible: inout String?) throws(ModelError) {
         guard session.files.count <= LUOv1.maxFilesPerSession else {
             throw .tooManyFiles(session: session.name, count: session.files.count,

@@ -53,6 +53,8 @@ public enum KHORadixTree {
     /// `kho_radix_add_page`: marks the block preserved, allocating each
     /// missing node on the way down in order (level 4 first, the leaf last)
     /// from `memory`, exactly as the kernel's `get_zeroed_page` calls do.
+    /// Inlinable, so the writer gets a copy specialized for its memory.
+    @inlinable
     public static func add<Memory: RadixTreeMemory>(
         phys: UInt64, order: Int, root: UInt64, memory: inout Memory
     ) {
