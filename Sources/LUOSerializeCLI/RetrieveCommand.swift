@@ -1,6 +1,7 @@
 import ArgumentParser
 import HandoverModel
 import KHOImage
+import LiveUpdate
 
 /// `retrieve IMAGE --session NAME --token N -o FILE`: one file's preserved
 /// bytes, restored the way its handler would.
@@ -9,7 +10,9 @@ struct RetrieveCommand: ParsableCommand {
         commandName: "retrieve",
         abstract: "Restore one preserved file through its handler into FILE.",
         discussion: """
-        memfd-v1 files give their contents (size bytes, rebuilt from the preserved folios); \
+        The image is loaded the way the next kernel's LUO loads it and the file is retrieved \
+        through its handler: memfd-v1 files through the memfd handler, which rebuilds a real \
+        memfd from the preserved folios (its contents are written out, size bytes); \
         payload files give the preserved block, which is a power-of-two number of pages, so \
         short payloads come back zero-padded. Files holding only a raw data u64 have no \
         bytes to restore. The output is written atomically; a progress bar is drawn on a \
@@ -38,19 +41,12 @@ struct RetrieveCommand: ParsableCommand {
             let names = decoded.state.sessions.map { Hex.quoted($0.name) }.joined(separator: ", ")
             throw CLIFailure.invalid("\(image): no session named \(Hex.quoted(session)) (sessions: \(names.isEmpty ? "none" : names))")
         }
-        guard let file = found.files.first(where: { $0.token == token.value }) else {
+        guard found.files.contains(where: { $0.token == token.value }) else {
             let tokens = found.files.map { String($0.token) }.joined(separator: ", ")
             throw CLIFailure.invalid("\(image): session \(Hex.quoted(session)) has no file with token \(token.value)"
                 + " (tokens: \(tokens.isEmpty ? "none" : tokens))")
         }
-        switch file.content {
-        case let .memfd(memfd):
-            try OutputFile.write(memfd.contents, to: output, label: "retrieving \(output)")
-        case let .payload(bytes):
-            try OutputFile.write(bytes, to: output, label: "retrieving \(output)")
-        case let .data(value):
-            throw CLIFailure.invalid("\(image): session \(Hex.quoted(session)) token \(token.value) (\(Hex.escaped(file.compatible)))"
-                + " holds only the raw data u64 \(Hex.format(value)); its handler preserved no bytes to restore")
-        }
+        let bytes = try HandlerRetrieval.retrieve(decoded, session: session, token: token.value, image: image)
+        try OutputFile.write(bytes, to: output, label: "retrieving \(output)")
     }
 }
