@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"]),
         .testTarget(name: "HandoverManifestTests", dependencies: ["HandoverManifest", "HandoverModel"]),
         .testTarget(name: "LiveUpdateTests", dependencies: ["LiveUpdate", "KHOImage", "KernelABI", "HandoverModel"]),
+        .testTarget(name: "FixtureTests", dependencies: ["HandoverManifest", "KHOImage", "KernelABI", "HandoverModel", "FDT"]),
         .testTarget(name: "CLITests", dependencies: ["KHOImage", "HandoverModel", "FDT"]),
     ],
     swiftLanguageModes: [.v6]

@@ -63,6 +63,12 @@ public enum KHOv2RootFDT {
         public var memoryMapPhys: UInt64
         /// Every subtree in order: its node name and its `preserved-data`.
         public var subtrees: [Subtree]
+
+        /// Creates the contents.
+        public init(memoryMapPhys: UInt64, subtrees: [Subtree]) {
+            self.memoryMapPhys = memoryMapPhys
+            self.subtrees = subtrees
+        }
     }
 
     /// One subnode of the root: a subsystem's handed-over blob.
@@ -71,6 +77,12 @@ public enum KHOv2RootFDT {
         public var name: String
         /// The blob's physical address.
         public var phys: UInt64
+
+        /// Creates a subtree entry.
+        public init(name: String, phys: UInt64) {
+            self.name = name
+            self.phys = phys
+        }
     }
 
     /// Reads a root FDT the way `kho_populate` and `kho_retrieve_subtree`

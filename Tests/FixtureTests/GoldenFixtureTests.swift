@@ -1,0 +1,189 @@
+import FDT
+import Foundation
+import HandoverManifest
+import HandoverModel
+import KernelABI
+import KHOImage
+import Testing
+
+/// The golden fixtures in `Fixtures/`: every case re-encodes to the committed
+/// image byte for byte, decodes to its input, and its FDTs agree with dtc,
+/// fdtdump and python3-libfdt.
+@Suite struct GoldenFixtureTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = root.appendingPathComponent("Fixtures")
+    static let expectedCases = [
+        "01-empty", "02-session-without-files", "03-several-sessions", "04-longest-names",
+        "05-flb-entries", "06-multi-page-payload", "07-max-sessions", "08-max-files",
+    ]
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        var testDescription: String { name }
+        var directory: URL { GoldenFixtureTests.fixtures.appendingPathComponent(name) }
+        func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
+        func bytes(_ file: String) throws -> [UInt8] { Array(try Data(contentsOf: directory.appendingPathComponent(file))) }
+        func input() throws -> HandoverState { try HandoverManifest.load(path: path("input.json")) }
+    }
+
+    static let cases = expectedCases.map { Case(name: $0) }
+
+    @Test func everyCaseIsPresentAndNothingElse() throws {
+        let found = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
+            .filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }.sorted()
+        #expect(found == Self.expectedCases)
+        for name in Self.expectedCases {
+            let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.appendingPathComponent(name).path).sorted()
+            #expect(files == ["image.kho", "index.dts", "input.json", "kho-root.dtb", "kho-root.dts", "luo.dtb", "luo.dts"])
+        }
+    }
+
+    @Test(arguments: cases) func reencodesByteForByte(_ fixture: Case) throws {
+        let image = try KHOImageWriter().encode(try fixture.input())
+        let committed = try fixture.bytes("image.kho")
+        #expect(image.bytes.count == committed.count)
+        #expect(image.bytes == committed)
+        #expect(image.khoRootFDT == (try fixture.bytes("kho-root.dtb")))
+        #expect(image.luoFDT == (try fixture.bytes("luo.dtb")))
+    }
+
+    @Test(arguments: cases) func decodesToItsInput(_ fixture: Case) throws {
+        let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
+        #expect(decoded.state == Self.asReadBack(try fixture.input()))
+        #expect(decoded.unreferencedBlocks.isEmpty)
+        #expect(decoded.khoRootFDT == (try fixture.bytes("kho-root.dtb")))
+        #expect(decoded.luoFDT == (try fixture.bytes("luo.dtb")))
+        // Decoding and encoding again gives the committed bytes.
+        #expect(try KHOImageWriter().encode(decoded.state).bytes == (try fixture.bytes("image.kho")))
+    }
+
+    @Test(arguments: cases) func bareFDTsDecodeOnTheirOwn(_ fixture: Case) throws {
+        let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
+        guard case let .khoRootFDT(root) = try KHOImageReader.read(path: fixture.path("kho-root.dtb")) else {
+            Issue.record("kho-root.dtb is not read as a KHO root FDT"); return
+        }
+        #expect(root.memoryMapPhys == decoded.layout.memoryMapPhys)
+        #expect(root.subtrees == [KHOv2RootFDT.Subtree(name: "LUO", phys: decoded.layout.luoFDTPhys)])
+        guard case let .luoFDT(luo) = try KHOImageReader.read(path: fixture.path("luo.dtb")) else {
+            Issue.record("luo.dtb is not read as a LUO FDT"); return
+        }
+        #expect(luo == LUOv1FDT.Contents(liveupdateNumber: decoded.state.liveupdateNumber,
+                                         sessionHeaderPhys: decoded.layout.sessionHeaderPhys,
+                                         flbHeaderPhys: decoded.layout.flbHeaderPhys))
+    }
+
+    @Test(arguments: cases) func dtcReadsEveryFDTAsCommitted(_ fixture: Case) throws {
+        for (blob, text) in [("kho-root.dtb", "kho-root.dts"), ("luo.dtb", "luo.dts"), ("image.kho", "index.dts")] {
+            let result = try Self.run("/usr/bin/dtc", ["-q", "-I", "dtb", "-O", "dts", fixture.path(blob)])
+            #expect(result.status == 0, "dtc failed on \(blob): \(result.error)")
+            #expect(result.output == String(decoding: try fixture.bytes(text), as: UTF8.self), "\(blob)")
+        }
+    }
+
+    @Test(arguments: cases) func fdtdumpSeesTheKernelProperties(_ fixture: Case) throws {
+        let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
+        let root = try Self.run("/usr/bin/fdtdump", [fixture.path("kho-root.dtb")]).output
+        #expect(root.contains("// totalsize:\t\t0x\(String(decoded.khoRootFDT.count, radix: 16)) (\(decoded.khoRootFDT.count))"))
+        #expect(root.contains("compatible = \"kho-v2\";"))
+        #expect(root.contains("preserved-memory-map = \(Self.fdtdumpCells(decoded.layout.memoryMapPhys));"))
+        #expect(root.contains("LUO {"))
+        #expect(root.contains("preserved-data = \(Self.fdtdumpCells(decoded.layout.luoFDTPhys));"))
+        let luo = try Self.run("/usr/bin/fdtdump", [fixture.path("luo.dtb")]).output
+        #expect(luo.contains("compatible = \"luo-v1\";"))
+        #expect(luo.contains("liveupdate-number = \(Self.fdtdumpCells(decoded.state.liveupdateNumber));"))
+        #expect(luo.contains("compatible = \"luo-session-v2\";"))
+        #expect(luo.contains("luo-session-header = \(Self.fdtdumpCells(decoded.layout.sessionHeaderPhys));"))
+        #expect(luo.contains("compatible = \"luo-flb-v1\";"))
+        #expect(luo.contains("luo-flb-header = \(Self.fdtdumpCells(decoded.layout.flbHeaderPhys));"))
+    }
+
+    @Test(arguments: cases) func pythonLibfdtReadsTheSameValues(_ fixture: Case) throws {
+        let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
+        let root = try Self.pylibfdt(fixture.path("kho-root.dtb"))
+        #expect(root.totalsize == decoded.khoRootFDT.count)
+        #expect(root.nodes["/"]?["compatible"] == Self.hexString("kho-v2"))
+        #expect(root.nodes["/"]?["preserved-memory-map"] == Self.littleEndianHex(decoded.layout.memoryMapPhys))
+        #expect(root.nodes["/LUO"]?["preserved-data"] == Self.littleEndianHex(decoded.layout.luoFDTPhys))
+        #expect(root.nodes.count == 2)
+        let luo = try Self.pylibfdt(fixture.path("luo.dtb"))
+        #expect(luo.nodes["/"]?["compatible"] == Self.hexString("luo-v1"))
+        #expect(luo.nodes["/"]?["liveupdate-number"] == Self.littleEndianHex(decoded.state.liveupdateNumber))
+        #expect(luo.nodes["/luo-session"]?["compatible"] == Self.hexString("luo-session-v2"))
+        #expect(luo.nodes["/luo-session"]?["luo-session-header"] == Self.littleEndianHex(decoded.layout.sessionHeaderPhys))
+        #expect(luo.nodes["/luo-flb"]?["compatible"] == Self.hexString("luo-flb-v1"))
+        #expect(luo.nodes["/luo-flb"]?["luo-flb-header"] == Self.littleEndianHex(decoded.layout.flbHeaderPhys))
+        let index = try Self.pylibfdt(fixture.path("image.kho"))
+        #expect(index.nodes.count == 1 + decoded.layout.regions.count)
+        for region in decoded.layout.regions {
+            let node = index.nodes["/region@\(String(region.phys, radix: 16))"]
+            #expect(node?["reg"] == Self.bigEndianHex(region.phys) + Self.bigEndianHex(region.size))
+            #expect(node?["offset"] == Self.bigEndianHex(region.fileOffset))
+        }
+    }
+
+    // MARK: helpers
+
+    /// What the reader gives back for `state`: payloads fill their whole block.
+    static func asReadBack(_ state: HandoverState) -> HandoverState {
+        var state = state
+        for s in state.sessions.indices {
+            for f in state.sessions[s].files.indices {
+                if case let .payload(bytes) = state.sessions[s].files[f].content {
+                    let block = PageGeometry.pageSize << PageGeometry.order(forBytes: bytes.count)
+                    state.sessions[s].files[f].content = .payload(bytes + [UInt8](repeating: 0, count: block - bytes.count))
+                }
+            }
+        }
+        return state
+    }
+
+    struct PyFDT: Decodable {
+        let totalsize: Int
+        let version: Int
+        let nodes: [String: [String: String]]
+    }
+
+    static func pylibfdt(_ path: String) throws -> PyFDT {
+        let script = root.appendingPathComponent("tools/fdt_properties.py").path
+        let result = try run("/usr/bin/python3", [script, path])
+        #expect(result.status == 0, "pylibfdt failed: \(result.error)")
+        return try JSONDecoder().decode(PyFDT.self, from: Data(result.output.utf8))
+    }
+
+    static func hexString(_ string: String) -> String {
+        (Array(string.utf8) + [0]).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func littleEndianHex(_ value: UInt64) -> String {
+        withUnsafeBytes(of: value.littleEndian) { $0.map { String(format: "%02x", $0) }.joined() }
+    }
+
+    static func bigEndianHex(_ value: UInt64) -> String {
+        withUnsafeBytes(of: value.bigEndian) { $0.map { String(format: "%02x", $0) }.joined() }
+    }
+
+    /// How fdtdump prints 8 raw little-endian bytes: two big-endian cells.
+    static func fdtdumpCells(_ value: UInt64) -> String {
+        let bytes = withUnsafeBytes(of: value.littleEndian) { Array($0) }
+        let cells = [bytes[0..<4], bytes[4..<8]].map { cell in
+            "0x" + cell.map { String(format: "%02x", $0) }.joined()
+        }
+        return "<\(cells[0]) \(cells[1])>"
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let error = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+    }
+}
