@@ -80,8 +80,11 @@ struct ImageDecoder {
         try require(index.khoFDTPhys, UInt64(rootBlob.totalSize), "KHO root FDT", memory, &preserved)
 
         // luo_early_startup
-        guard let luoSubtree = root.subtrees.first(where: { $0.name == LUOv1.subtreeName }) else {
-            throw .missingSubtree(name: LUOv1.subtreeName)
+        let luoSubtree: KHOv2RootFDT.Subtree
+        switch root.lookup(LUOv1.subtreeName) {
+        case nil: throw .missingSubtree(name: LUOv1.subtreeName)
+        case let .failure(error)?: throw .structure(what: "KHO root FDT", error: error)
+        case let .success(phys)?: luoSubtree = KHOv2RootFDT.Subtree(name: LUOv1.subtreeName, phys: phys)
         }
         let luoBlob = try memory.fdt(at: luoSubtree.phys, maxLength: LUOv1.fdtSize, what: "LUO FDT")
         try require(luoSubtree.phys, UInt64(luoBlob.totalSize), "LUO FDT", memory, &preserved)

@@ -61,13 +61,40 @@ public enum KHOv2RootFDT {
     public struct Contents: Equatable, Sendable {
         /// The physical address of the radix tree's root node.
         public var memoryMapPhys: UInt64
-        /// Every subtree in order: its node name and its `preserved-data`.
+        /// Every usable subtree in order: its node name and its `preserved-data`.
         public var subtrees: [Subtree]
+        /// Subnodes whose `preserved-data` is missing or not 8 bytes: the
+        /// kernel's `kho_retrieve_subtree` refuses only these (`-EINVAL`),
+        /// and a failed `kho_add_subtree` can leave such a node behind.
+        public var unusableSubtrees: [UnusableSubtree]
 
         /// Creates the contents.
-        public init(memoryMapPhys: UInt64, subtrees: [Subtree]) {
+        public init(memoryMapPhys: UInt64, subtrees: [Subtree], unusableSubtrees: [UnusableSubtree] = []) {
             self.memoryMapPhys = memoryMapPhys
             self.subtrees = subtrees
+            self.unusableSubtrees = unusableSubtrees
+        }
+
+        /// The subtree called `name`: its address, or the error that makes it
+        /// unusable, or `nil` when there is no such node.
+        public func lookup(_ name: String) -> Result<UInt64, ABIError>? {
+            if let subtree = subtrees.first(where: { $0.name == name }) { return .success(subtree.phys) }
+            if let broken = unusableSubtrees.first(where: { $0.name == name }) { return .failure(broken.error) }
+            return nil
+        }
+    }
+
+    /// A subnode of the root without a usable `preserved-data`.
+    public struct UnusableSubtree: Equatable, Sendable {
+        /// The node name.
+        public var name: String
+        /// Why its `preserved-data` cannot be used.
+        public var error: ABIError
+
+        /// Creates an entry.
+        public init(name: String, error: ABIError) {
+            self.name = name
+            self.error = error
         }
     }
 
@@ -86,18 +113,24 @@ public enum KHOv2RootFDT {
     }
 
     /// Reads a root FDT the way `kho_populate` and `kho_retrieve_subtree`
-    /// do: compatible first, then an 8-byte memory-map address, then each
-    /// subnode's 8-byte `preserved-data`.
+    /// do: compatible first, then an 8-byte memory-map address; each subnode
+    /// with an 8-byte `preserved-data` is a subtree, the others are listed as
+    /// unusable (the kernel only refuses them when asked for them).
     public static func parse(_ blob: FDTBlob) throws(ABIError) -> Contents {
         let root = blob.root
         try root.requireCompatible(compatible, known: KnownGenerations.khoRoot)
         let memoryMap = try root.kernelU64(memoryMapProperty)
         var subtrees: [Subtree] = []
+        var unusable: [UnusableSubtree] = []
         let children: [FDTNodeRef]
         do { children = try root.subnodes() } catch { throw .fdt(error) }
         for child in children {
-            subtrees.append(Subtree(name: child.name, phys: try child.kernelU64(subtreeProperty)))
+            do {
+                subtrees.append(Subtree(name: child.name, phys: try child.kernelU64(subtreeProperty)))
+            } catch {
+                unusable.append(UnusableSubtree(name: child.name, error: error))
+            }
         }
-        return Contents(memoryMapPhys: memoryMap, subtrees: subtrees)
+        return Contents(memoryMapPhys: memoryMap, subtrees: subtrees, unusableSubtrees: unusable)
     }
 }
