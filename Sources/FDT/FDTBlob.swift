@@ -28,7 +28,8 @@ public struct FDTBlob: @unchecked Sendable {
     /// most `maxLength` bytes.
     public init(storage: AlignedBytes, offset: Int = 0, maxLength: Int? = nil, label: String = "FDT") throws(FDTError) {
         let available = min(maxLength ?? (storage.count - offset), storage.count - offset)
-        let location = "\(label), byte offset \(offset)"
+        // Built only when something fails.
+        var location: String { "\(label), byte offset \(offset)" }
         guard offset >= 0, available >= FDTBlob.headerSize else {
             throw .libfdt(.truncated, function: "fdt_check_header", location: location)
         }
@@ -88,7 +89,7 @@ public struct FDTBlob: @unchecked Sendable {
 
     /// The node at an absolute `path`, or `nil`.
     public func node(atPath path: String) -> FDTNodeRef? {
-        let offset = fdt_path_offset(pointer, path)
+        let offset = path.withCString { fdt_path_offset(pointer, $0) }
         return offset < 0 ? nil : FDTNodeRef(blob: self, offset: offset, path: path)
     }
 

@@ -57,7 +57,9 @@ public struct FDTNodeRef: @unchecked Sendable {
 
     /// The subnode called `name`, or `nil`.
     public func subnode(_ name: String) -> FDTNodeRef? {
-        let child = fdt_subnode_offset(blob.pointer, offset, name)
+        // withCString: no heap copy of a small string (the implicit
+        // String-to-pointer conversion makes one).
+        let child = name.withCString { fdt_subnode_offset(blob.pointer, offset, $0) }
         guard child >= 0 else { return nil }
         return FDTNodeRef(blob: blob, offset: child, path: path == "/" ? "/\(name)" : "\(path)/\(name)")
     }
@@ -65,7 +67,8 @@ public struct FDTNodeRef: @unchecked Sendable {
     /// The raw value of property `name`, or `nil` when absent.
     public func value(_ name: String) -> UnsafeRawBufferPointer? {
         var length: Int32 = 0
-        guard let pointer = fdt_getprop(blob.pointer, offset, name, &length), length >= 0 else { return nil }
+        let found = name.withCString { fdt_getprop(blob.pointer, offset, $0, &length) }
+        guard let pointer = found, length >= 0 else { return nil }
         return UnsafeRawBufferPointer(start: pointer, count: Int(length))
     }
 

@@ -78,6 +78,8 @@ public enum KHORadixTree {
     /// order. Every node is fetched through `pages`, which checks that it
     /// lies in the image; a node reached twice is a cycle and an error, so
     /// the walk reads each page at most once.
+    /// Inlinable, so the reader gets a copy specialized for its page source.
+    @inlinable
     public static func walk(
         root: UInt64, pages: some RadixTreePageSource,
         visit: (_ phys: UInt64, _ order: Int) throws(ABIError) -> Void
@@ -86,7 +88,8 @@ public enum KHORadixTree {
         try walk(node: root, level: depth - 1, keyPrefix: 0, pages: pages, visited: &visited, visit: visit)
     }
 
-    private static func walk(
+    @inlinable
+    static func walk(
         node: UInt64, level: Int, keyPrefix: UInt64, pages: some RadixTreePageSource,
         visited: inout Set<UInt64>, visit: (UInt64, Int) throws(ABIError) -> Void
     ) throws(ABIError) {
@@ -97,28 +100,48 @@ public enum KHORadixTree {
             throw .radixTree(phys: node, problem: "node is reached twice (a cycle or shared subtree)")
         }
         let page = try pages.radixPage(at: node)
+        // Nodes are mostly zero: skip 64-byte groups with nothing set.
+        let words = PageGeometry.pageSize / 8
         if level == 0 {
-            for word in 0..<(PageGeometry.pageSize / 8) {
-                var bits = page.loadLittleEndian(UInt64.self, at: word * 8)
-                while bits != 0 {
-                    let bit = bits.trailingZeroBitCount
-                    bits &= bits - 1
-                    let key = keyPrefix | UInt64(word * 64 + bit)
-                    guard let block = decode(key: key) else {
-                        throw .radixTree(phys: node, problem: "bit \(word * 64 + bit) encodes no valid block (key 0x\(String(key, radix: 16)))")
+            var group = 0
+            while group < words {
+                defer { group += 8 }
+                if isZeroGroup(page, word: group) { continue }
+                for word in group..<(group + 8) {
+                    var bits = page.loadLittleEndian(UInt64.self, at: word * 8)
+                    while bits != 0 {
+                        let bit = bits.trailingZeroBitCount
+                        bits &= bits - 1
+                        let key = keyPrefix | UInt64(word * 64 + bit)
+                        guard let block = decode(key: key) else {
+                            throw .radixTree(phys: node, problem: "bit \(word * 64 + bit) encodes no valid block (key 0x\(String(key, radix: 16)))")
+                        }
+                        try visit(block.phys, block.order)
                     }
-                    try visit(block.phys, block.order)
                 }
             }
             return
         }
-        for index in 0..<tableEntries {
-            let child = page.loadLittleEndian(UInt64.self, at: index * 8)
-            if child == 0 { continue }
-            let shift = (level - 1) * tableSizeLog2 + bitmapSizeLog2
-            try walk(node: child, level: level - 1, keyPrefix: keyPrefix | (UInt64(index) << UInt64(shift)),
-                     pages: pages, visited: &visited, visit: visit)
+        let shift = (level - 1) * tableSizeLog2 + bitmapSizeLog2
+        var group = 0
+        while group < words {
+            defer { group += 8 }
+            if isZeroGroup(page, word: group) { continue }
+            for index in group..<(group + 8) {
+                let child = page.loadLittleEndian(UInt64.self, at: index * 8)
+                if child == 0 { continue }
+                try walk(node: child, level: level - 1, keyPrefix: keyPrefix | (UInt64(index) << UInt64(shift)),
+                         pages: pages, visited: &visited, visit: visit)
+            }
         }
+    }
+
+    /// Whether the eight u64 words from `word` are all zero.
+    @inlinable
+    static func isZeroGroup(_ page: UnsafeRawBufferPointer, word: Int) -> Bool {
+        var any: UInt64 = 0
+        for offset in 0..<8 { any |= page.loadUnaligned(fromByteOffset: (word + offset) * 8, as: UInt64.self) }
+        return any == 0
     }
 }
 
