@@ -762,6 +762,14 @@ static int decode(struct decoded *d, const char *path)
 		}
 	for (size_t i = 0; i < d->nblocks; i++)
 		d->unreferenced += !d->claimed[i];
+	/* The records are copies: like the Swift reader, which returns values
+	 * and lets its mapping go, drop the mapping and the scratch tables. */
+	munmap((void *)d->map, d->size);
+	d->map = NULL;
+	free(d->visited);
+	d->visited = NULL;
+	free(d->claimed);
+	d->claimed = NULL;
 	return 0;
 }
 
@@ -773,7 +781,7 @@ static void decoded_free(struct decoded *d)
 	free(d->blocks);
 	free(d->claimed);
 	free(d->visited);
-	munmap((void *)d->map, d->size);
+	if (d->map) munmap((void *)d->map, d->size);
 }
 
 /* ---------------------------------------------------------------- main */
