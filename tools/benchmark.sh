@@ -81,6 +81,17 @@ done
 echo "(images byte-identical between Swift and C at every size)"
 
 echo
+echo "token lookup: every file of one image found by (session name, token); Swift only:"
+printf "%-22s %9s | %14s %14s %8s\n" "sessions x files" "files" "first(where:)" "HandoverIndex" "speedup"
+for size in "${sizes[@]}"; do
+    read -r s f n reps label <<<"$size"
+    [ "$n" = 1 ] || continue
+    awk -v l="$label" -v fl="$((s * f))" -v li="$(rmed "$work/swift-$label" lookup_linear_ns)" \
+        -v ix="$(rmed "$work/swift-$label" lookup_index_ns)" 'BEGIN {
+        printf "%-22s %9d | %11.3f ms %11.3f ms %7.1fx\n", l, fl, li/1e6, ix/1e6, (ix > 0 ? li/ix : 0) }'
+done
+
+echo
 echo "cost per file (the curve; 128 files per session, one process per point, ns per file):"
 printf "%-12s %9s | %10s %10s | %10s %10s\n" "sessions" "files" "enc Swift" "enc C" "dec Swift" "dec C"
 curve=("8 128 1" "64 128 1" "256 128 1" "512 128 1" "819 128 1" "819 128 2" "819 128 5" "819 128 10")

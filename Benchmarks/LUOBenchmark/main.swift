@@ -104,8 +104,34 @@ func runRecords(sessions: Int, files: Int, images: Int, reps: Int, directory: St
     for (image, state) in zip(decoded, states) where image.state != state {
         fail("decoded state differs from the encoded one")
     }
+    // Token lookup: find every file of the first decoded image by
+    // (session name, token), walking the arrays front to back as a
+    // first(where:) would, and through a HandoverIndex (built inside the
+    // timed region).
+    let probe = decoded[0].state
+    var linearTimes: [UInt64] = [], indexTimes: [UInt64] = []
+    var found = 0
+    for _ in 0..<max(1, min(reps, 5)) {
+        var start = now()
+        for session in probe.sessions {
+            for file in session.files {
+                if let s = probe.sessions.firstIndex(where: { $0.name == session.name }),
+                   probe.sessions[s].files.contains(where: { $0.token == file.token }) { found += 1 }
+            }
+        }
+        linearTimes.append(now() - start)
+        start = now()
+        let index = HandoverIndex(probe)
+        for session in probe.sessions {
+            for file in session.files where index.file(session: session.name, token: file.token) != nil { found += 1 }
+        }
+        indexTimes.append(now() - start)
+    }
+    guard found == 2 * linearTimes.count * probe.fileCount else { fail("token lookup missed files") }
     print("encode_ns \(median(encodeTimes))")
     print("decode_ns \(median(decodeTimes))")
+    print("lookup_linear_ns \(median(linearTimes))")
+    print("lookup_index_ns \(median(indexTimes))")
     print("files \(decoded.reduce(0) { $0 + $1.state.fileCount })")
     print("maxrss_kb \(maxRSSKiB())")
 }
