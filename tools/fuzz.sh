@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in Fuzz/ (swiftc -sanitize=fuzzer,address) and
+# runs them with the golden fixtures and the regression corpus as seeds.
+#
+#   tools/fuzz.sh build                      build the three targets
+#   tools/fuzz.sh run TARGET [-runs N | -max_total_time S] [libFuzzer flags...]
+#   tools/fuzz.sh replay [TARGET...]         run every Tests/Corpus file once
+#   tools/fuzz.sh all RUNS                   run each target for RUNS executions
+#
+# TARGET is fdt, image or manifest. Work corpora and crash files go to
+# tools/fuzz/out/ (ignored by git); minimized findings belong in
+# Tests/Corpus/TARGET/, which `swift test` replays. Runs at nice 19.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+scratch=$root/.build-fuzz
+out=$root/tools/fuzz/out
+bin=$scratch/fuzz-bin
+export SWIFT_BACKTRACE=enable=no   # or libFuzzer writes no crash file
+
+flags=(-sanitize=fuzzer,address -O -g -parse-as-library -D FUZZING)
+
+build_libraries() {
+    nice -n 19 swift build --scratch-path "$scratch" -c release \
+        -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address \
+        --target KHOImage
+    nice -n 19 swift build --scratch-path "$scratch" -c release \
+        -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address \
+        --target HandoverManifest
+}
+
+objects() { # module...
+    for module in "$@"; do find "$scratch/release/$module.build" -name '*.o'; done
+}
+
+link_target() { # name main.swift modules...
+    local name=$1 main=$2; shift 2
+    mkdir -p "$bin"
+    # shellcheck disable=SC2046
+    nice -n 19 swiftc "${flags[@]}" -module-name "Fuzz$name" \
+        -I "$scratch/release/Modules" \
+        -Xcc -fmodule-map-file="$root/Sources/CLibFDT/module.modulemap" -I "$root/Sources/CLibFDT/include" \
+        -Xcc -fmodule-map-file="$scratch/checkouts/Yams/Sources/CYaml/include/module.modulemap" \
+        -I "$scratch/checkouts/Yams/Sources/CYaml/include" \
+        "$main" $(objects "$@") -lfdt -o "$bin/fuzz-$name" 2>&1 | { grep -v "Cannot export local symbol '__asan" || true; }
+    [[ -x $bin/fuzz-$name ]]
+}
+
+build() {
+    build_libraries
+    link_target fdt Fuzz/FDT/main.swift FDT KernelABI
+    link_target image Fuzz/Image/main.swift FDT KernelABI HandoverModel KHOImage
+    link_target manifest Fuzz/Manifest/main.swift HandoverModel HandoverManifest Yams CYaml
+    echo "built: $(ls "$bin")"
+}
+
+# Seeds: every fixture and example, split by target.
+seed() { # target dir
+    local target=$1 dir=$2
+    mkdir -p "$dir"
+    case $target in
+        image)
+               for f in Fixtures/*/image.kho; do cp "$f" "$dir/$(basename "$(dirname "$f")").kho"; done ;;
+        fdt)   for f in Fixtures/*/kho-root.dtb Fixtures/*/luo.dtb; do
+                   cp "$f" "$dir/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+               # the image index: the first totalsize bytes of each image
+               for f in Fixtures/*/image.kho; do
+                   size=$(od -An -tu1 -j4 -N4 "$f" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+                   head -c "$size" "$f" > "$dir/$(basename "$(dirname "$f")")-index.dtb"; done ;;
+        manifest) for f in Fixtures/*/input.json; do cp "$f" "$dir/$(basename "$(dirname "$f")").json"; done
+                  cp Examples/handover.json Examples/handover.yaml "$dir/" ;;
+    esac
+}
+
+run() { # target [libFuzzer flags...]
+    local target=$1; shift
+    [[ -x $bin/fuzz-$target ]] || build
+    local corpus=$out/$target/corpus seeds=$out/$target/seeds
+    mkdir -p "$corpus" "$out/$target/artifacts" "$root/Tests/Corpus/$target"
+    seed "$target" "$seeds"
+    local extra=()
+    [[ $target == manifest ]] && extra+=(-dict="$root/Fuzz/Manifest/manifest.dict")
+    [[ $target == image ]] && extra+=(-max_len=262144)
+    [[ $target == fdt ]] && extra+=(-max_len=8192)
+    nice -n 19 "$bin/fuzz-$target" "${extra[@]}" -print_final_stats=1 \
+        -artifact_prefix="$out/$target/artifacts/" "$@" \
+        "$corpus" "$seeds" "$root/Tests/Corpus/$target"
+}
+
+replay() {
+    local targets=("$@")
+    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image manifest)
+    for target in "${targets[@]}"; do
+        [[ -x $bin/fuzz-$target ]] || build
+        files=("$root"/Tests/Corpus/"$target"/*)
+        [[ -e ${files[0]} ]] || continue
+        "$bin/fuzz-$target" -runs=1 "${files[@]}"
+    done
+}
+
+case ${1:-} in
+    build) build ;;
+    run) shift; run "$@" ;;
+    replay) shift; replay "$@" ;;
+    all) for t in fdt image manifest; do run "$t" -runs="${2:?runs}"; done ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
+esac
