@@ -36,22 +36,17 @@ public struct LUOSessionSer: Equatable, Sendable {
         self.count = count
     }
 
+    static let layout = NamedRecordLayout(nameLength: LUOv1.sessionNameLength)
+
     /// Writes the 80 bytes at `offset`.
     public func encode(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
-        FixedCString.encode(name, into: UnsafeMutableRawBufferPointer(
-            rebasing: buffer[offset..<(offset + LUOv1.sessionNameLength)]))
-        buffer.storeLittleEndian(files, at: offset + LUOSessionSer.filesOffset)
-        buffer.storeLittleEndian(count, at: offset + LUOSessionSer.countOffset)
+        Self.layout.encode(name: name, first: files, second: count, into: buffer, at: offset)
     }
 
     /// Reads the 80 bytes at `offset`; `label` names the entry in errors.
     public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String) throws(ABIError) -> LUOSessionSer {
-        let name = try FixedCString.decode(
-            UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + LUOv1.sessionNameLength)]),
-            name: "\(label()) name")
-        return LUOSessionSer(name: name,
-                             files: buffer.loadLittleEndian(UInt64.self, at: offset + filesOffset),
-                             count: buffer.loadLittleEndian(UInt64.self, at: offset + countOffset))
+        let record = try layout.decode(buffer, at: offset, nameLabel: "\(label()) name")
+        return LUOSessionSer(name: record.name, files: record.first, count: record.second)
     }
 }
 
@@ -84,6 +79,8 @@ public struct LUOFileSer: Equatable, Sendable {
         self.token = token
     }
 
+    static let layout = NamedRecordLayout(nameLength: LUOv1.handlerCompatibleLength)
+
     /// Writes the 64 bytes at `offset`.
     public func encode(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
         LUOFileSer.encode(compatible: compatible, data: data, token: token, into: buffer, at: offset)
@@ -93,21 +90,13 @@ public struct LUOFileSer: Equatable, Sendable {
     /// building the struct first (the writer's loop over every file).
     public static func encode(compatible: String, data: UInt64, token: UInt64,
                               into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
-        precondition(offset >= 0 && offset + size <= buffer.count, "luo_file_ser outside the buffer")
-        FixedCString.encode(compatible, into: UnsafeMutableRawBufferPointer(
-            start: buffer.baseAddress! + offset, count: LUOv1.handlerCompatibleLength))
-        buffer.storeLittleEndian(data, at: offset + dataOffset)
-        buffer.storeLittleEndian(token, at: offset + tokenOffset)
+        layout.encode(name: compatible, first: data, second: token, into: buffer, at: offset)
     }
 
     /// Reads the 64 bytes at `offset`; `label` names the entry in errors.
     public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String) throws(ABIError) -> LUOFileSer {
-        let compatible = try FixedCString.decode(
-            UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + LUOv1.handlerCompatibleLength)]),
-            name: "\(label()) compatible")
-        return LUOFileSer(compatible: compatible,
-                          data: buffer.loadLittleEndian(UInt64.self, at: offset + dataOffset),
-                          token: buffer.loadLittleEndian(UInt64.self, at: offset + tokenOffset))
+        let record = try layout.decode(buffer, at: offset, nameLabel: "\(label()) compatible")
+        return LUOFileSer(compatible: record.name, data: record.first, token: record.second)
     }
 }
 
@@ -151,21 +140,16 @@ public struct LUOFLBSer: Equatable, Sendable {
         self.count = count
     }
 
+    static let layout = NamedRecordLayout(nameLength: LUOv1.flbCompatibleLength)
+
     /// Writes the 64 bytes at `offset`.
     public func encode(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
-        FixedCString.encode(name, into: UnsafeMutableRawBufferPointer(
-            rebasing: buffer[offset..<(offset + LUOv1.flbCompatibleLength)]))
-        buffer.storeLittleEndian(data, at: offset + LUOFLBSer.dataOffset)
-        buffer.storeLittleEndian(count, at: offset + LUOFLBSer.countOffset)
+        Self.layout.encode(name: name, first: data, second: count, into: buffer, at: offset)
     }
 
     /// Reads the 64 bytes at `offset`; `label` names the entry in errors.
     public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String) throws(ABIError) -> LUOFLBSer {
-        let name = try FixedCString.decode(
-            UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + LUOv1.flbCompatibleLength)]),
-            name: "\(label()) name")
-        return LUOFLBSer(name: name,
-                         data: buffer.loadLittleEndian(UInt64.self, at: offset + dataOffset),
-                         count: buffer.loadLittleEndian(UInt64.self, at: offset + countOffset))
+        let record = try layout.decode(buffer, at: offset, nameLabel: "\(label()) name")
+        return LUOFLBSer(name: record.name, data: record.first, count: record.second)
     }
 }
