@@ -47,4 +47,12 @@ public enum HandoverManifest {
     public static func render(_ state: HandoverState) -> String {
         ManifestRenderer.render(state)
     }
+
+    /// `text` as a JSON string literal, escaped as the manifest renderer
+    /// escapes names: for tools that print JSON beside manifests.
+    public static func jsonStringLiteral(_ text: String) -> String {
+        var output = ""
+        ManifestRenderer.writeString(text, into: &output)
+        return output
+    }
 }

@@ -87,7 +87,7 @@ extension DecodeCommand {
 enum BareFDTJSON {
     /// A bare KHO root FDT.
     static func khoRoot(_ contents: KHOv2RootFDT.Contents) -> String {
-        let subtrees = contents.subtrees.map { "    {\n      \"name\": \(quote($0.name)),\n      \"preserved_data\": \"\(Hex.format($0.phys))\"\n    }" }
+        let subtrees = contents.subtrees.map { "    {\n      \"name\": \(HandoverManifest.jsonStringLiteral($0.name)),\n      \"preserved_data\": \"\(Hex.format($0.phys))\"\n    }" }
         return """
         {
           "kind": "kho-root-fdt",
@@ -109,24 +109,5 @@ enum BareFDTJSON {
         }
 
         """
-    }
-
-    /// A JSON string literal.
-    private static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if scalar.value < 0x20 {
-                    let digits = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
