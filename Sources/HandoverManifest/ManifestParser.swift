@@ -6,6 +6,7 @@ import Yams
 /// the key path of every value for errors.
 struct ManifestParser {
     let format: ManifestFormat
+    private let budget = WorkBudget()
 
     func parse(_ text: String) throws(ManifestError) -> HandoverState {
         let root: Node?
@@ -17,6 +18,7 @@ struct ManifestParser {
             throw .syntax(message: "\(error)")
         }
         guard let root else { throw .emptyDocument }
+        budget.start(textLength: text.utf8.count)
         return try state(root)
     }
 
@@ -41,7 +43,7 @@ struct ManifestParser {
     // MARK: Schema
 
     private func state(_ node: Node) throws(ManifestError) -> HandoverState {
-        let fields = try Fields(node, path: "", format: format,
+        let fields = try Fields(node, budget: budget, path: "", format: format,
                                 allowed: [ManifestKeys.liveupdateNumber, ManifestKeys.sessions, ManifestKeys.flb])
         let number = try unsigned(try fields.required(ManifestKeys.liveupdateNumber), fields.path(ManifestKeys.liveupdateNumber))
         let sessionsPath = fields.path(ManifestKeys.sessions)
@@ -60,7 +62,7 @@ struct ManifestParser {
     }
 
     private func session(_ node: Node, _ path: String) throws(ManifestError) -> SessionRecord {
-        let fields = try Fields(node, path: path, format: format, allowed: [ManifestKeys.name, ManifestKeys.files])
+        let fields = try Fields(node, budget: budget, path: path, format: format, allowed: [ManifestKeys.name, ManifestKeys.files])
         let name = try string(try fields.required(ManifestKeys.name), fields.path(ManifestKeys.name))
         let filesPath = fields.path(ManifestKeys.files)
         var files: [FileRecord] = []
@@ -71,7 +73,7 @@ struct ManifestParser {
     }
 
     private func file(_ node: Node, _ path: String) throws(ManifestError) -> FileRecord {
-        let fields = try Fields(node, path: path, format: format, allowed: [
+        let fields = try Fields(node, budget: budget, path: path, format: format, allowed: [
             ManifestKeys.token, ManifestKeys.compatible, ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64,
         ])
         let token = try unsigned(try fields.required(ManifestKeys.token), fields.path(ManifestKeys.token))
@@ -107,7 +109,7 @@ struct ManifestParser {
     }
 
     private func memfd(_ node: Node, _ path: String) throws(ManifestError) -> MemfdContents {
-        let fields = try Fields(node, path: path, format: format,
+        let fields = try Fields(node, budget: budget, path: path, format: format,
                                 allowed: [ManifestKeys.size, ManifestKeys.position, ManifestKeys.contentsBase64])
         let size = try unsigned(try fields.required(ManifestKeys.size), fields.path(ManifestKeys.size))
         let position = try unsigned(try fields.required(ManifestKeys.position), fields.path(ManifestKeys.position))
@@ -119,7 +121,7 @@ struct ManifestParser {
     }
 
     private func flb(_ node: Node, _ path: String) throws(ManifestError) -> FLBRecord {
-        let fields = try Fields(node, path: path, format: format,
+        let fields = try Fields(node, budget: budget, path: path, format: format,
                                 allowed: [ManifestKeys.name, ManifestKeys.data, ManifestKeys.count])
         let name = try string(try fields.required(ManifestKeys.name), fields.path(ManifestKeys.name))
         let data = try u64(try fields.required(ManifestKeys.data), fields.path(ManifestKeys.data))
@@ -132,6 +134,7 @@ struct ManifestParser {
     private func scalar(_ node: Node, _ path: String, expected: String) throws(ManifestError) -> ScalarValue {
         switch node {
         case let .scalar(scalar):
+            try budget.charge(1 + scalar.string.utf8.count, path)
             guard let value = ScalarValue(scalar, format: format) else {
                 throw .syntax(message: "\(path): bare word \"\(scalar.string)\" is not JSON (quote strings)")
             }
@@ -150,7 +153,9 @@ struct ManifestParser {
 
     private func list(_ node: Node, _ path: String) throws(ManifestError) -> [Node] {
         switch node {
-        case let .sequence(sequence): return Array(sequence)
+        case let .sequence(sequence):
+            try budget.charge(1 + sequence.count, path)
+            return Array(sequence)
         case .mapping: throw .wrongType(path: path, expected: "a list", found: "a mapping")
         case .alias: throw .wrongType(path: path, expected: "a list", found: "an alias")
         case let .scalar(scalar):
@@ -188,6 +193,9 @@ struct ManifestParser {
         }
     }
 
+    /// The standard base64 alphabet (RFC 4648 section 4), without '='.
+    static let base64Alphabet: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8))
+
     /// Parses a bare integer's text exactly.
     private static func integer(_ text: String, _ path: String) throws(ManifestError) -> UInt64 {
         var digits = Substring(text)
@@ -213,7 +221,12 @@ struct ManifestParser {
             return whitespace.contains { memchr(start, Int32($0), buffer.count) != nil }
         }
         if wrapped { text = String(decoding: text.utf8.filter { !whitespace.contains($0) }, as: UTF8.self) }
-        guard let data = Data(base64Encoded: text) else { throw .badBase64(path: path) }
+        // Foundation accepts padding anywhere ("AA=A", "===="): require
+        // whole 4-character groups with at most two '=' at the very end.
+        let padding = text.utf8.reversed().prefix { $0 == UInt8(ascii: "=") }.count
+        guard text.utf8.count % 4 == 0, padding <= 2,
+              text.utf8.dropLast(padding).allSatisfy({ Self.base64Alphabet.contains($0) }),
+              let data = Data(base64Encoded: text) else { throw .badBase64(path: path) }
         return [UInt8](data)
     }
 }
@@ -224,11 +237,13 @@ private struct Fields {
     let path: String
     private var values: [String: Node] = [:]
 
-    init(_ node: Node, path: String, format: ManifestFormat, allowed: [String]) throws(ManifestError) {
+    init(_ node: Node, budget: WorkBudget, path: String, format: ManifestFormat, allowed: [String]) throws(ManifestError) {
         self.path = path
         let mapping: Node.Mapping
         switch node {
-        case let .mapping(found): mapping = found
+        case let .mapping(found):
+            try budget.charge(1 + found.count, path.isEmpty ? "manifest" : path)
+            mapping = found
         case .sequence: throw .wrongType(path: path.isEmpty ? "manifest" : path, expected: "a mapping", found: "a list")
         case .alias: throw .wrongType(path: path.isEmpty ? "manifest" : path, expected: "a mapping", found: "an alias")
         case let .scalar(scalar):
@@ -256,5 +271,31 @@ private struct Fields {
     func required(_ key: String) throws(ManifestError) -> Node {
         guard let node = values[key] else { throw .missingKey(path: path(key)) }
         return node
+    }
+}
+
+/// Bounds the work (and the memory) of one parse by the length of the text.
+///
+/// The YAML composer hands an alias (`*a`) back as the anchored node
+/// itself, so a few bytes can make the walk repeat a large subtree (and
+/// copy its strings, decode its base64) any number of times. Without
+/// aliases every node the walk visits, and every byte of every scalar it
+/// reads, stands for at least one byte of text; the walk may spend twice
+/// the text's length plus a little, and a document that needs more is
+/// refused at the first node past that.
+final class WorkBudget {
+    private(set) var textLength = 0
+    private var remaining = 0
+
+    func start(textLength: Int) {
+        self.textLength = textLength
+        remaining = 2 * textLength + 64
+    }
+
+    func charge(_ cost: Int, _ path: String) throws(ManifestError) {
+        remaining -= cost
+        guard remaining >= 0 else {
+            throw .syntax(message: "\(path): aliases repeat more than the document's \(textLength) bytes hold")
+        }
     }
 }
