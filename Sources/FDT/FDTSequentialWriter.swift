@@ -23,9 +23,16 @@ public final class FDTSequentialWriter {
     private var finished = false
 
     /// `fdt_create` on a new zero-filled, page-aligned buffer of `capacity` bytes.
-    public init(capacity: Int) throws(FDTError) {
-        buffer = AlignedBytes(zeroedCount: capacity)
-        try check(fdt_create(buffer.base, Int32(clamping: capacity)), "fdt_create", "capacity \(capacity)")
+    public convenience init(capacity: Int) throws(FDTError) {
+        try self.init(writingInto: AlignedBytes(zeroedCount: capacity))
+    }
+
+    /// `fdt_create` on `buffer`, all of it: memory the caller owns, such
+    /// as a page of the image being built, so the tree needs no copy. For
+    /// the kernel's bytes the buffer must be zero-filled, as a fresh page is.
+    public init(writingInto buffer: AlignedBytes) throws(FDTError) {
+        self.buffer = buffer
+        try check(fdt_create(buffer.base, Int32(clamping: buffer.count)), "fdt_create", "capacity \(buffer.count)")
     }
 
     /// `fdt_add_reservemap_entry`.

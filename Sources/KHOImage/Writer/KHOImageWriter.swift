@@ -57,23 +57,28 @@ public struct KHOImageWriter: Sendable {
         var arena = PhysicalArena(base: base)
         arena.reserve(additional: Self.estimatedArenaBytes(state))
 
-        // kho_init
+        // kho_init and luo_fdt_setup's allocations, in the kernel's order.
         arena.allocateRadixRoot()
         let khoRootPhys = arena.allocatePreserved(order: 0)
-        let khoRoot = try KHOv2RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot)
-
-        // luo_fdt_setup
         let luoPhys = arena.allocatePreserved(order: 0)
         let sessionBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.sessionBlockPages * PageGeometry.pageSize))
         let flbBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.flbBlockPages * PageGeometry.pageSize))
+
+        // The two FDTs are built in their own (zeroed) pages of the arena,
+        // with the same calls as the kernel makes, and copied out for the
+        // debugfs views before anything else is allocated (which may move
+        // the arena).
+        let khoRoot = try KHOv2RootFDT.makeSkeleton(
+            memoryMapPhys: arena.radixRoot, into: arena.borrowBytes(at: khoRootPhys, length: KHOv2RootFDT.size))
         let luo = try LUOv1FDT.build(.init(liveupdateNumber: state.liveupdateNumber,
-                                           sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock))
-        arena.write(luo.buffer.rawBuffer, at: luoPhys)
+                                           sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock),
+                                     into: arena.borrowBytes(at: luoPhys, length: LUOv1.fdtSize))
         arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size) {
             $0.storeLittleEndian(UInt64(LUOv1.flbBlockPages), at: LUOFLBHeaderSer.pageCountOffset)
         }
         try KHOv2RootFDT.addSubtree(to: khoRoot, name: LUOv1.subtreeName, phys: luoPhys)
-        arena.write(khoRoot.buffer.rawBuffer, at: khoRootPhys)
+        let khoRootBlob = khoRoot.blob
+        let luoBlob = luo.blob
 
         // Preservation, session by session, file by file.
         var sessionLayouts: [SessionLayout] = []
@@ -145,7 +150,7 @@ public struct KHOImageWriter: Sendable {
                 .sorted { $0.phys < $1.phys },
             sessions: sessionLayouts)
         return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(),
-                            khoRootFDT: khoRoot.blob, luoFDT: luo.blob)
+                            khoRootFDT: khoRootBlob, luoFDT: luoBlob)
     }
 
     /// A file handler's `preserve`: allocates and fills what `content`

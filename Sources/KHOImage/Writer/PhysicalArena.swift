@@ -98,6 +98,13 @@ struct PhysicalArena: RadixTreeMemory {
         return Int(phys - base)
     }
 
+    /// The `length` bytes at `phys` as an ``AlignedBytes`` that does not own
+    /// them: valid only until the arena next grows (the next allocation).
+    func borrowBytes(at phys: UInt64, length: Int) -> AlignedBytes {
+        let start = offset(of: phys, length: length)
+        return AlignedBytes(adopting: storage.base! + start, count: length) { _, _ in }
+    }
+
     /// Hands the bytes over as the image's memory; the arena is spent.
     func takeBytes() -> AlignedBytes {
         storage.take()

@@ -23,7 +23,14 @@ public enum KHOv2RootFDT {
     /// `kho_out_fdt_setup`: the skeleton built at boot, in a zeroed page.
     /// The returned editor's buffer is the whole page.
     public static func makeSkeleton(memoryMapPhys: UInt64) throws(FDTError) -> FDTEditor {
-        let writer = try FDTSequentialWriter(capacity: size)
+        try makeSkeleton(memoryMapPhys: memoryMapPhys, into: AlignedBytes(zeroedCount: size))
+    }
+
+    /// `kho_out_fdt_setup` into `page`, a zero-filled buffer of ``size``
+    /// bytes the caller owns (the image's own page, say).
+    public static func makeSkeleton(memoryMapPhys: UInt64, into page: AlignedBytes) throws(FDTError) -> FDTEditor {
+        precondition(page.count == size, "the KHO root FDT lives in one page")
+        let writer = try FDTSequentialWriter(writingInto: page)
         try writer.finishReservemap()
         try writer.beginNode("")
         try writer.property("compatible", string: compatible)

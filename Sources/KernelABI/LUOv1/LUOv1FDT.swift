@@ -32,7 +32,14 @@ public enum LUOv1FDT {
     /// The kernel's call sequence into a zeroed page; the writer's buffer
     /// is the whole page as the kernel leaves it.
     public static func build(_ contents: Contents) throws(FDTError) -> FDTSequentialWriter {
-        let writer = try FDTSequentialWriter(capacity: LUOv1.fdtSize)
+        try build(contents, into: AlignedBytes(zeroedCount: LUOv1.fdtSize))
+    }
+
+    /// The same calls into `page`, a zero-filled buffer of `LUO_FDT_SIZE`
+    /// bytes the caller owns (the image's own page, say).
+    public static func build(_ contents: Contents, into page: AlignedBytes) throws(FDTError) -> FDTSequentialWriter {
+        precondition(page.count == LUOv1.fdtSize, "the LUO FDT lives in one page")
+        let writer = try FDTSequentialWriter(writingInto: page)
         try writer.finishReservemap()
         try writer.beginNode("")
         try writer.property("compatible", string: LUOv1.compatible)
