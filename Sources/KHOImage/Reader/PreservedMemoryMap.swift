@@ -7,7 +7,8 @@ import KernelABI
 struct PreservedMemoryMap {
     /// Blocks in ascending physical order.
     let blocks: [PreservedBlock]
-    private var claimed: Set<UInt64> = []
+    /// Per block (same index as ``blocks``): claimed by a known structure.
+    private var claimed: [Bool] = []
 
     /// Walks the tree at `root`. The walk stops with an error as soon as it
     /// has found more blocks than the image has pages, so a hostile tree
@@ -36,6 +37,7 @@ struct PreservedMemoryMap {
                                   problem: "overlaps the block at 0x\(String(lower.phys, radix: 16)) of order \(lower.order)")
         }
         blocks = found
+        claimed = [Bool](repeating: false, count: found.count)
     }
 
     /// The index of the block holding `phys`, or `nil`.
@@ -72,12 +74,15 @@ struct PreservedMemoryMap {
 
     /// Marks the block holding `phys` as used by a known structure.
     mutating func claim(_ phys: UInt64) {
-        if let index = blockIndex(containing: phys) { claimed.insert(blocks[index].phys) }
+        if let index = blockIndex(containing: phys) { claimed[index] = true }
     }
 
     /// Whether the block starting at `phys` has been claimed.
-    func isClaimed(_ phys: UInt64) -> Bool { claimed.contains(phys) }
+    func isClaimed(_ phys: UInt64) -> Bool {
+        guard let index = blockIndex(containing: phys), blocks[index].phys == phys else { return false }
+        return claimed[index]
+    }
 
     /// Blocks no known structure refers to.
-    var unclaimed: [PreservedBlock] { blocks.filter { !claimed.contains($0.phys) } }
+    var unclaimed: [PreservedBlock] { blocks.indices.filter { !claimed[$0] }.map { blocks[$0] } }
 }
