@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets in Fuzz/ (swiftc -sanitize=fuzzer,address) and
 # runs them with the golden fixtures and the regression corpus as seeds.
 #
-#   tools/fuzz.sh build                      build the three targets
+#   tools/fuzz.sh build [TARGET...]          build the targets (default: all three)
 #   tools/fuzz.sh run TARGET [-runs N | -max_total_time S] [libFuzzer flags...]
 #   tools/fuzz.sh replay [TARGET...]         run every Tests/Corpus file once
 #   tools/fuzz.sh all RUNS                   run each target for RUNS executions
@@ -42,15 +42,22 @@ link_target() { # name main.swift modules...
         -Xcc -fmodule-map-file="$root/Sources/CLibFDT/module.modulemap" -I "$root/Sources/CLibFDT/include" \
         -Xcc -fmodule-map-file="$scratch/checkouts/Yams/Sources/CYaml/include/module.modulemap" \
         -I "$scratch/checkouts/Yams/Sources/CYaml/include" \
-        "$main" $(objects "$@") -lfdt -o "$bin/fuzz-$name" 2>&1 | { grep -v "Cannot export local symbol '__asan" || true; }
-    [[ -x $bin/fuzz-$name ]]
+        "$main" $(objects "$@") -lfdt -o "$bin/fuzz-$name.new" 2>&1 | { grep -v "Cannot export local symbol '__asan" || true; }
+    mv "$bin/fuzz-$name.new" "$bin/fuzz-$name"
 }
 
-build() {
+build() { # [target...]; a running fuzzer keeps its binary (linked to a new file, then renamed)
+    local targets=("$@")
+    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image manifest)
     build_libraries
-    link_target fdt Fuzz/FDT/main.swift FDT KernelABI
-    link_target image Fuzz/Image/main.swift FDT KernelABI HandoverModel KHOImage
-    link_target manifest Fuzz/Manifest/main.swift HandoverModel HandoverManifest Yams CYaml
+    for target in "${targets[@]}"; do
+        case $target in
+            fdt) link_target fdt Fuzz/FDT/main.swift FDT KernelABI ;;
+            image) link_target image Fuzz/Image/main.swift FDT KernelABI HandoverModel KHOImage ;;
+            manifest) link_target manifest Fuzz/Manifest/main.swift HandoverModel HandoverManifest Yams CYaml ;;
+            *) echo "unknown target $target" >&2; exit 2 ;;
+        esac
+    done
     echo "built: $(ls "$bin")"
 }
 
@@ -99,7 +106,7 @@ replay() {
 }
 
 case ${1:-} in
-    build) build ;;
+    build) shift; build "$@" ;;
     run) shift; run "$@" ;;
     replay) shift; replay "$@" ;;
     all) for t in fdt image manifest; do run "$t" -runs="${2:?runs}"; done ;;
