@@ -61,7 +61,7 @@ sizes=(
 )
 [ "$QUICK" = 1 ] && sizes=("1 1 1 51 1x1" "100 100 1 11 100x100" "819 128 1 5 819x128(max)" "819 128 10 3 10x(max):10-images")
 
-printf "%-22s %9s | %12s %12s %7s | %12s %12s %7s | %9s %9s %6s\n" \
+printf "%-22s %9s | %13s %13s %7s | %13s %13s %7s | %9s %9s %6s\n" \
     "sessions x files" "files" "encode Swift" "encode C" "ratio" "decode Swift" "decode C" "ratio" "RSS Swift" "RSS C" "ratio"
 for size in "${sizes[@]}"; do
     read -r s f n reps label <<<"$size"
@@ -75,8 +75,8 @@ for size in "${sizes[@]}"; do
     sm=$(rmed "$work/swift-$label" maxrss_kb); cm=$(rmed "$work/c-$label" maxrss_kb)
     files=$(val "$work/swift-$label.1" files)
     awk -v l="$label" -v fl="$files" -v se="$se" -v ce="$ce" -v sd="$sd" -v cd="$cd" -v sm="$sm" -v cm="$cm" 'BEGIN {
-        printf "%-22s %9d | %9.3f ms %9.3f ms %6.2fx | %9.3f ms %9.3f ms %6.2fx | %6.1f MB %6.1f MB %5.2fx\n",
-            l, fl, se/1e6, ce/1e6, se/ce, sd/1e6, cd/1e6, sd/cd, sm/1024, cm/1024, sm/cm }'
+        printf "%-22s %9d | %10.1f us %10.1f us %6.2fx | %10.1f us %10.1f us %6.2fx | %6.1f MB %6.1f MB %5.2fx\n",
+            l, fl, se/1e3, ce/1e3, se/ce, sd/1e3, cd/1e3, sd/cd, sm/1024, cm/1024, sm/cm }'
 done
 echo "(images byte-identical between Swift and C at every size)"
 
@@ -126,7 +126,10 @@ for bytes in "${mem_sizes[@]}"; do
                 n, l, b/ti, b/to, 100*mc/ti, 100*mc/to, 2*b/(ti+to), 100*2*mc/(ti+to) }'
     done
     awk -v n="$name" -v b="$bytes" -v mc="$mc" -v mp="$mp" 'BEGIN {
-        printf "%-8s | %-34s | %10.2f (fresh destination)  %10.2f (destination already touched)\n", n, "memcpy (C)", b/mc, b/mp }'
+        printf "%-8s | %-34s | %10.2f GB/s into a malloc'"'"'d buffer, %.2f GB/s into a touched one\n", n, "memcpy (C)", b/mc, b/mp }'
 done
 echo
-echo "ratios are Swift/C (lower is better); GB/s are 10^9 bytes per second; percentages are of memcpy into a fresh buffer"
+echo "ratios are Swift/C (lower is better); times are medians; GB/s are 10^9 bytes per second."
+echo "memfd: 'in' = read the memfd, FileContent.memfd, encode (LiveUpdate: preserve + reboot); 'out' = readImage, a new"
+echo "memfd with the contents (LiveUpdate: loadIncoming + retrieveFile). Percentages are of memcpy of the same bytes into"
+echo "a malloc'd buffer (glibc gives fresh pages above 32 MiB, as it does for the library's own buffers)."

@@ -19,8 +19,9 @@
  *       write them to DIR/c-<i>.kho, decode them (REPS times); prints
  *       "encode_ns N", "decode_ns N", "files N", "maxrss_kb N".
  *   luo_baseline memcpy BYTES REPS
- *       memcpy of BYTES from a filled buffer into a fresh one; prints
- *       "memcpy_ns N" (median) and "memcpy_prefaulted_ns N".
+ *       memcpy of BYTES from a filled buffer into a malloc'd destination;
+ *       prints "memcpy_ns N" (median) and "memcpy_prefaulted_ns N" (the same
+ *       copy again into the now touched destination).
  *
  * Build: gcc -O2 -o luo_baseline luo_baseline.c -lfdt
  */
@@ -868,6 +869,11 @@ static int run_records(int nsessions, int nfiles, int images, int reps, const ch
 	return files == (long)images * nsessions * nfiles ? 0 : 1;
 }
 
+/* memcpy of BYTES from a filled buffer into a destination malloc'd for each
+ * repetition and freed after it, as plain C code would copy a buffer (glibc
+ * then decides, as it does for the Swift side's buffers, whether the pages
+ * are fresh: above 32 MiB they always are), and again into the same, now
+ * touched, destination. */
 static int run_memcpy(size_t bytes, int reps)
 {
 	uint8_t *src = malloc(bytes);
@@ -875,6 +881,7 @@ static int run_memcpy(size_t bytes, int reps)
 	uint64_t *t = malloc(sizeof *t * reps), *tp = malloc(sizeof *tp * reps);
 	for (int r = 0; r < reps; r++) {
 		uint8_t *dst = malloc(bytes);
+		if (!dst) die("malloc");
 		uint64_t start = now_ns();
 		memcpy(dst, src, bytes);
 		t[r] = now_ns() - start;
