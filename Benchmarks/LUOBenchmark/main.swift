@@ -72,7 +72,22 @@ func makeState(image: Int, images: Int, sessions: Int, files: Int) -> HandoverSt
     })
 }
 
+/// glibc's `mallopt`, looked up at run time (Glibc's Swift module does not
+/// export it).
+func setMallocOption(_ option: Int32, _ value: Int32) {
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    _ = unsafeBitCast(symbol, to: Mallopt.self)(option, value)
+}
+
 func runRecords(sessions: Int, files: Int, images: Int, reps: Int, directory: String) throws {
+    // The same allocator settings as the C baseline's records mode: freed
+    // arenas stay in the heap between repetitions (no trimming, no per-arena
+    // mmap), so both sides measure encoding, not the kernel handing out
+    // fresh pages (glibc otherwise trims the heap once two or more images
+    // are freed at a time, and every repetition faults its arenas in again).
+    setMallocOption(-3, 32 << 20)  // M_MMAP_THRESHOLD
+    setMallocOption(-1, 1 << 30)   // M_TRIM_THRESHOLD
     let states = (0..<images).map { makeState(image: $0, images: images, sessions: sessions, files: files) }
     let writer = KHOImageWriter()
     var encoded: [EncodedImage] = []
