@@ -42,7 +42,7 @@ link_target() { # name main.swift modules...
         -Xcc -fmodule-map-file="$root/Sources/CLibFDT/module.modulemap" -I "$root/Sources/CLibFDT/include" \
         -Xcc -fmodule-map-file="$scratch/checkouts/Yams/Sources/CYaml/include/module.modulemap" \
         -I "$scratch/checkouts/Yams/Sources/CYaml/include" \
-        "$main" $(objects "$@") -lfdt -o "$bin/fuzz-$name.new" 2>&1 | { grep -v "Cannot export local symbol '__asan" || true; }
+        $main $(objects "$@") -lfdt -o "$bin/fuzz-$name.new" 2>&1 | { grep -v "Cannot export local symbol '__asan" || true; }
     mv "$bin/fuzz-$name.new" "$bin/fuzz-$name"
 }
 
@@ -52,8 +52,8 @@ build() { # [target...]; a running fuzzer keeps its binary (linked to a new file
     build_libraries
     for target in "${targets[@]}"; do
         case $target in
-            fdt) link_target fdt Fuzz/FDT/main.swift FDT KernelABI ;;
-            image) link_target image Fuzz/Image/main.swift FDT KernelABI HandoverModel KHOImage ;;
+            fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ;;
+            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI HandoverModel KHOImage ;;
             manifest) link_target manifest Fuzz/Manifest/main.swift HandoverModel HandoverManifest Yams CYaml ;;
             *) echo "unknown target $target" >&2; exit 2 ;;
         esac

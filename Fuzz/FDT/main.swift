@@ -6,10 +6,14 @@ import KernelABI
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzFDT(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    // An exactly sized heap copy: ASan's redzone sits right after the last byte.
-    let storage = AlignedBytes(copying: UnsafeBufferPointer(start: data, count: size))
+    walk(FuzzInput.heap(data, size), size)
+    walk(FuzzInput.guarded(data, size), size)
+    return 0
+}
+
+func walk(_ storage: AlignedBytes, _ size: Int) {
     let blob: FDTBlob
-    do { blob = try FDTBlob(storage: storage, label: "fuzz") } catch { return 0 }
+    do { blob = try FDTBlob(storage: storage, label: "fuzz") } catch { return }
     precondition(blob.totalSize <= size, "totalsize past the buffer was accepted")
     _ = try? blob.memoryReservations()
     if let tree = try? blob.tree() { _ = "\(tree)" }
@@ -24,6 +28,5 @@ public func fuzzFDT(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = root.lookup("LUO")
     }
     _ = try? LUOv1FDT.parse(blob)
-    return 0
 }
 #endif

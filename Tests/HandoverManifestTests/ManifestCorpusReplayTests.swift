@@ -1,0 +1,47 @@
+import Foundation
+import HandoverManifest
+import HandoverModel
+import Testing
+
+/// Replays the manifest fuzz target's regression corpus (Tests/Corpus/manifest,
+/// see docs/ROBUSTNESS.md): every input, in JSON and in YAML, parses to a
+/// state whose canonical JSON parses back to it, or fails with a
+/// ManifestError (a crash fails the whole run). An input with a
+/// `NAME.expected` file beside it was added for a finding, and must fail
+/// with exactly that error in the format its name implies.
+@Suite struct ManifestCorpusReplayTests {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus/manifest")
+
+    static var inputs: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { !$0.hasSuffix(".expected") && !$0.hasPrefix(".") }.sorted()
+    }
+
+    @Test func corpusIsPresent() {
+        #expect(Self.inputs.count >= 3)
+        #expect(Self.inputs.filter { $0.hasPrefix("finding-") }.count >= 3)
+    }
+
+    @Test(arguments: inputs) func replay(_ name: String) throws {
+        let bytes = try Data(contentsOf: Self.directory.appendingPathComponent(name))
+        let expectedURL = Self.directory.appendingPathComponent(name + ".expected")
+        let expected = (try? String(contentsOf: expectedURL, encoding: .utf8))?
+            .trimmingCharacters(in: .newlines)
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            #expect(expected == nil, "a finding must be UTF-8 text")
+            return
+        }
+        let own = ManifestFormat(path: name)
+        for format in [ManifestFormat.json, .yaml] {
+            let exact = format == own ? expected : nil
+            do {
+                let state = try HandoverManifest.parse(text, format: format)
+                #expect(exact == nil, "\(name) (\(format)) parsed, expected: \(exact ?? "")")
+                #expect(try HandoverManifest.parse(HandoverManifest.render(state)) == state)
+            } catch {
+                if let exact { #expect("\(error)" == exact, "\(name) (\(format))") }
+            }
+        }
+    }
+}

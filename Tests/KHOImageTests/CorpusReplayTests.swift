@@ -1,0 +1,78 @@
+import FDT
+import Foundation
+import KernelABI
+import Testing
+@testable import KHOImage
+
+/// Replays the regression corpora of the FDT and image fuzz targets
+/// (Tests/Corpus/fdt and Tests/Corpus/image, see docs/ROBUSTNESS.md) with
+/// the calls the targets make: each input is decoded to a value or fails
+/// with a typed error (a crash fails the whole run). An input with a
+/// `NAME.expected` file beside it was added for a finding and must fail
+/// with exactly that error.
+@Suite struct CorpusReplayTests {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus")
+
+    static func inputs(_ target: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(target).path)) ?? [])
+            .filter { !$0.hasSuffix(".expected") && !$0.hasPrefix(".") }.sorted()
+    }
+
+    static func load(_ target: String, _ name: String) throws -> (bytes: [UInt8], expected: String?) {
+        let directory = root.appendingPathComponent(target)
+        let bytes = [UInt8](try Data(contentsOf: directory.appendingPathComponent(name)))
+        let expected = (try? String(contentsOf: directory.appendingPathComponent(name + ".expected"), encoding: .utf8))?
+            .trimmingCharacters(in: .newlines)
+        return (bytes, expected)
+    }
+
+    @Test func corporaArePresent() {
+        #expect(Self.inputs("image").count >= 5)
+        #expect(Self.inputs("fdt").count >= 5)
+    }
+
+    /// What the image target does: the reader's result, as text.
+    static func decodeImage(_ bytes: [UInt8]) -> String {
+        do {
+            switch try KHOImageReader.decode(AlignedBytes(copying: bytes)) {
+            case let .image(image): return "image: \(image.state.sessions.count) sessions"
+            case .khoRootFDT: return "KHO root FDT"
+            case .luoFDT: return "LUO FDT"
+            }
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test(arguments: inputs("image")) func replayImage(_ name: String) throws {
+        let (bytes, expected) = try Self.load("image", name)
+        let outcome = Self.decodeImage(bytes)
+        if let expected { #expect(outcome == expected, "\(name)") }
+    }
+
+    /// What the FDT target does: validate, then every read-only walk and
+    /// both kernel FDT parsers; the outcome of validation, as text.
+    static func walkFDT(_ bytes: [UInt8]) -> String {
+        let blob: FDTBlob
+        do { blob = try FDTBlob(storage: AlignedBytes(copying: bytes), label: "corpus") } catch { return "\(error)" }
+        _ = try? blob.memoryReservations()
+        if let tree = try? blob.tree() { _ = "\(tree)" }
+        _ = try? blob.root.string("compatible")
+        for path in ["/LUO", "/luo-session", "/luo-flb"] {
+            if let node = blob.node(atPath: path) {
+                _ = try? node.properties()
+                _ = try? node.rawU64("preserved-data")
+            }
+        }
+        if let root = try? KHOv2RootFDT.parse(blob) { _ = root.lookup("LUO") }
+        _ = try? LUOv1FDT.parse(blob)
+        return "valid FDT, totalsize \(blob.totalSize)"
+    }
+
+    @Test(arguments: inputs("fdt")) func replayFDT(_ name: String) throws {
+        let (bytes, expected) = try Self.load("fdt", name)
+        let outcome = Self.walkFDT(bytes)
+        if let expected { #expect(outcome == expected, "\(name)") }
+    }
+}
