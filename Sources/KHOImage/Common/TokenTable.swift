@@ -46,6 +46,7 @@ final class TokenTable {
 
     /// Inserts `token`; false when it is already there. At most `capacity`
     /// tokens may be inserted between two resets.
+    @inline(__always)
     func insert(_ token: UInt64) -> Bool {
         let mask = size - 1
         var slot = Int(truncatingIfNeeded: (token &* 0x9E37_79B9_7F4A_7C15) >> shift)
