@@ -13,6 +13,8 @@ final class TokenTable {
     private let size: Int
     private var generation: UInt32 = 1
     private let shift: UInt64
+    /// The most tokens one session may insert.
+    let capacity: Int
 
     /// A table for at most `capacity` tokens per session.
     init(capacity: Int) {
@@ -23,6 +25,7 @@ final class TokenTable {
             bits += 1
         }
         self.size = size
+        self.capacity = capacity
         keys = .allocate(capacity: size)
         keys.initialize(repeating: 0, count: size)
         stamps = .allocate(capacity: size)

@@ -136,7 +136,9 @@ struct ImageDecoder {
         layouts.reserveCapacity(Int(count))
         var names: Set<String> = []
         names.reserveCapacity(Int(count))
-        let tokens = TokenTable(capacity: LUOv1.maxFilesPerSession)
+        // Sized for the first session with files; replaced by one for the
+        // kernel's maximum if a later session has more.
+        var tokens: TokenTable?
         // Files mostly share a handler: a compatible field byte-equal to
         // the last one decoded is that same string (in the mapped file,
         // which outlives the decode).
@@ -180,7 +182,11 @@ struct ImageDecoder {
             var data: [UInt64] = []
             records.reserveCapacity(Int(entry.count))
             data.reserveCapacity(Int(entry.count))
-            tokens.reset()
+            if tokens == nil || tokens!.capacity < Int(entry.count) {
+                tokens = TokenTable(capacity: tokens == nil ? Int(entry.count) : LUOv1.maxFilesPerSession)
+            }
+            let table = tokens!
+            table.reset()
             for slot in 0..<Int(entry.count) {
                 let offset = slot * LUOFileSer.size
                 let field = files.baseAddress! + offset
@@ -200,7 +206,7 @@ struct ImageDecoder {
                 }
                 let token = files.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.tokenOffset)
                 let value = files.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.dataOffset)
-                guard tokens.insert(token) else {
+                guard table.insert(token) else {
                     throw .duplicateToken(session: entry.name, token: token)
                 }
                 records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))

@@ -18,7 +18,10 @@ public enum ModelValidator {
         }
         var sessionNames: Set<String> = []
         sessionNames.reserveCapacity(state.sessions.count)
-        let tokens = TokenTable(capacity: LUOv1.maxFilesPerSession)
+        // Sized for the largest session (a session over the limit is
+        // refused before any of its tokens is inserted).
+        let largest = state.sessions.reduce(0) { max($0, $1.files.count) }
+        let tokens = TokenTable(capacity: min(largest, LUOv1.maxFilesPerSession))
         // Files mostly share a handler: a compatible equal to the last one
         // that passed needs no second look.
         var lastValidCompatible: String?
