@@ -87,8 +87,8 @@ run() { # target [libFuzzer flags...]
     seed "$target" "$seeds"
     local extra=()
     [[ $target == manifest ]] && extra+=(-dict="$root/Fuzz/Manifest/manifest.dict")
-    [[ $target == image ]] && extra+=(-max_len=262144)
-    [[ $target == fdt ]] && extra+=(-max_len=8192)
+    [[ $target == image ]] && extra+=(-max_len=262144 -dict="$root/Fuzz/Image/image.dict")
+    [[ $target == fdt ]] && extra+=(-max_len=8192 -dict="$root/Fuzz/FDT/fdt.dict")
     nice -n 19 "$bin/fuzz-$target" "${extra[@]}" -print_final_stats=1 \
         -artifact_prefix="$out/$target/artifacts/" "$@" \
         "$corpus" "$seeds" "$root/Tests/Corpus/$target"
