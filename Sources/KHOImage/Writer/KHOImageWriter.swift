@@ -61,7 +61,11 @@ public struct KHOImageWriter: Sendable {
         arena.allocateRadixRoot()
         let khoRootPhys = arena.allocatePreserved(order: 0)
         let luoPhys = arena.allocatePreserved(order: 0)
-        let sessionBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.sessionBlockPages * PageGeometry.pageSize))
+        // The session block and the file arrays are written whole at
+        // reboot() (entries, then zeros to the end), so they are not zeroed
+        // first: each of their bytes is written once.
+        let sessionBlockBytes = LUOv1.sessionBlockPages * PageGeometry.pageSize
+        let sessionBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: sessionBlockBytes), zeroed: false)
         let flbBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.flbBlockPages * PageGeometry.pageSize))
 
         // The two FDTs are built in their own (zeroed) pages of the arena,
@@ -81,6 +85,7 @@ public struct KHOImageWriter: Sendable {
         let luoBlob = luo.blob
 
         // Preservation, session by session, file by file.
+        let fileArrayBytes = LUOv1.fileArrayPages * PageGeometry.pageSize
         var sessionLayouts: [SessionLayout] = []
         sessionLayouts.reserveCapacity(state.sessions.count)
         for session in state.sessions {
@@ -89,7 +94,7 @@ public struct KHOImageWriter: Sendable {
             data.reserveCapacity(session.files.count)
             for index in session.files.indices {
                 if filesPhys == 0 {
-                    filesPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.fileArrayPages * PageGeometry.pageSize))
+                    filesPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: fileArrayBytes), zeroed: false)
                 }
                 data.append(preserve(session.files[index].content, in: &arena))
             }
@@ -109,7 +114,9 @@ public struct KHOImageWriter: Sendable {
                     .encode(into: $0, at: 0)
             }
             guard layout.filesPhys != 0 else { continue }
-            arena.withBytes(at: layout.filesPhys, length: session.files.count * LUOFileSer.size) { files in
+            arena.withBytes(at: layout.filesPhys, length: fileArrayBytes) { files in
+                let used = session.files.count * LUOFileSer.size
+                (files.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: fileArrayBytes - used)
                 for slot in session.files.indices {
                     let offset = slot * LUOFileSer.size
                     let compatible = session.files[slot].compatible
@@ -127,8 +134,10 @@ public struct KHOImageWriter: Sendable {
                 }
             }
         }
-        arena.withBytes(at: sessionBlock, length: LUOSessionHeaderSer.size) {
+        arena.withBytes(at: sessionBlock, length: sessionBlockBytes) {
             $0.storeLittleEndian(UInt64(state.sessions.count), at: LUOSessionHeaderSer.countOffset)
+            let used = LUOSessionHeaderSer.size + state.sessions.count * LUOSessionSer.size
+            ($0.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: sessionBlockBytes - used)
         }
         arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size + state.flbs.count * LUOFLBSer.size) { block in
             block.storeLittleEndian(UInt64(state.flbs.count), at: LUOFLBHeaderSer.countOffset)

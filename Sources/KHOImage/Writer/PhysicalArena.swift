@@ -57,7 +57,14 @@ struct PhysicalArena: RadixTreeMemory {
 
     /// `kho_alloc_preserve`: allocates and preserves a block of `order`.
     mutating func allocatePreserved(order: Int) -> UInt64 {
-        let phys = allocate(order: order)
+        allocatePreserved(order: order, zeroed: true)
+    }
+
+    /// `kho_alloc_preserve` for a block the caller will write in full
+    /// (`zeroed` false): the kernel's zeroed page is then the caller's
+    /// entries plus the zeros it writes after them, each byte written once.
+    mutating func allocatePreserved(order: Int, zeroed: Bool) -> UInt64 {
+        let phys = allocate(order: order, zeroed: zeroed)
         preserve(phys: phys, order: order)
         return phys
     }
