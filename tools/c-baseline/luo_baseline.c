@@ -109,7 +109,15 @@ struct arena {
 
 static uint8_t *at(struct arena *a, uint64_t phys) { return a->bytes + (phys - a->base); }
 
+static uint64_t arena_alloc_z(struct arena *a, int order, int zeroed);
+
 static uint64_t arena_alloc(struct arena *a, int order)
+{
+	return arena_alloc_z(a, order, 1);
+}
+
+/* A naturally aligned block; not zeroed when the caller writes all of it. */
+static uint64_t arena_alloc_z(struct arena *a, int order, int zeroed)
 {
 	uint64_t block = PAGE_SIZE << order;
 	uint64_t top = a->base + a->used;
@@ -122,7 +130,8 @@ static uint64_t arena_alloc(struct arena *a, int order)
 		if (!a->bytes) die("out of memory");
 		a->cap = cap;
 	}
-	memset(a->bytes + a->used, 0, newused - a->used);
+	memset(a->bytes + a->used, 0, (phys - a->base) - a->used); /* alignment gap */
+	if (zeroed) memset(a->bytes + (phys - a->base), 0, block);
 	a->used = newused;
 	if (a->nallocs == a->capallocs) {
 		a->capallocs = a->capallocs ? a->capallocs * 2 : 64;
@@ -150,6 +159,13 @@ static void radix_add(struct arena *a, uint64_t phys, int order)
 	}
 	uint64_t bit = key & ((1ULL << BITMAP_LOG2) - 1);
 	at(a, node)[bit / 8] |= (uint8_t)(1u << (bit % 8));
+}
+
+static uint64_t alloc_preserve_z(struct arena *a, int order, int zeroed)
+{
+	uint64_t phys = arena_alloc_z(a, order, zeroed);
+	radix_add(a, phys, order);
+	return phys;
 }
 
 static uint64_t alloc_preserve(struct arena *a, int order)
@@ -282,7 +298,8 @@ static void encode(const struct session_in *sessions, int nsessions, uint64_t li
 
 	/* luo_fdt_setup */
 	uint64_t luo_phys = alloc_preserve(a, 0);
-	uint64_t session_block = alloc_preserve(a, order_for_bytes(16 * PAGE_SIZE));
+	/* written whole at reboot(), like the Swift writer: not zeroed first */
+	uint64_t session_block = alloc_preserve_z(a, order_for_bytes(16 * PAGE_SIZE), 0);
 	uint64_t flb_block = alloc_preserve(a, order_for_bytes(PAGE_SIZE));
 	static uint8_t luo[4096] __attribute__((aligned(8)));
 	memset(luo, 0, sizeof luo);
@@ -313,7 +330,7 @@ static void encode(const struct session_in *sessions, int nsessions, uint64_t li
 	/* preservation: one file array per session with files; raw data needs no pages */
 	uint64_t *files_phys = malloc(sizeof(uint64_t) * (nsessions ? nsessions : 1));
 	for (int s = 0; s < nsessions; s++)
-		files_phys[s] = sessions[s].nfiles ? alloc_preserve(a, order_for_bytes(2 * PAGE_SIZE)) : 0;
+		files_phys[s] = sessions[s].nfiles ? alloc_preserve_z(a, order_for_bytes(2 * PAGE_SIZE), 0) : 0;
 
 	/* reboot(): session entries, file arrays */
 	for (int s = 0; s < nsessions; s++) {
@@ -324,6 +341,7 @@ static void encode(const struct session_in *sessions, int nsessions, uint64_t li
 		put_le64(entry + 72, sessions[s].nfiles);
 		if (!files_phys[s]) continue;
 		uint8_t *files = at(a, files_phys[s]);
+		memset(files + sessions[s].nfiles * FILE_SER, 0, 2 * PAGE_SIZE - sessions[s].nfiles * FILE_SER);
 		for (int f = 0; f < sessions[s].nfiles; f++) {
 			uint8_t *file = files + f * FILE_SER;
 			memset(file, 0, 48);
@@ -333,6 +351,8 @@ static void encode(const struct session_in *sessions, int nsessions, uint64_t li
 		}
 	}
 	put_le64(at(a, session_block), nsessions);
+	memset(at(a, session_block) + 8 + (uint64_t)nsessions * SESSION_SER, 0,
+	       16 * PAGE_SIZE - 8 - (uint64_t)nsessions * SESSION_SER);
 	put_le64(at(a, flb_block) + 8, 0);
 	free(files_phys);
 
