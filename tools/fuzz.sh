@@ -7,7 +7,8 @@
 #   tools/fuzz.sh replay [TARGET...]         run every Tests/Corpus file once
 #   tools/fuzz.sh all RUNS                   run each target for RUNS executions
 #
-# TARGET is fdt, image or manifest. Work corpora and crash files go to
+# TARGET is fdt, image, image-patch (a valid image with patches the input
+# describes) or manifest. Work corpora and crash files go to
 # tools/fuzz/out/ (ignored by git); minimized findings belong in
 # Tests/Corpus/TARGET/, which `swift test` replays. Runs at nice 19.
 set -euo pipefail
@@ -37,7 +38,7 @@ link_target() { # name main.swift modules...
     local name=$1 main=$2; shift 2
     mkdir -p "$bin"
     # shellcheck disable=SC2046
-    nice -n 19 swiftc "${flags[@]}" -module-name "Fuzz$name" \
+    nice -n 19 swiftc "${flags[@]}" -module-name "Fuzz${name//-/_}" \
         -I "$scratch/release/Modules" \
         -Xcc -fmodule-map-file="$root/Sources/CLibFDT/module.modulemap" -I "$root/Sources/CLibFDT/include" \
         -Xcc -fmodule-map-file="$scratch/checkouts/Yams/Sources/CYaml/include/module.modulemap" \
@@ -48,12 +49,13 @@ link_target() { # name main.swift modules...
 
 build() { # [target...]; a running fuzzer keeps its binary (linked to a new file, then renamed)
     local targets=("$@")
-    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image manifest)
+    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image image-patch manifest)
     build_libraries
     for target in "${targets[@]}"; do
         case $target in
             fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ;;
             image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI HandoverModel KHOImage ;;
+            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI HandoverModel KHOImage ;;
             manifest) link_target manifest Fuzz/Manifest/main.swift HandoverModel HandoverManifest Yams CYaml ;;
             *) echo "unknown target $target" >&2; exit 2 ;;
         esac
@@ -74,6 +76,7 @@ seed() { # target dir
                for f in Fixtures/*/image.kho; do
                    size=$(od -An -tu1 -j4 -N4 "$f" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
                    head -c "$size" "$f" > "$dir/$(basename "$(dirname "$f")")-index.dtb"; done ;;
+        image-patch) printf '\0\0\0\0\0' > "$dir/no-patch" ;;
         manifest) for f in Fixtures/*/input.json; do cp "$f" "$dir/$(basename "$(dirname "$f")").json"; done
                   cp Examples/handover.json Examples/handover.yaml "$dir/" ;;
     esac
@@ -89,6 +92,7 @@ run() { # target [libFuzzer flags...]
     [[ $target == manifest ]] && extra+=(-dict="$root/Fuzz/Manifest/manifest.dict")
     [[ $target == image ]] && extra+=(-max_len=262144 -dict="$root/Fuzz/Image/image.dict")
     [[ $target == fdt ]] && extra+=(-max_len=8192 -dict="$root/Fuzz/FDT/fdt.dict")
+    [[ $target == image-patch ]] && extra+=(-max_len=512)
     nice -n 19 "$bin/fuzz-$target" "${extra[@]}" -print_final_stats=1 \
         -artifact_prefix="$out/$target/artifacts/" "$@" \
         "$corpus" "$seeds" "$root/Tests/Corpus/$target"
@@ -99,8 +103,9 @@ replay() {
     [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image manifest)
     for target in "${targets[@]}"; do
         [[ -x $bin/fuzz-$target ]] || build
-        files=("$root"/Tests/Corpus/"$target"/*)
-        [[ -e ${files[0]} ]] || continue
+        files=()
+        for f in "$root"/Tests/Corpus/"$target"/*; do [[ $f == *.expected ]] || files+=("$f"); done
+        [[ ${#files[@]} -gt 0 && -e ${files[0]} ]] || continue
         "$bin/fuzz-$target" -runs=1 "${files[@]}"
     done
 }
@@ -109,6 +114,6 @@ case ${1:-} in
     build) shift; build "$@" ;;
     run) shift; run "$@" ;;
     replay) shift; replay "$@" ;;
-    all) for t in fdt image manifest; do run "$t" -runs="${2:?runs}"; done ;;
+    all) for t in fdt image image-patch manifest; do run "$t" -runs="${2:?runs}"; done ;;
     *) sed -n '2,12p' "$0"; exit 2 ;;
 esac
