@@ -25,7 +25,10 @@ import HandoverModel
 /// from their text, so every `u64` is exact. `data` may also be a bare
 /// integer. A file holds exactly one of `data`, `memfd` (only for
 /// `memfd-v1`, which requires it) and `payload_base64`. Base64 may be
-/// wrapped over several lines (spaces and line breaks are ignored).
+/// wrapped over several lines (spaces and line breaks are ignored); padding
+/// is strict. YAML aliases are read as the value they name, but a parse may
+/// visit at most twice as many nodes and scalar bytes as the text holds, so
+/// aliases cannot make it repeat a subtree without bound.
 public enum HandoverManifest {
     /// Parses manifest text in `format`.
     public static func parse(_ text: String, format: ManifestFormat = .json) throws(ManifestError) -> HandoverState {
