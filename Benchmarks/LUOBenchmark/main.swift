@@ -177,25 +177,6 @@ func sameContents(_ fd: Int32, _ source: Int32, bytes: Int) -> Bool {
     return memcmp(a, b, bytes) == 0
 }
 
-/// A memfd's `bytes` bytes read with `pread` straight into a new array (not
-/// zero-filled first), as a caller of the model API would fill
-/// `MemfdContents`.
-func readWhole(_ fd: Int32, bytes: Int) throws -> [UInt8] {
-    var failed = false
-    let contents = [UInt8](unsafeUninitializedCapacity: bytes) { buffer, initialized in
-        var done = 0
-        while done < bytes {
-            let count = pread(fd, buffer.baseAddress! + done, bytes - done, off_t(done))
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { failed = true; break }
-            done += count
-        }
-        initialized = done
-    }
-    if failed { fail("pread of the source memfd failed") }
-    return contents
-}
-
 func runMemfd(bytes: Int, reps: Int, directory: String) throws {
     let source = try makeSourceMemfd(bytes: bytes)
     let path = "\(directory)/swift-memfd.kho"
@@ -204,10 +185,10 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
         // The model API: FileContent.memfd through encode and decode.
         do {
             var start = now()
-            let contents = try readWhole(source.fd, bytes: bytes)
+            let contents = try MemfdContents(readingDescriptor: source.fd)
             let state = HandoverState(liveupdateNumber: 1, sessions: [
                 SessionRecord(name: "vm0", files: [
-                    FileRecord(token: 1, compatible: MemfdV1.compatible, content: .memfd(MemfdContents(contents: contents))),
+                    FileRecord(token: 1, compatible: MemfdV1.compatible, content: .memfd(contents)),
                 ]),
             ])
             var image: EncodedImage? = try KHOImageWriter().encode(state)
