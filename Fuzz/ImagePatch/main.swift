@@ -39,6 +39,17 @@ public func fuzzImagePatch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let first = decode(image.withUnsafeBufferPointer { FuzzInput.heap($0.baseAddress!, $0.count) })
     let second = decode(image.withUnsafeBufferPointer { FuzzInput.guarded($0.baseAddress!, $0.count) })
     precondition(first == second, "the outcome depends on where the bytes are")
+    // Whatever the reader accepts, the writer must be able to write again,
+    // and that image must read back to the same state.
+    if case let .image(state, _) = first {
+        let again: DecodedImage
+        do {
+            again = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(state).bytes))
+        } catch {
+            fatalError("the reader accepted a state the writer cannot round-trip: \(error)")
+        }
+        precondition(again.state == state, "a decoded state re-encodes to another state")
+    }
     return 0
 }
 
