@@ -110,6 +110,9 @@ replay() {
     done
 }
 
+# In braces, so bash has read the whole command (and exits) before the file
+# could change under a long run.
+{
 case ${1:-} in
     build) shift; build "$@" ;;
     run) shift; run "$@" ;;
@@ -117,3 +120,5 @@ case ${1:-} in
     all) for t in fdt image image-patch manifest; do run "$t" -runs="${2:?runs}"; done ;;
     *) sed -n '2,12p' "$0"; exit 2 ;;
 esac
+exit $?
+}

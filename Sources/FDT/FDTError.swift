@@ -12,6 +12,8 @@ public enum FDTError: Error, Equatable, Sendable, CustomStringConvertible {
     case badPropertyLength(node: String, property: String, expected: Int, actual: Int)
     /// A string property is not exactly one NUL-terminated string.
     case badString(node: String, property: String)
+    /// The node at `node` is nested more than `limit` levels deep.
+    case tooDeep(node: String, limit: Int)
 
     /// One line naming what failed and where.
     public var description: String {
@@ -26,6 +28,8 @@ public enum FDTError: Error, Equatable, Sendable, CustomStringConvertible {
             "property '\(property)' of \(node) is \(actual) bytes, expected \(expected)"
         case let .badString(node, property):
             "property '\(property)' of \(node) is not a single NUL-terminated string"
+        case let .tooDeep(node, limit):
+            "node \(node) is nested more than \(limit) levels deep"
         }
     }
 }

@@ -117,10 +117,26 @@ public struct FDTNodeRef: @unchecked Sendable {
         return String(decoding: UnsafeRawBufferPointer(rebasing: value.dropLast()), as: UTF8.self)
     }
 
-    /// This node and everything below it as a value.
+    /// The deepest node ``materialize()`` reaches below the node it starts
+    /// from: the kernel's `FDT_MAX_DEPTH` (`drivers/of/fdt.c`), which its
+    /// own unflattening enforces. libfdt sets no limit, and without one a
+    /// hostile tree of a few megabytes nests deep enough to overflow the
+    /// stack (and the indentation of a dump grows with the square of it).
+    public static let maxDepth = 64
+
+    /// This node and everything below it as a value; a node more than
+    /// ``maxDepth`` levels below this one is an error.
     public func materialize() throws(FDTError) -> FDTNode {
+        try materialize(depth: 0)
+    }
+
+    private func materialize(depth: Int) throws(FDTError) -> FDTNode {
+        let subnodes = try subnodes()
+        if let first = subnodes.first, depth >= Self.maxDepth {
+            throw .tooDeep(node: first.path, limit: Self.maxDepth)
+        }
         var children: [FDTNode] = []
-        for child in try subnodes() { children.append(try child.materialize()) }
+        for child in subnodes { children.append(try child.materialize(depth: depth + 1)) }
         return FDTNode(name: name, properties: try properties().map { FDTProperty(name: $0.name, value: $0.value) },
                        children: children)
     }

@@ -52,12 +52,14 @@ import Testing
     }
 
     /// What the FDT target does: validate, then every read-only walk and
-    /// both kernel FDT parsers; the outcome of validation, as text.
+    /// both kernel FDT parsers; the outcome of validation and of
+    /// materializing the tree, as text.
     static func walkFDT(_ bytes: [UInt8]) -> String {
         let blob: FDTBlob
         do { blob = try FDTBlob(storage: AlignedBytes(copying: bytes), label: "corpus") } catch { return "\(error)" }
         _ = try? blob.memoryReservations()
-        if let tree = try? blob.tree() { _ = "\(tree)" }
+        var outcome = "valid FDT, totalsize \(blob.totalSize)"
+        do { _ = "\(try blob.tree())" } catch { outcome = "\(error)" }
         _ = try? blob.root.string("compatible")
         for path in ["/LUO", "/luo-session", "/luo-flb"] {
             if let node = blob.node(atPath: path) {
@@ -67,7 +69,7 @@ import Testing
         }
         if let root = try? KHOv2RootFDT.parse(blob) { _ = root.lookup("LUO") }
         _ = try? LUOv1FDT.parse(blob)
-        return "valid FDT, totalsize \(blob.totalSize)"
+        return outcome
     }
 
     @Test(arguments: inputs("fdt")) func replayFDT(_ name: String) throws {
