@@ -1,11 +1,12 @@
 import FDT
 import Foundation
+import HandoverModel
 import KernelABI
 import Testing
 @testable import KHOImage
 
 /// Replays the regression corpora of the FDT and image fuzz targets
-/// (Tests/Corpus/fdt and Tests/Corpus/image, see docs/ROBUSTNESS.md) with
+/// (Tests/Corpus/fdt, image and image-patch, see docs/ROBUSTNESS.md) with
 /// the calls the targets make: each input is decoded to a value or fails
 /// with a typed error (a crash fails the whole run). An input with a
 /// `NAME.expected` file beside it was added for a finding and must fail
@@ -30,6 +31,7 @@ import Testing
     @Test func corporaArePresent() {
         #expect(Self.inputs("image").count >= 5)
         #expect(Self.inputs("fdt").count >= 5)
+        #expect(Self.inputs("image-patch").count >= 5)
     }
 
     /// What the image target does: the reader's result, as text.
@@ -76,5 +78,48 @@ import Testing
         let (bytes, expected) = try Self.load("fdt", name)
         let outcome = Self.walkFDT(bytes)
         if let expected { #expect(outcome == expected, "\(name)") }
+    }
+
+    /// The image-patch target's base image: the same state as in
+    /// Fuzz/ImagePatch/main.swift (keep the two equal).
+    static let patchBase: [UInt8] = {
+        let state = HandoverState(liveupdateNumber: 5, sessions: [
+            SessionRecord(name: "alpha", files: [
+                FileRecord(token: 10, compatible: "raw-v1", content: .data(0xabc)),
+                FileRecord(token: 11, compatible: "blob-v1", content: .payload([1, 2, 3] + [UInt8](repeating: 0, count: 5000))),
+            ]),
+            SessionRecord(name: "beta"),
+            SessionRecord(name: "m", files: [
+                FileRecord(token: 1, compatible: "memfd-v1",
+                           content: .memfd(MemfdContents(contents: Array(repeating: 0xab, count: 9000), position: 17))),
+                FileRecord(token: 2, compatible: "memfd-v1", content: .memfd(MemfdContents(contents: []))),
+            ]),
+        ], flbs: [FLBRecord(name: "iommu-v1", data: 0x55, count: 1), FLBRecord(name: "dma-v1", data: 0x66, count: 2)])
+        return try! KHOImageWriter().encode(state).bytes
+    }()
+
+    /// The patches an image-patch input lists, applied as the target does.
+    static func patched(_ input: [UInt8]) -> [UInt8] {
+        var image = patchBase
+        var cursor = 0
+        while cursor + 5 <= input.count {
+            let offset = (0..<4).reduce(0) { $0 | Int(input[cursor + $1]) << ($1 * 8) } % image.count
+            let length = min(Int(input[cursor + 4]), input.count - cursor - 5, image.count - offset)
+            for index in 0..<length { image[offset + index] = input[cursor + 5 + index] }
+            cursor += 5 + length
+        }
+        return image
+    }
+
+    @Test(arguments: inputs("image-patch")) func replayImagePatch(_ name: String) throws {
+        let (input, expected) = try Self.load("image-patch", name)
+        let image = Self.patched(input)
+        let outcome = Self.decodeImage(image)
+        if let expected { #expect(outcome == expected, "\(name)") }
+        // Whatever decodes re-encodes and reads back to the same state.
+        if case let .image(decoded) = try? KHOImageReader.decode(AlignedBytes(copying: image)) {
+            let again = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(decoded.state).bytes))
+            #expect(again.state == decoded.state, "\(name)")
+        }
     }
 }
