@@ -49,11 +49,48 @@ public struct FDTBlob: @unchecked Sendable {
         guard total >= FDTBlob.headerSize, total <= available else {
             throw .libfdt(.truncated, function: "fdt_check_header", location: location)
         }
+        guard FDTBlob.tokensAdvance(UnsafeRawBufferPointer(start: pointer, count: total)) else {
+            throw .libfdt(.truncated, function: "fdt_check_full", location: location)
+        }
         try check(fdt_check_full(pointer, total), "fdt_check_full", location)
         self.storage = storage
         self.offset = offset
         self.totalSize = total
         self.label = label
+    }
+
+    /// Whether every property in the structure block ends inside it.
+    ///
+    /// libfdt 1.6.1's `fdt_next_tag` adds a property's length to a 32-bit
+    /// offset without checking it: a length near 2^32 wraps the offset back
+    /// onto the property itself, and `fdt_check_full` then loops forever (a
+    /// fuzzing finding, 191 bytes). libfdt 1.7.1 and later stop there with
+    /// `FDT_ERR_TRUNCATED`, the error reported here. Only what that needs is
+    /// walked; every other defect is left to `fdt_check_full`.
+    static func tokensAdvance(_ blob: UnsafeRawBufferPointer) -> Bool {
+        func u32(_ offset: Int) -> Int { Int(ByteOrderCoding.readBigEndian(UInt32.self, blob, at: offset)) }
+        let start = u32(8)
+        let end = u32(20) >= 17 ? min(blob.count, start + u32(36)) : blob.count
+        var offset = start
+        while offset + 4 <= end {
+            let tag = u32(offset)
+            offset += 4
+            switch tag {
+            case 1: // FDT_BEGIN_NODE: the name, NUL-terminated, then padding
+                while offset < end, blob[offset] != 0 { offset += 1 }
+                offset = (offset + 4) & ~3
+            case 3: // FDT_PROP: len, nameoff, then len bytes and padding
+                guard offset + 8 <= end else { return true }
+                offset += 8 + u32(offset)
+                guard offset <= end else { return false }
+                offset = (offset + 3) & ~3
+            case 2, 4: // FDT_END_NODE, FDT_NOP
+                continue
+            default: // FDT_END, or a token fdt_check_full refuses
+                return true
+            }
+        }
+        return true
     }
 
     /// Validates a whole byte array (copied into aligned storage first).

@@ -44,4 +44,28 @@ import Testing
         let higher = try #require(blob.node(atPath: Self.path(5)))
         #expect(throws: FDTError.tooDeep(node: Self.path(70), limit: 64)) { try higher.materialize() }
     }
+
+    /// A fuzzing finding: a property whose length (0xfffffff4) wraps
+    /// libfdt 1.6.1's offset back onto the property made fdt_check_full loop
+    /// forever; it is refused before libfdt walks the tree.
+    @Test func propertyLengthThatWrapsTheOffset() throws {
+        let writer = try tinyTree()
+        var bytes = writer.blob
+        let structure = Int(be32At(bytes, 8))
+        // BEGIN_NODE "" (8 bytes), then FDT_PROP, len: the length is at +12.
+        #expect(Array(bytes[(structure + 8)..<(structure + 12)]) == be32(3))
+        bytes.replaceSubrange((structure + 12)..<(structure + 16), with: be32(0xffff_fff4))
+        #expect(throws: FDTError.libfdt(.truncated, function: "fdt_check_full", location: "FDT, byte offset 0")) {
+            try FDTBlob(bytes: bytes)
+        }
+        // Any length running past the structure block is refused the same way.
+        bytes.replaceSubrange((structure + 12)..<(structure + 16), with: be32(0x100))
+        #expect(throws: FDTError.libfdt(.truncated, function: "fdt_check_full", location: "FDT, byte offset 0")) {
+            try FDTBlob(bytes: bytes)
+        }
+    }
+
+    func be32At(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+        bytes[offset..<(offset + 4)].reduce(0) { ($0 << 8) | UInt32($1) }
+    }
 }

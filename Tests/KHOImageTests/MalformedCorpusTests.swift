@@ -148,6 +148,11 @@ import Testing
             #expect(throws: site.error(.badOffset, "fdt_check_full"), "\(site.name) nameoff") {
                 try patched(structOffset + 16, 0x7fff_0000).decode()
             }
+            // The first property's length wraps libfdt 1.6.1's 32-bit offset
+            // back onto the property (fdt_check_full looped forever).
+            #expect(throws: site.error(.truncated, "fdt_check_full"), "\(site.name) property length") {
+                try patched(structOffset + 12, 0xffff_fff4).decode()
+            }
             // The structure block ends without FDT_END: its last token is
             // replaced by FDT_NOP (libfdt 1.6.1 calls that a bad structure).
             let structSize = Self.header(good.bytes, base + 36)
