@@ -93,7 +93,9 @@ run() { # target [libFuzzer flags...]
     [[ $target == image ]] && extra+=(-max_len=262144 -dict="$root/Fuzz/Image/image.dict")
     [[ $target == fdt ]] && extra+=(-max_len=8192 -dict="$root/Fuzz/FDT/fdt.dict")
     [[ $target == image-patch ]] && extra+=(-max_len=512)
-    nice -n 19 "$bin/fuzz-$target" "${extra[@]}" -print_final_stats=1 \
+    # -timeout=10: a unit running 10 s is a hang (libFuzzer's default, 1200 s,
+    # let one go unreported for twenty minutes).
+    nice -n 19 "$bin/fuzz-$target" "${extra[@]}" -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$out/$target/artifacts/" "$@" \
         "$corpus" "$seeds" "$root/Tests/Corpus/$target"
 }

@@ -64,9 +64,10 @@ public struct FDTBlob: @unchecked Sendable {
     /// libfdt 1.6.1's `fdt_next_tag` adds a property's length to a 32-bit
     /// offset without checking it: a length near 2^32 wraps the offset back
     /// onto the property itself, and `fdt_check_full` then loops forever (a
-    /// fuzzing finding, 191 bytes). libfdt 1.7.1 and later stop there with
-    /// `FDT_ERR_TRUNCATED`, the error reported here. Only what that needs is
-    /// walked; every other defect is left to `fdt_check_full`.
+    /// fuzzing finding, 191 bytes). Such a property is reported as
+    /// `FDT_ERR_TRUNCATED`, libfdt's error for a structure block that ends
+    /// early. Only what that needs is walked; every other defect is left to
+    /// `fdt_check_full`.
     static func tokensAdvance(_ blob: UnsafeRawBufferPointer) -> Bool {
         func u32(_ offset: Int) -> Int { Int(ByteOrderCoding.readBigEndian(UInt32.self, blob, at: offset)) }
         let start = u32(8)
