@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HandoverModel
+import KHOImage
 
 /// A Linux memfd (an anonymous shared-memory file) as a ``LiveFile``; the
 /// ``MemfdHandler`` preserves it.
@@ -90,23 +92,15 @@ public final class MemfdFile: LiveFile {
         }
     }
 
-    /// The whole contents, `size()` bytes read from offset 0 without moving
-    /// the file position (`pread`).
+    /// The whole contents, read from offset 0 without moving the file
+    /// position (`pread` straight into the array, through
+    /// ``HandoverModel/MemfdContents/init(readingDescriptor:position:)``).
     public func contents() throws(LiveUpdateError) -> [UInt8] {
-        let total = Int(try size())
-        var bytes = [UInt8](repeating: 0, count: total)
-        var done = 0
-        while done < total {
-            let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, total - done, off_t(done)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "pread(memfd \(fd))", errno: errno)
-            }
-            if count == 0 { break }
-            done += count
+        do {
+            return try MemfdContents(readingDescriptor: fd).contents
+        } catch {
+            throw .system(operation: "pread(memfd \(fd)): \(error)", errno: error.errno)
         }
-        guard done == total else { throw .system(operation: "pread(memfd \(fd)): file shrank", errno: EIO) }
-        return bytes
     }
 
     /// `memfd_create` from the C library, looked up at run time: Glibc's
