@@ -102,7 +102,7 @@ run() { # target [libFuzzer flags...]
 
 replay() {
     local targets=("$@")
-    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image manifest)
+    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image image-patch manifest)
     for target in "${targets[@]}"; do
         [[ -x $bin/fuzz-$target ]] || build
         files=()
