@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets in Fuzz/ (swiftc -sanitize=fuzzer,address) and
 # runs them with the golden fixtures and the regression corpus as seeds.
 #
-#   tools/fuzz.sh build [TARGET...]          build the targets (default: all three)
+#   tools/fuzz.sh build [TARGET...]          build the targets (default: all four)
 #   tools/fuzz.sh run TARGET [-runs N | -max_total_time S] [libFuzzer flags...]
 #   tools/fuzz.sh replay [TARGET...]         run every Tests/Corpus file once
 #   tools/fuzz.sh all RUNS                   run each target for RUNS executions
