@@ -52,27 +52,4 @@ public func fuzzImagePatch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
-
-/// What the reader made of one input: compared between the two copies.
-enum Outcome: Equatable {
-    case image(HandoverState, unreferenced: Int)
-    case bareFDT(String)
-    case failure(KHOImageError)
-}
-
-func decode(_ storage: AlignedBytes) -> Outcome {
-    do {
-        switch try KHOImageReader.decode(storage) {
-        case let .image(image):
-            return .image(image.state, unreferenced: image.unreferencedBlocks.count)
-        case let .khoRootFDT(root): return .bareFDT("\(root)")
-        case let .luoFDT(luo): return .bareFDT("\(luo)")
-        }
-    } catch {
-        // Every error must describe itself (FDT errors name byte offsets,
-        // the same in both copies).
-        _ = error.description
-        return .failure(error)
-    }
-}
 #endif
