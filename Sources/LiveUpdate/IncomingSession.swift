@@ -8,14 +8,24 @@ public final class IncomingSession {
     /// The session's name as the image holds it.
     public let name: String
     weak var orchestrator: LiveUpdateOrchestrator?
-    var files: [IncomingFile]
+    /// The files in preservation order; change it only through
+    /// ``removeLast()``, which keeps ``filesByToken`` in step.
+    private(set) var files: [IncomingFile]
+    /// The same files by token: token lookups are O(1).
+    private(set) var filesByToken: [UInt64: IncomingFile]
     var isOpen = true
     var retrievedByUser = false
 
     init(name: String, files: [IncomingFile], orchestrator: LiveUpdateOrchestrator) {
         self.name = name
         self.files = files
+        self.filesByToken = Dictionary(files.map { ($0.token, $0) }, uniquingKeysWith: { first, _ in first })
         self.orchestrator = orchestrator
+    }
+
+    /// Removes the last file (finish runs last-to-first).
+    func removeLast() {
+        filesByToken[files.removeLast().token] = nil
     }
 
     /// The tokens of the files not yet finished, in preservation order.
@@ -23,7 +33,7 @@ public final class IncomingSession {
 
     /// The compatible string of the file with `token`, if it is in the session.
     public func compatible(token: UInt64) -> String? {
-        files.first { $0.token == token }?.compatible
+        filesByToken[token]?.compatible
     }
 
     /// Whether userspace retrieved the session.
@@ -41,7 +51,7 @@ public final class IncomingSession {
 
     /// Whether the handler's retrieve has succeeded for `token`.
     public func isFileRetrieved(token: UInt64) throws(LiveUpdateError) -> Bool {
-        guard let file = files.first(where: { $0.token == token }) else {
+        guard let file = filesByToken[token] else {
             throw .unknownToken(session: name, token: token)
         }
         return file.liveFile != nil
@@ -50,7 +60,7 @@ public final class IncomingSession {
     /// Whether userspace explicitly retrieved `token` (a handler's
     /// can-finish uses this to check its dependencies).
     public func wasRetrievedByUser(token: UInt64) throws(LiveUpdateError) -> Bool {
-        guard let file = files.first(where: { $0.token == token }) else {
+        guard let file = filesByToken[token] else {
             throw .unknownToken(session: name, token: token)
         }
         return file.retrievedByUser

@@ -74,7 +74,7 @@ extension LiveUpdateOrchestrator {
     }
 
     func retrieve(token: UInt64, in session: IncomingSession, byUser: Bool) throws(LiveUpdateError) -> any LiveFile {
-        guard let entry = session.files.first(where: { $0.token == token }) else {
+        guard let entry = session.filesByToken[token] else {
             throw .unknownToken(session: session.name, token: token)
         }
         switch entry.status {
@@ -119,7 +119,7 @@ extension LiveUpdateOrchestrator {
             inCallback("finish") { entry.handler.finish(args) }
             finishFLBs(flbStates(of: entry.handler))
             if let file = entry.liveFile { heldFiles[ObjectIdentifier(file)] = nil }
-            session.files.removeLast()
+            session.removeLast()
         }
     }
 

@@ -29,7 +29,7 @@ extension LiveUpdateOrchestrator {
         try requireNoCallback("preserve")
         guard !isHandedOver else { throw .alreadyHandedOver }
         // The kernel's order: token, capacity, handler, already held, FLBs, preserve.
-        guard !session.files.contains(where: { $0.token == token }) else {
+        guard session.filesByToken[token] == nil else {
             throw .tokenExists(session: session.name, token: token)
         }
         guard session.files.count < Self.maximumFilesPerSession else {
@@ -59,7 +59,7 @@ extension LiveUpdateOrchestrator {
             unpreserveFLBs(dependencies)
             throw error
         }
-        session.files.append(OutgoingFile(token: token, file: file, handler: handler,
+        session.append(OutgoingFile(token: token, file: file, handler: handler,
                                           serialized: args.serialized, privateState: args.privateState))
         heldFiles[ObjectIdentifier(file)] = (session.name, token)
     }
@@ -91,7 +91,7 @@ extension LiveUpdateOrchestrator {
         inCallback("unpreserve") { entry.handler.unpreserve(args) }
         unpreserveFLBs(flbStates(of: entry.handler))
         heldFiles[ObjectIdentifier(entry.file)] = nil
-        session.files.remove(at: index)
+        session.remove(at: index)
     }
 
     /// The token under which `file` is preserved in `session`

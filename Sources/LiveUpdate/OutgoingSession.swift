@@ -8,7 +8,11 @@ public final class OutgoingSession {
     /// The session's name (1 to 63 bytes, unique among outgoing sessions).
     public let name: String
     weak var orchestrator: LiveUpdateOrchestrator?
-    var files: [OutgoingFile] = []
+    /// The preserved files in preservation order; change it only through
+    /// ``append(_:)`` and ``remove(at:)``, which keep ``filesByToken`` in step.
+    private(set) var files: [OutgoingFile] = []
+    /// The same files by token: token lookups are O(1).
+    private(set) var filesByToken: [UInt64: OutgoingFile] = [:]
     var isOpen = true
 
     init(name: String, orchestrator: LiveUpdateOrchestrator) {
@@ -44,7 +48,19 @@ public final class OutgoingSession {
 
     /// The live file preserved under `token`, if any.
     public func file(token: UInt64) -> (any LiveFile)? {
-        files.first { $0.token == token }?.file
+        filesByToken[token]?.file
+    }
+
+    /// Adds a preserved file at the end; its token is new in the session.
+    func append(_ file: OutgoingFile) {
+        precondition(filesByToken[file.token] == nil, "token already in the session")
+        files.append(file)
+        filesByToken[file.token] = file
+    }
+
+    /// Removes the file at `index`.
+    func remove(at index: Int) {
+        filesByToken[files.remove(at: index).token] = nil
     }
 
     private func live() throws(LiveUpdateError) -> LiveUpdateOrchestrator {
