@@ -50,7 +50,7 @@ import Testing
 
     @Test(arguments: cases) func decodesToItsInput(_ fixture: Case) throws {
         let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
-        #expect(decoded.state == Self.asReadBack(try fixture.input()))
+        #expect(try decoded.state == fixture.input().readBackFromImage)
         #expect(decoded.unreferencedBlocks.isEmpty)
         #expect(decoded.khoRootFDT == (try fixture.bytes("kho-root.dtb")))
         #expect(decoded.luoFDT == (try fixture.bytes("luo.dtb")))
@@ -123,20 +123,6 @@ import Testing
     }
 
     // MARK: helpers
-
-    /// What the reader gives back for `state`: payloads fill their whole block.
-    static func asReadBack(_ state: HandoverState) -> HandoverState {
-        var state = state
-        for s in state.sessions.indices {
-            for f in state.sessions[s].files.indices {
-                if case let .payload(bytes) = state.sessions[s].files[f].content {
-                    let block = PageGeometry.pageSize << PageGeometry.order(forBytes: bytes.count)
-                    state.sessions[s].files[f].content = .payload(bytes + [UInt8](repeating: 0, count: block - bytes.count))
-                }
-            }
-        }
-        return state
-    }
 
     struct PyFDT: Decodable {
         let totalsize: Int

@@ -27,7 +27,7 @@ import HandoverModel
         try Self.addRootSubnode(&image, "half-added", preservedData: nil)
         try Self.addRootSubnode(&image, "short", preservedData: [1, 2, 3, 4])
         let decoded = try image.decode()
-        #expect(decoded.state == CraftedImage.richState.normalizedPayloads)
+        #expect(decoded.state == CraftedImage.richState.readBackFromImage)
         #expect(decoded.otherSubtrees.isEmpty)
         guard case let .khoRootFDT(root) = try KHOImageReader.decode(AlignedBytes(copying: decoded.khoRootFDT)) else {
             Issue.record("the root FDT is not read as a KHO root FDT"); return
@@ -60,21 +60,5 @@ import HandoverModel
             what: "KHO root FDT", error: .fdt(.missingProperty(node: "/LUO", property: "preserved-data")))) {
             try image.decode()
         }
-    }
-}
-
-extension HandoverState {
-    /// What the reader gives back: payloads fill their whole block.
-    var normalizedPayloads: HandoverState {
-        var state = self
-        for s in state.sessions.indices {
-            for f in state.sessions[s].files.indices {
-                if case let .payload(bytes) = state.sessions[s].files[f].content {
-                    let block = PageGeometry.pageSize << PageGeometry.order(forBytes: bytes.count)
-                    state.sessions[s].files[f].content = .payload(bytes + [UInt8](repeating: 0, count: block - bytes.count))
-                }
-            }
-        }
-        return state
     }
 }

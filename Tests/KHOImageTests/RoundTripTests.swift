@@ -26,4 +26,19 @@ import Testing
         #expect(decoded.khoRootFDT == image.khoRootFDT)
         #expect(decoded.luoFDT == image.luoFDT)
     }
+
+    @Test func payloadsReadBackPaddedToTheirBlock() throws {
+        let state = HandoverState(liveupdateNumber: 1, sessions: [
+            SessionRecord(name: "p", files: [FileRecord(token: 1, compatible: "blob-v1", content: .payload([1, 2, 3]))]),
+            SessionRecord(name: "q", files: [FileRecord(token: 2, compatible: "blob-v1",
+                                                       content: .payload([UInt8](repeating: 9, count: 3 * 4096 + 1)))]),
+        ])
+        let expected = state.readBackFromImage
+        #expect(expected.sessions[0].files[0].content == .payload([1, 2, 3] + [UInt8](repeating: 0, count: 4093)))
+        #expect(expected.sessions[1].files[0].content
+                == .payload([UInt8](repeating: 9, count: 3 * 4096 + 1) + [UInt8](repeating: 0, count: 4095)))
+        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(state).bytes))
+        #expect(decoded.state == expected)
+        #expect(expected.readBackFromImage == expected)
+    }
 }
