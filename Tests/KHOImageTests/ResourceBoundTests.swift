@@ -7,27 +7,35 @@ import Testing
 /// Decoding a hostile image takes memory in proportion to the file, never
 /// to a count or size the image claims: `luo-serialize verify` on images
 /// claiming a 1 TiB memfd, 256 folios or 819 sessions peaks at about the
-/// memory it needs for the intact image (measured per child with wait4).
+/// memory it needs for the intact image (the CLI's own peak, measured from a small Python parent).
 @Suite struct ResourceBoundTests {
     /// Runs `luo-serialize verify PATH`; its exit status and peak RSS (KiB).
+    ///
+    /// The CLI is started from a small Python process, not from this one:
+    /// a child spawned with vfork semantics counts the RSS of the process it
+    /// was spawned from (until its exec) in its own `ru_maxrss`, and this
+    /// test process may hold large buffers of tests running in parallel.
+    /// Python's `RUSAGE_CHILDREN` then holds the CLI's own peak.
     static func verify(_ path: String) throws -> (status: Int32, peakKiB: Int) {
         let cli = try #require(AtomicOutputTests.cli, "luo-serialize not found beside the test executable")
-        var argv: [UnsafeMutablePointer<CChar>?] = [strdup(cli), strdup("verify"), strdup(path), nil]
-        defer { argv.forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var pid: pid_t = 0
-        try #require(posix_spawn(&pid, cli, &actions, nil, &argv, environ) == 0)
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            try #require(errno == EINTR)
-        }
-        try #require(status & 0x7f == 0, "verify was killed by signal \(status & 0x7f)")
-        return ((status >> 8) & 0xff, usage.ru_maxrss)
+        let script = """
+        import resource, subprocess, sys
+        r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script, cli, "verify", path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "the measuring Python failed")
+        let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        try #require(fields.count == 2, "unexpected measurement: \(text)")
+        try #require(fields[0] >= 0, "verify was killed by signal \(-fields[0])")
+        return (Int32(fields[0]), fields[1])
     }
 
     @Test func hostileCountsDoNotDriveMemory() throws {
