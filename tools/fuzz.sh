@@ -55,7 +55,7 @@ build() { # [target...]; a running fuzzer keeps its binary (linked to a new file
         case $target in
             fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ;;
             image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT KernelABI HandoverModel KHOImage ;;
-            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT KernelABI HandoverModel KHOImage ;;
+            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" FDT KernelABI HandoverModel KHOImage ;;
             manifest) link_target manifest Fuzz/Manifest/main.swift HandoverModel HandoverManifest Yams CYaml ;;
             *) echo "unknown target $target" >&2; exit 2 ;;
         esac

@@ -80,40 +80,9 @@ import Testing
         if let expected { #expect(outcome == expected, "\(name)") }
     }
 
-    /// The image-patch target's base image: the same state as in
-    /// Fuzz/ImagePatch/main.swift (keep the two equal).
-    static let patchBase: [UInt8] = {
-        let state = HandoverState(liveupdateNumber: 5, sessions: [
-            SessionRecord(name: "alpha", files: [
-                FileRecord(token: 10, compatible: "raw-v1", content: .data(0xabc)),
-                FileRecord(token: 11, compatible: "blob-v1", content: .payload([1, 2, 3] + [UInt8](repeating: 0, count: 5000))),
-            ]),
-            SessionRecord(name: "beta"),
-            SessionRecord(name: "m", files: [
-                FileRecord(token: 1, compatible: "memfd-v1",
-                           content: .memfd(MemfdContents(contents: Array(repeating: 0xab, count: 9000), position: 17))),
-                FileRecord(token: 2, compatible: "memfd-v1", content: .memfd(MemfdContents(contents: []))),
-            ]),
-        ], flbs: [FLBRecord(name: "iommu-v1", data: 0x55, count: 1), FLBRecord(name: "dma-v1", data: 0x66, count: 2)])
-        return try! KHOImageWriter().encode(state).bytes
-    }()
-
-    /// The patches an image-patch input lists, applied as the target does.
-    static func patched(_ input: [UInt8]) -> [UInt8] {
-        var image = patchBase
-        var cursor = 0
-        while cursor + 5 <= input.count {
-            let offset = (0..<4).reduce(0) { $0 | Int(input[cursor + $1]) << ($1 * 8) } % image.count
-            let length = min(Int(input[cursor + 4]), input.count - cursor - 5, image.count - offset)
-            for index in 0..<length { image[offset + index] = input[cursor + 5 + index] }
-            cursor += 5 + length
-        }
-        return image
-    }
-
     @Test(arguments: inputs("image-patch")) func replayImagePatch(_ name: String) throws {
         let (input, expected) = try Self.load("image-patch", name)
-        let image = Self.patched(input)
+        let image = input.withUnsafeBufferPointer { ImagePatchInput.patched($0) }
         let outcome = Self.decodeImage(image)
         if let expected { #expect(outcome == expected, "\(name)") }
         // Whatever decodes re-encodes and reads back to the same state.
