@@ -2,6 +2,9 @@ import ArgumentParser
 import HandoverManifest
 import KHOImage
 import KernelABI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `decode IMAGE [--format json|text]`: an image back to its manifest, or to
 /// a readable tree.
@@ -24,21 +27,28 @@ struct DecodeCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "A KHO image, or a bare KHO root FDT or LUO FDT.", completion: .file())
+    @Argument(help: "A KHO image, a bare KHO root FDT or LUO FDT, or captured memory (see --source-format).", completion: .file())
     var image: String
+
+    @OptionGroup var source: MemorySourceOptions
 
     @Option(help: "json: the manifest schema; text: a readable tree.")
     var format: DecodeFormat = .json
 
     func run() throws {
-        switch try ImageInputLoader.read(image) {
+        let loaded = try ImageInputLoader.load(image, source)
+        switch loaded.input {
         case let .image(decoded):
             switch format {
             case .json:
                 StandardStreams.writeOutput(HandoverManifest.render(decoded.state))
-                for note in Self.reEncodingNotes(decoded) { StandardStreams.writeError("luo-serialize: note: \(image): \(note)\n") }
+                for note in Self.reEncodingNotes(decoded, imagePath: loaded.imagePath) {
+                    StandardStreams.writeError("luo-serialize: note: \(image): \(note)\n")
+                }
             case .text:
-                StandardStreams.writeOutput(TextTreeRenderer.render(decoded, path: image, fileSize: RawInputFile.size(image)))
+                StandardStreams.writeOutput(TextTreeRenderer.render(
+                    decoded, path: loaded.imagePath, fileSize: RawInputFile.size(loaded.imagePath),
+                    shownAs: loaded.imagePath == image ? nil : image))
             }
         case let .khoRootFDT(contents):
             let bytes = try RawInputFile.fdtBytes(image)
@@ -62,13 +72,24 @@ struct DecodeCommand: ParsableCommand {
 
 extension DecodeCommand {
     /// What a manifest cannot carry and `encode` would therefore not
-    /// reproduce: a base other than the default, preserved blocks no LUO
-    /// structure refers to, and KHO subtrees other than `LUO`.
-    static func reEncodingNotes(_ image: DecodedImage) -> [String] {
+    /// reproduce: a layout from another base, a layout the writer did not
+    /// make at all (a real kernel's), preserved blocks no LUO structure
+    /// refers to, and KHO subtrees other than `LUO`. A base is suggested only
+    /// after encoding the decoded state from it gave the file at `imagePath`
+    /// byte for byte.
+    static func reEncodingNotes(_ image: DecodedImage, imagePath: String) -> [String] {
         var notes: [String] = []
-        // The writer's first allocation, at the base, is the radix tree's root.
+        // The writer's first allocation, at its base, is the radix tree's root.
         let base = image.layout.memoryMapPhys
-        if base != KHOImageWriter.defaultBase {
+        let reproduced = (try? KHOImageWriter(base: base).encode(image.state)).map { encoded in
+            encoded.fileSize == Int(RawInputFile.size(imagePath))
+                && (try? MappedFile.map(path: imagePath, limit: KHOImageReader.maximumImageSize))
+                    .map { file in encoded.withChunks { chunks in Self.equal(chunks, file.rawBuffer) } } == true
+        } ?? false
+        if !reproduced {
+            notes.append("its physical layout is not the one encode writes (a real kernel's, or an edited image):"
+                + " encode lays the same state out anew; compare the two with diff")
+        } else if base != KHOImageWriter.defaultBase {
             notes.append("laid out from base \(Hex.format(base)); encode with --base \(Hex.format(base)) to reproduce it byte for byte")
         }
         if !image.unreferencedBlocks.isEmpty {
@@ -78,6 +99,19 @@ extension DecodeCommand {
             notes.append("KHO subtrees \(image.otherSubtrees.map { Hex.quoted($0.name) }.joined(separator: ", ")) are not part of the manifest")
         }
         return notes
+    }
+}
+
+extension DecodeCommand {
+    /// Whether `chunks`, one after another, are exactly `bytes`.
+    static func equal(_ chunks: [UnsafeRawBufferPointer], _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        for chunk in chunks {
+            guard offset + chunk.count <= bytes.count else { return false }
+            if chunk.count > 0, memcmp(chunk.baseAddress!, bytes.baseAddress! + offset, chunk.count) != 0 { return false }
+            offset += chunk.count
+        }
+        return offset == bytes.count
     }
 }
 

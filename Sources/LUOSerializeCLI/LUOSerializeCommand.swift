@@ -20,7 +20,7 @@ struct LUOSerializeCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             EncodeCommand.self, DecodeCommand.self, VerifyCommand.self,
-            ExtractCommand.self, RetrieveCommand.self, DiffCommand.self,
+            ExtractCommand.self, RetrieveCommand.self, DiffCommand.self, ImportCommand.self,
         ]
     )
 }

@@ -1,5 +1,8 @@
 import FDT
 import KHOImage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The bytes of an input file that is a bare FDT, trimmed to the FDT's
 /// `totalsize` (debugfs files may be padded to a page).
@@ -22,5 +25,16 @@ enum RawInputFile {
     /// The file's size in bytes, or 0 when it cannot be read.
     static func size(_ path: String) -> UInt64 {
         (try? MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize)).map { UInt64($0.count) } ?? 0
+    }
+
+    /// Up to `count` bytes from the start of the file at `path` (fewer when
+    /// it is shorter or cannot be read).
+    static func head(_ path: String, count: Int) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return [] }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, count, 0) }
+        return Array(bytes.prefix(max(got, 0)))
     }
 }

@@ -23,8 +23,10 @@ struct RetrieveCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The KHO image.", completion: .file(extensions: ["kho"]))
+    @Argument(help: "The KHO image, or captured memory (see --source-format).", completion: .file(extensions: ["kho"]))
     var image: String
+
+    @OptionGroup var source: MemorySourceOptions
 
     @Option(help: "The session's name.")
     var session: String
@@ -36,7 +38,8 @@ struct RetrieveCommand: ParsableCommand {
     var output: String
 
     func run() throws {
-        let decoded = try ImageInputLoader.readImage(image)
+        let loaded = try ImageInputLoader.load(image, source)
+        let decoded = try loaded.image("retrieve needs the preserved memory")
         guard let found = decoded.state.sessions.first(where: { $0.name == session }) else {
             let names = decoded.state.sessions.map { Hex.quoted($0.name) }.joined(separator: ", ")
             throw CLIFailure.invalid("\(image): no session named \(Hex.quoted(session)) (sessions: \(names.isEmpty ? "none" : names))")

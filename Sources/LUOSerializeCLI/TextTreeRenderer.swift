@@ -5,8 +5,9 @@ import KernelABI
 /// `decode --format text`: the image as a readable tree, in the spirit of
 /// fdtdump, with every structure decoded and every physical address shown.
 enum TextTreeRenderer {
-    /// The tree for a whole image read from `path` (`fileSize` bytes).
-    static func render(_ image: DecodedImage, path: String, fileSize: UInt64) -> String {
+    /// The tree for a whole image read from `path` (`fileSize` bytes),
+    /// headed with `shownAs` (the input the image was imported from) or `path`.
+    static func render(_ image: DecodedImage, path: String, fileSize: UInt64, shownAs: String? = nil) -> String {
         var out = ""
         let layout = image.layout
         let state = image.state
@@ -19,7 +20,8 @@ enum TextTreeRenderer {
             })
         }
         let owners = blockOwners(image, memfds)
-        out += "KHO image \(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
+        out += shownAs.map { "KHO image imported from \($0) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n" }
+            ?? "KHO image \(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
 
         if let index = try? RawInputFile.fdtBytes(path) {
             out += "image index (\(index.count) bytes; regions start at the next page boundary):\n"

@@ -11,18 +11,39 @@ struct VerifyCommand: ParsableCommand {
         (fdt_check_full), the preserved-memory map, every pointer landing inside the image \
         and inside preserved pages, every count against the kernel's limits, unique session \
         names, tokens and FLB names, and each memfd-v1 file's folios. Exit 0 and a summary \
-        when valid; 1 and one line naming what is wrong otherwise.
+        when valid; 1 and one line naming what is wrong otherwise. A bare KHO root or LUO FDT \
+        (as debugfs shows them) is checked as far as it goes. Captured memory (raw or an ELF \
+        core) is imported first, as `import` does.
 
         Example:
           luo-serialize verify /tmp/handover.kho
+          luo-serialize verify guest-ram.raw --source-format raw
         """
     )
 
-    @Argument(help: "The KHO image to check.", completion: .file(extensions: ["kho"]))
+    @Argument(help: "The KHO image to check, a bare debugfs FDT, or captured memory (see --source-format).",
+              completion: .file(extensions: ["kho"]))
     var image: String
 
+    @OptionGroup var source: MemorySourceOptions
+
     func run() throws {
-        let decoded = try ImageInputLoader.readImage(image)
+        let loaded = try ImageInputLoader.load(image, source)
+        let decoded: DecodedImage
+        switch loaded.input {
+        case let .image(image): decoded = image
+        case let .khoRootFDT(root):
+            let subtrees = root.subtrees.map { "\($0.name) at \(Hex.format($0.phys))" }
+            StandardStreams.writeOutput("\(image): valid bare KHO root FDT: memory map at \(Hex.format(root.memoryMapPhys)),"
+                + " subtrees: \(subtrees.isEmpty ? "none" : subtrees.joined(separator: ", "));"
+                + " the memory it points at is not in the file, so nothing past the FDT was checked\n")
+            return
+        case let .luoFDT(luo):
+            StandardStreams.writeOutput("\(image): valid bare LUO FDT: liveupdate-number \(luo.liveupdateNumber),"
+                + " session header at \(Hex.format(luo.sessionHeaderPhys)), FLB header at \(Hex.format(luo.flbHeaderPhys));"
+                + " the memory it points at is not in the file, so nothing past the FDT was checked\n")
+            return
+        }
         let state = decoded.state
         let layout = decoded.layout
         func plural(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }

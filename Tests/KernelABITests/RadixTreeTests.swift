@@ -41,7 +41,7 @@ struct TestMemory: RadixTreeMemory, RadixTreePageSource {
         pages[phys]!.rawBuffer.reduce(0) { $0 + $1.nonzeroBitCount }
     }
 
-    func radixPage(at phys: UInt64) throws(ABIError) -> UnsafeRawBufferPointer {
+    func radixPage(at phys: UInt64, level: Int) throws(ABIError) -> UnsafeRawBufferPointer {
         guard let page = pages[phys] else { throw .radixTree(phys: phys, problem: "test: no such page") }
         return page.rawBuffer
     }

@@ -47,6 +47,24 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
     case memfd(session: String, token: UInt64, problem: String)
     /// The model given to the writer breaks one of the kernel's rules.
     case invalidModel(ModelError)
+    /// The input is an FDT whose header claims `totalSize` bytes but only
+    /// `available` are there. `compatible` is the root's compatible when the
+    /// prefix shows it (debugfs `kho/out/fdt` is such a prefix of the KHO
+    /// root: its size is fixed at boot, before LUO adds its subtree).
+    case truncatedFDT(compatible: String?, totalSize: Int, available: Int)
+    /// A memory source (`path`) is unusable as a whole: not the format it was
+    /// taken for, segments overlapping or past its end, and so on.
+    case badSource(path: String, problem: String)
+    /// `what` needs `length` bytes at `phys`, which the memory source does
+    /// not hold.
+    case outsideSource(what: String, phys: UInt64, length: UInt64)
+    /// No page of the memory source holds a KHO root FDT whose memory map
+    /// walks cleanly; `rejected` says why each FDT that looked like one was
+    /// not taken.
+    case noKHORoot(pagesSearched: Int, rejected: [String])
+    /// More than one page holds a usable KHO root FDT: `--kho-fdt` must say
+    /// which one is the handover.
+    case severalKHORoots(candidates: [UInt64])
 
     /// The kernel's errno for the same situation.
     public var errno: Int32 {
@@ -102,6 +120,23 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "session \"\(session)\" token \(hex(token)) (memfd-v1): \(problem)"
         case let .invalidModel(problem):
             return "\(problem)"
+        case let .truncatedFDT(compatible?, totalSize, available) where compatible.hasPrefix("kho-v"):
+            return "a \(compatible) KHO root FDT cut short: its header says \(totalSize) bytes, only \(available) are here."
+                + " This is what debugfs kho/out/fdt shows on a running kernel (its size is fixed at boot, before LUO"
+                + " adds its subtree); read kho/in/fdt in the next kernel, or capture the memory and run"
+                + " 'luo-serialize import'"
+        case let .truncatedFDT(compatible, totalSize, available):
+            return "an FDT\(compatible.map { " (root compatible \"\($0)\")" } ?? "") cut short: its header says \(totalSize) bytes, only \(available) are here"
+        case let .badSource(path, problem):
+            return "\(path): \(problem)"
+        case let .outsideSource(what, phys, length):
+            return "\(what) at \(hex(phys)) (\(length) bytes) is not in the captured memory"
+        case let .noKHORoot(pagesSearched, rejected):
+            return "no KHO root FDT whose memory map walks cleanly in \(pagesSearched) pages"
+                + (rejected.isEmpty ? "" : " (rejected: \(rejected.prefix(4).joined(separator: "; "))\(rejected.count > 4 ? "; and \(rejected.count - 4) more" : ""))")
+                + "; give its address with --kho-fdt"
+        case let .severalKHORoots(candidates):
+            return "\(candidates.count) pages hold a usable KHO root FDT (\(candidates.map(hex).joined(separator: ", "))); choose one with --kho-fdt"
         }
     }
 }

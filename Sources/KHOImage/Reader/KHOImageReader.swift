@@ -25,6 +25,7 @@ public enum KHOImageReader {
             throw .fileTooLarge(size: storage.count, limit: maximumImageSize)
         }
         guard storage.count >= FDTBlob.headerSize else { throw .fileTooSmall(size: storage.count) }
+        if let truncated = TruncatedFDT.recognize(storage.rawBuffer) { throw truncated }
         let blob: FDTBlob
         do { blob = try FDTBlob(storage: storage, label: "input") } catch { throw .notAnFDT(error) }
         let compatible: String

@@ -12,6 +12,12 @@ public enum MappedFile {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
         defer { close(descriptor) }
+        return try map(descriptor: descriptor, path: path, limit: limit)
+    }
+
+    /// Maps the whole regular file open at `descriptor` (which the caller
+    /// keeps and closes; the mapping outlives it); errors name `path`.
+    public static func map(descriptor: Int32, path: String, limit: Int) throws(KHOImageError) -> AlignedBytes {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw .io(path: path, operation: "fstat", errno: errno) }
         guard (status.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open (not a regular file)", errno: EINVAL) }

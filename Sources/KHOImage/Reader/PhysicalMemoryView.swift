@@ -55,7 +55,7 @@ struct PhysicalMemoryView: RadixTreePageSource {
         }
     }
 
-    func radixPage(at phys: UInt64) throws(ABIError) -> UnsafeRawBufferPointer {
+    func radixPage(at phys: UInt64, level: Int) throws(ABIError) -> UnsafeRawBufferPointer {
         do {
             return try bytes(at: phys, length: PageGeometry.pageSize, what: "memory-map node")
         } catch {

@@ -99,7 +99,7 @@ public enum KHORadixTree {
         guard visited.insert(node).inserted else {
             throw .radixTree(phys: node, problem: "node is reached twice (a cycle or shared subtree)")
         }
-        let page = try pages.radixPage(at: node)
+        let page = try pages.radixPage(at: node, level: level)
         // Nodes are mostly zero: skip 64-byte groups with nothing set.
         let words = PageGeometry.pageSize / 8
         if level == 0 {
@@ -161,6 +161,9 @@ public protocol RadixTreeMemory {
 /// Where a radix-tree walk reads its nodes from.
 public protocol RadixTreePageSource {
     /// The 4096 bytes of the node at `phys`, or an error if that page is not
-    /// available.
-    func radixPage(at phys: UInt64) throws(ABIError) -> UnsafeRawBufferPointer
+    /// available. `level` is the node's height (0 for a leaf bitmap, 5 for the
+    /// root): a walk goes depth first and holds at most one page per level
+    /// at a time, so a source that copies pages in may reuse one buffer per
+    /// level.
+    func radixPage(at phys: UInt64, level: Int) throws(ABIError) -> UnsafeRawBufferPointer
 }

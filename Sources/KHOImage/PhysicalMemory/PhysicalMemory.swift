@@ -1,0 +1,133 @@
+/// Physical memory a handover can be read from: the pages of a machine as
+/// someone captured them, or the regions of a KHO image.
+///
+/// This is the seam a next-boot loader or a VMM implements for its own
+/// memory: the importer (``KHOImporter``) and everything built on it read
+/// physical memory only through it, and never trust what it holds. The
+/// library ships three implementations: ``RawMemoryFile`` (a file whose
+/// offsets are physical addresses), ``ELFCoreFile`` (an ELF core such as
+/// QEMU's `dump-guest-memory` or a kdump vmcore) and ``KHOImageMemory``
+/// (the regions of a `.kho` image).
+public protocol PhysicalMemory {
+    /// The physical ranges present, in ascending order, non-overlapping.
+    var ranges: [PhysicalRange] { get }
+
+    /// Copies the `buffer.count` bytes at `phys` into `buffer`.
+    ///
+    /// Throws ``KHOImageError/outsideSource(what:phys:length:)`` when any of
+    /// those bytes is not present (ranges that touch count as one), and
+    /// ``KHOImageError/io(path:operation:errno:)`` when reading fails.
+    /// `what` names the structure being read, for the error.
+    func read(_ phys: UInt64, into buffer: UnsafeMutableRawBufferPointer, what: String) throws(KHOImageError)
+}
+
+/// A range of physical memory: `size` bytes from `phys`.
+public struct PhysicalRange: Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// The first physical address.
+    public var phys: UInt64
+    /// The length in bytes.
+    public var size: UInt64
+
+    /// Creates a range.
+    public init(phys: UInt64, size: UInt64) {
+        self.phys = phys
+        self.size = size
+    }
+
+    /// One past the last address.
+    public var end: UInt64 { phys + size }
+
+    /// `0xSTART-0xEND` (end exclusive).
+    public var description: String { "0x\(String(phys, radix: 16))-0x\(String(end, radix: 16))" }
+}
+
+extension PhysicalMemory {
+    /// Whether all of `phys ..< phys + length` is present (at least one
+    /// byte is asked for when `length` is 0).
+    public func contains(_ phys: UInt64, length: UInt64) -> Bool {
+        guard phys &+ length >= phys else { return false }
+        var cursor = phys
+        let end = phys + max(length, 1)
+        for range in ranges where range.end > cursor {
+            guard range.phys <= cursor else { return false }
+            cursor = range.end
+            if cursor >= end { return true }
+        }
+        return false
+    }
+
+    /// The number of 4 KiB pages present.
+    public var pageCount: Int {
+        ranges.reduce(0) { $0 + Int($1.size >> 12) }
+    }
+
+    /// The `count` bytes at `phys` as an array.
+    public func bytes(_ phys: UInt64, count: Int, what: String) throws(KHOImageError) -> [UInt8] {
+        try filledBytes(count: count) { (buffer) throws(KHOImageError) in try read(phys, into: buffer, what: what) }
+    }
+}
+
+/// A new array of `count` bytes that `fill` writes (zeros where it does not).
+func filledBytes<E: Error>(count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws(E) -> Void) throws(E) -> [UInt8] {
+    var result = [UInt8](repeating: 0, count: count)
+    var failure: E?
+    result.withUnsafeMutableBytes { buffer in
+        do throws(E) { try fill(buffer) } catch { failure = error }
+    }
+    if let failure { throw failure }
+    return result
+}
+
+/// Reads of one source file through `pread`: the descriptor every file-backed
+/// ``PhysicalMemory`` holds, closed when the last reference goes.
+final class SourceFile: @unchecked Sendable {
+    /// The path, for errors.
+    let path: String
+    /// The open descriptor (read-only).
+    let descriptor: Int32
+    /// The file's size in bytes.
+    let size: UInt64
+
+    /// Opens `path` read-only; it must be a regular file or a block device.
+    init(path: String) throws(KHOImageError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw .io(path: path, operation: "fstat", errno: code)
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw .io(path: path, operation: "open (not a regular file)", errno: EINVAL)
+        }
+        self.path = path
+        self.descriptor = descriptor
+        self.size = UInt64(status.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Fills `buffer` from file offset `offset`; the caller has checked that
+    /// the range lies inside the file. A file that shrank meanwhile is an
+    /// `EIO` error naming it.
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(KHOImageError) {
+        var done = 0
+        while done < buffer.count {
+            let result = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "pread at offset \(offset + UInt64(done))", errno: errno)
+            }
+            if result == 0 {
+                throw .io(path: path, operation: "pread at offset \(offset + UInt64(done)) (the file ended early)", errno: EIO)
+            }
+            done += result
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,63 @@
+/// A file some of whose byte ranges hold physical memory: the one walk from
+/// a physical address to file offsets that every file-backed
+/// ``PhysicalMemory`` shares.
+struct SegmentedFile: @unchecked Sendable {
+    /// A run of physical memory stored at `fileOffset`.
+    struct Segment: Equatable {
+        var phys: UInt64
+        var size: UInt64
+        var fileOffset: UInt64
+        var end: UInt64 { phys + size }
+    }
+
+    let file: SourceFile
+    /// Ascending by `phys`, non-overlapping, non-empty, inside the file.
+    let segments: [Segment]
+
+    /// The physical ranges, touching segments merged.
+    var ranges: [PhysicalRange] {
+        var result: [PhysicalRange] = []
+        for segment in segments {
+            if let last = result.last, last.end == segment.phys {
+                result[result.count - 1].size += segment.size
+            } else {
+                result.append(PhysicalRange(phys: segment.phys, size: segment.size))
+            }
+        }
+        return result
+    }
+
+    /// The index of the segment holding `phys`, or `nil`.
+    func segmentIndex(containing phys: UInt64) -> Int? {
+        var low = 0
+        var high = segments.count
+        while low < high {
+            let middle = (low + high) / 2
+            if segments[middle].end <= phys { low = middle + 1 } else { high = middle }
+        }
+        guard low < segments.count, segments[low].phys <= phys else { return nil }
+        return low
+    }
+
+    /// Copies the bytes at `phys` into `buffer`, across touching segments.
+    func read(_ phys: UInt64, into buffer: UnsafeMutableRawBufferPointer, what: String) throws(KHOImageError) {
+        let length = UInt64(buffer.count)
+        guard phys &+ length >= phys, var index = segmentIndex(containing: phys) else {
+            throw .outsideSource(what: what, phys: phys, length: length)
+        }
+        var cursor = phys
+        var done = 0
+        while done < buffer.count {
+            guard index < segments.count, segments[index].phys <= cursor, cursor < segments[index].end else {
+                throw .outsideSource(what: what, phys: phys, length: length)
+            }
+            let segment = segments[index]
+            let piece = Int(min(UInt64(buffer.count - done), segment.end - cursor))
+            try file.read(at: segment.fileOffset + (cursor - segment.phys),
+                          into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + piece)]))
+            done += piece
+            cursor += UInt64(piece)
+            index += 1
+        }
+    }
+}
