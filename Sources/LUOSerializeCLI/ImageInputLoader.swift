@@ -86,7 +86,10 @@ enum ImageInputLoader {
     /// `path: what is wrong`, without repeating the path when the error
     /// already names it.
     static func failure(_ path: String, _ error: KHOImageError) -> CLIFailure {
-        if case .io = error { return .invalid(error.description) }
+        switch error {
+        case .io, .badSource: return .invalid(error.description)
+        default: break
+        }
         return .invalid("\(path): \(error.description)")
     }
 }

@@ -63,14 +63,30 @@ import Testing
         #expect(result.stderr.hasPrefix("luo-serialize: \(truncated): "))
     }
 
-    @Test func bareFDTIsNotAnImage() throws {
+    /// verify checks bare debugfs FDTs as far as they go, as decode reads
+    /// them, and says that nothing past the FDT was checked.
+    @Test func bareFDTsAreCheckedAsFarAsTheyGo() throws {
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
-        let luo = directory.path("luo.dtb")
+        let luo = directory.path("luo.dtb"), root = directory.path("kho.dtb")
         #expect(try CLI.run(["extract", image, "--fdt", "luo", "-o", luo]).status == 0)
+        #expect(try CLI.run(["extract", image, "--fdt", "kho", "-o", root]).status == 0)
+        let layout = try KHOImageReader.readImage(path: image).layout
+        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         let result = try CLI.run(["verify", luo])
-        #expect(result.status == 1)
-        #expect(result.stderrLines == ["luo-serialize: \(luo): image index property 'compatible': input is a bare LUO FDT, not an image"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "\(luo): valid bare LUO FDT: liveupdate-number 1, session header at \(hex(layout.sessionHeaderPhys)),"
+            + " FLB header at \(hex(layout.flbHeaderPhys)); the memory it points at is not in the file, so nothing past the FDT was checked\n")
+        let rootResult = try CLI.run(["verify", root])
+        #expect(rootResult.status == 0)
+        #expect(rootResult.stdout == "\(root): valid bare KHO root FDT: memory map at \(hex(layout.memoryMapPhys)),"
+            + " subtrees: LUO at \(hex(layout.luoFDTPhys)); the memory it points at is not in the file, so nothing past the FDT was checked\n")
+        // A bare FDT cut short is named, not passed.
+        let cut = try directory.write("cut.dtb", bytes: Array(try readBytes(root).dropLast(8)))
+        let cutResult = try CLI.run(["verify", cut])
+        #expect(cutResult.status == 1)
+        #expect(cutResult.stderrLines.count == 1)
+        #expect(cutResult.stderr.hasPrefix("luo-serialize: \(cut): a kho-v2 KHO root FDT cut short: its header says"))
     }
 
     @Test func missingImageIsExitOne() throws {

@@ -21,7 +21,9 @@ import Testing
     static func truncationError(_ image: CraftedImage, length: Int) -> KHOImageError? {
         let indexSize = header(image.bytes, 4)
         if length < 40 { return .fileTooSmall(size: length) }
-        if length < indexSize { return inputFDT(.truncated, "fdt_check_header") }
+        // A valid header claiming more bytes than are there is named as a
+        // cut-short FDT (the index's compatible is not a handover one).
+        if length < indexSize { return .truncatedFDT(compatible: nil, totalSize: indexSize, available: length) }
         // Regions are stored back to back in ascending physical order, and
         // the index checks them in that order: the first one that does not
         // fit is the one the cut falls in (or the first wholly past it).
@@ -67,7 +69,7 @@ import Testing
         let first = image.layout.regions[0]
         #expect(Self.truncationError(image, length: 39) == .fileTooSmall(size: 39))
         #expect(Self.truncationError(image, length: structOffset)
-                    == .notAnFDT(.libfdt(.truncated, function: "fdt_check_header", location: "input, byte offset 0")))
+                    == .truncatedFDT(compatible: nil, totalSize: totalSize, available: structOffset))
         #expect(Self.truncationError(image, length: Int(first.fileOffset) + 4096) == .region(
             name: "region@100000000",
             problem: "file range \(hex(first.fileOffset))+\(hex(first.size)) runs past the end of the file (\(Int(first.fileOffset) + 4096) bytes)"))

@@ -33,8 +33,10 @@ struct KHORootProbe {
     /// Reads the FDT at `phys` (at most one page, never past the memory).
     init(memory: some PhysicalMemory, phys: UInt64) throws(KHOImageError) {
         let what = "KHO root FDT at 0x\(String(phys, radix: 16))"
-        var length = UInt64(PageGeometry.pageSize)
-        while length > UInt64(FDTBlob.headerSize), !memory.contains(phys, length: length) { length /= 2 }
+        let length = min(UInt64(PageGeometry.pageSize), memory.contiguousBytes(from: phys))
+        guard length >= UInt64(FDTBlob.headerSize) else {
+            throw .outsideSource(what: "KHO root FDT", phys: phys, length: UInt64(FDTBlob.headerSize))
+        }
         let storage = AlignedBytes(zeroedCount: Int(length), alignment: 8)
         try memory.read(phys, into: UnsafeMutableRawBufferPointer(start: storage.base, count: storage.count), what: what)
         let blob: FDTBlob
@@ -78,8 +80,7 @@ struct KHORootProbe {
             return "LUO blob at 0x\(String(luo.phys, radix: 16)) is not in the memory"
         }
         if head.withUnsafeBytes({ ByteOrderCoding.readBigEndian(UInt32.self, $0, at: 0) }) == FDTBlob.magic {
-            var length = UInt64(PageGeometry.pageSize)
-            while length > UInt64(FDTBlob.headerSize), !memory.contains(luo.phys, length: length) { length /= 2 }
+            let length = min(UInt64(PageGeometry.pageSize), memory.contiguousBytes(from: luo.phys))
             guard let bytes = try? memory.bytes(luo.phys, count: Int(length), what: "LUO FDT"),
                   let blob = try? FDTBlob(storage: AlignedBytes(copying: bytes), label: "LUO FDT"),
                   let compatible = try? blob.root.string("compatible") else { return "an unreadable LUO FDT" }

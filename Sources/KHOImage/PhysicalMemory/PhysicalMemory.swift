@@ -56,6 +56,17 @@ extension PhysicalMemory {
         return false
     }
 
+    /// How many bytes from `phys` on are present without a gap (0 when
+    /// `phys` itself is not).
+    public func contiguousBytes(from phys: UInt64) -> UInt64 {
+        var cursor = phys
+        for range in ranges where range.end > cursor {
+            guard range.phys <= cursor else { break }
+            cursor = range.end
+        }
+        return cursor - phys
+    }
+
     /// The number of 4 KiB pages present.
     public var pageCount: Int {
         ranges.reduce(0) { $0 + Int($1.size >> 12) }

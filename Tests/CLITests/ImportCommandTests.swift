@@ -1,0 +1,130 @@
+import Foundation
+import KHOImage
+import Testing
+
+/// `luo-serialize import`, and decode / verify / retrieve reading captured
+/// memory directly, on memory made from the bundled example's image.
+@Suite struct ImportCommandTests {
+    /// The example's image and raw memory holding its regions from `base`.
+    static func capture(in directory: TemporaryDirectory, base: UInt64 = defaultBase) throws -> (image: String, raw: String) {
+        let image = try encodeExample(in: directory)
+        let memory = try KHOImageMemory(path: image)
+        let raw = directory.path("memory.raw")
+        FileManager.default.createFile(atPath: raw, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
+        for range in memory.ranges {
+            try handle.seek(toOffset: range.phys - base)
+            try handle.write(contentsOf: Data(try memory.bytes(range.phys, count: Int(range.size), what: "test")))
+        }
+        try handle.truncate(atOffset: try handle.offset() + (1 << 20))
+        try handle.close()
+        return (image, raw)
+    }
+
+    /// A base just below the writer's first page, so the raw file is small.
+    static let defaultBase: UInt64 = 0xff00_0000
+    static let baseOption = ["--phys-base", "0xff000000"]
+
+    @Test func importGivesTheImageBackAndSaysWhatItFound() throws {
+        let directory = try TemporaryDirectory()
+        let (image, raw) = try Self.capture(in: directory, base: 0xc000_0000)
+        let output = directory.path("imported.kho")
+        let result = try CLI.run(["import", raw, "--phys-base", "0xc0000000", "-o", output])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try readBytes(output) == (try readBytes(image)))
+        let layout = try KHOImageReader.readImage(path: image).layout
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "\(output): imported from \(raw): kho-v2 KHO root FDT at 0x\(String(layout.khoRootFDTPhys, radix: 16)), LUO: luo-v1 FDT")
+        #expect(lines.count == 4)
+    }
+
+    @Test func decodeVerifyAndRetrieveReadRawMemoryAndELFCores() throws {
+        let directory = try TemporaryDirectory()
+        let (image, raw) = try Self.capture(in: directory)
+        let core = directory.path("core.elf")
+        // An ELF core of the same memory, one PT_LOAD per range.
+        let memory = try KHOImageMemory(path: image)
+        var segments: [(UInt64, [UInt8])] = []
+        for range in memory.ranges { segments.append((range.phys, try memory.bytes(range.phys, count: Int(range.size), what: "t"))) }
+        try Data(ELFCoreWriter.core(segments)).write(to: URL(fileURLWithPath: core))
+        let expected = try CLI.run(["decode", image])
+        #expect(expected.status == 0)
+        for source in [[raw, "--source-format", "raw"] + Self.baseOption, [core]] {
+            let decoded = try CLI.run(["decode"] + source)
+            #expect(decoded.status == 0, "\(decoded.stderr)")
+            #expect(decoded.stdout == expected.stdout)
+            let verified = try CLI.run(["verify"] + source)
+            #expect(verified.status == 0)
+            #expect(verified.stdout.hasPrefix("\(source[0]): valid: "))
+            let text = try CLI.run(["decode"] + source + ["--format", "text"])
+            #expect(text.stdout.hasPrefix("KHO image imported from \(source[0]) ("))
+            let out = directory.path("retrieved-\(source.count)")
+            let retrieved = try CLI.run(["retrieve"] + source + ["--session", "vm0", "--token", "1", "-o", out])
+            let fromImage = directory.path("retrieved-image")
+            #expect(try CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", fromImage]).status == 0)
+            #expect(retrieved.status == 0, "\(retrieved.stderr)")
+            #expect(try readBytes(out) == (try readBytes(fromImage)))
+        }
+        // No temporary image is left behind in the temporary directory.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: KHOImageReader.defaultTemporaryDirectory)
+            .filter { $0.hasPrefix(".luo-serialize-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func badSourcesGiveOneLineAndNoOutput() throws {
+        let directory = try TemporaryDirectory()
+        let (image, raw) = try Self.capture(in: directory)
+        let output = directory.path("out.kho")
+        func expectFailure(_ arguments: [String], _ line: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 1, sourceLocation: sourceLocation)
+            #expect(result.stderrLines == ["luo-serialize: " + line], sourceLocation: sourceLocation)
+            #expect(!FileManager.default.fileExists(atPath: output), sourceLocation: sourceLocation)
+        }
+        let zeros = try directory.write("zeros.raw", bytes: [UInt8](repeating: 0, count: 16 * 4096))
+        try expectFailure(["import", zeros, "--source-format", "raw", "-o", output],
+                          "\(zeros): no KHO root FDT whose memory map walks cleanly in 16 pages; give its address with --kho-fdt")
+        try expectFailure(["import", zeros, "-o", output],
+                          "\(zeros): is neither an FDT (a KHO image, a debugfs FDT) nor an ELF core; for raw physical memory give --source-format raw (and --phys-base if it does not start at 0)")
+        try expectFailure(["import", raw, "--phys-base", "0x10", "-o", output], "\(raw): --phys-base 0x10 is not page aligned")
+        // Memory cut short inside the handover: the first missing page the
+        // walk needs (a map node or a preserved block) is named.
+        let bytes = try readBytes(raw)
+        let layout = try KHOImageReader.readImage(path: image).layout
+        let cut = try directory.write("cut.raw", bytes: Array(bytes[0..<Int(layout.regions.last!.phys - Self.defaultBase + 4096)]))
+        let result = try CLI.run(["import", cut] + Self.baseOption + ["--kho-fdt", "0x" + String(layout.khoRootFDTPhys, radix: 16), "-o", output])
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1)
+        #expect(result.stderr.hasPrefix("luo-serialize: \(cut): "))
+        #expect(result.stderr.hasSuffix(" is not in the captured memory\n"))
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+}
+
+/// ELF64 cores for the CLI tests: one `PT_LOAD` per segment.
+enum ELFCoreWriter {
+    static func core(_ segments: [(UInt64, [UInt8])]) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: 64)
+        func put<T: FixedWidthInteger>(_ value: T, _ offset: Int, _ bytes: inout [UInt8]) {
+            withUnsafeBytes(of: value.littleEndian) { for (i, b) in $0.enumerated() { bytes[offset + i] = b } }
+        }
+        header[0..<7] = [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]
+        put(UInt16(4), 16, &header)
+        put(UInt64(64), 32, &header)
+        put(UInt16(56), 54, &header)
+        put(UInt16(segments.count), 56, &header)
+        var table = [UInt8](repeating: 0, count: 56 * segments.count)
+        var offset = UInt64(64 + table.count)
+        var data: [UInt8] = []
+        for (index, segment) in segments.enumerated() {
+            put(UInt32(1), 56 * index, &table)
+            put(offset, 56 * index + 8, &table)
+            put(segment.0, 56 * index + 24, &table)
+            put(UInt64(segment.1.count), 56 * index + 32, &table)
+            put(UInt64(segment.1.count), 56 * index + 40, &table)
+            data += segment.1
+            offset += UInt64(segment.1.count)
+        }
+        return header + table + data
+    }
+}
