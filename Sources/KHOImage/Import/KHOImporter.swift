@@ -36,7 +36,7 @@ public enum KHOImporter {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: piece, alignment: PageGeometry.pageSize)
         defer { buffer.deallocate() }
         let pageSize = UInt64(PageGeometry.pageSize)
-        for range in memory.ranges {
+        for range in memory.ranges.flatMap({ memory.populatedRanges(in: $0) }) {
             var cursor = (range.phys + pageSize - 1) & ~(pageSize - 1)
             while cursor + UInt64(FDTBlob.headerSize) <= range.end {
                 let length = Int(min(UInt64(piece), (range.end - cursor)))

@@ -19,6 +19,16 @@ public protocol PhysicalMemory {
     /// ``KHOImageError/io(path:operation:errno:)`` when reading fails.
     /// `what` names the structure being read, for the error.
     func read(_ phys: UInt64, into buffer: UnsafeMutableRawBufferPointer, what: String) throws(KHOImageError)
+
+    /// The parts of `range` (one of ``ranges``) that may hold anything but
+    /// zeros, ascending: a hint that lets a scan skip the holes of a sparse
+    /// file. The default is the whole range.
+    func populatedRanges(in range: PhysicalRange) -> [PhysicalRange]
+}
+
+extension PhysicalMemory {
+    /// The whole range: no holes are known.
+    public func populatedRanges(in range: PhysicalRange) -> [PhysicalRange] { [range] }
 }
 
 /// A range of physical memory: `size` bytes from `phys`.
@@ -119,6 +129,29 @@ final class SourceFile: @unchecked Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// `SEEK_DATA` and `SEEK_HOLE` (Linux; Glibc's module leaves them out
+    /// as GNU extensions).
+    static let seekData: Int32 = 3, seekHole: Int32 = 4
+
+    /// The data extents of `offset ..< offset + length` (`SEEK_DATA` /
+    /// `SEEK_HOLE`); the whole span where the file system cannot tell.
+    func dataExtents(offset: UInt64, length: UInt64) -> [(offset: UInt64, length: UInt64)] {
+        let end = offset + length
+        var extents: [(offset: UInt64, length: UInt64)] = []
+        var cursor = offset
+        while cursor < end {
+            let data = lseek(descriptor, off_t(cursor), Self.seekData)
+            if data < 0 { return errno == ENXIO ? extents : [(offset, length)] }
+            guard UInt64(data) < end else { break }
+            var hole = lseek(descriptor, off_t(data), Self.seekHole)
+            if hole < 0 { hole = off_t(end) }
+            let stop = min(UInt64(hole), end)
+            extents.append((UInt64(data), stop - UInt64(data)))
+            cursor = stop
+        }
+        return extents
+    }
 
     /// Fills `buffer` from file offset `offset`; the caller has checked that
     /// the range lies inside the file. A file that shrank meanwhile is an

@@ -25,6 +25,9 @@ public struct RawMemoryFile: PhysicalMemory, Sendable {
     /// The one range the file covers.
     public var ranges: [PhysicalRange] { file.ranges }
 
+    /// The parts of `range` that are not holes in the file.
+    public func populatedRanges(in range: PhysicalRange) -> [PhysicalRange] { file.populatedRanges(in: range) }
+
     /// Copies the bytes at `phys` into `buffer`.
     public func read(_ phys: UInt64, into buffer: UnsafeMutableRawBufferPointer, what: String) throws(KHOImageError) {
         try file.read(phys, into: buffer, what: what)

@@ -60,4 +60,21 @@ struct SegmentedFile: @unchecked Sendable {
             index += 1
         }
     }
+
+    /// The parts of `range` whose file bytes are not holes.
+    func populatedRanges(in range: PhysicalRange) -> [PhysicalRange] {
+        var result: [PhysicalRange] = []
+        for segment in segments where segment.end > range.phys && segment.phys < range.end {
+            let start = max(segment.phys, range.phys), stop = min(segment.end, range.end)
+            for extent in file.dataExtents(offset: segment.fileOffset + (start - segment.phys), length: stop - start) {
+                let phys = segment.phys + (extent.offset - segment.fileOffset)
+                if let last = result.last, last.end == phys {
+                    result[result.count - 1].size += extent.length
+                } else {
+                    result.append(PhysicalRange(phys: phys, size: extent.length))
+                }
+            }
+        }
+        return result
+    }
 }
