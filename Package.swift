@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "LUOSerializeCLI",
             dependencies: [
-                "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI",
+                "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI", "ABIGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
