@@ -25,7 +25,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let json = try directory.write("m.json", """
         {"liveupdate_number": 4, "sessions": [{"name": "s", "files": [
-          {"token": 18446744073709551615, "compatible": "memfd-v1", "memfd": {"size": 3, "pos": 1, "contents_base64": "YWJj"}},
+          {"token": 18446744073709551615, "compatible": "memfd-v2", "memfd": {"size": 3, "pos": 1, "contents_base64": "YWJj"}},
           {"token": 2, "compatible": "raw-v1", "data": "0xffffffffffffffff"}]}],
          "flb": [{"name": "f", "data": 9007199254740993, "count": 1}]}
         """)
@@ -34,7 +34,7 @@ import Testing
         sessions:
           - name: s
             files:
-              - {token: 18446744073709551615, compatible: memfd-v1, memfd: {size: 3, pos: 1, contents_base64: YWJj}}
+              - {token: 18446744073709551615, compatible: memfd-v2, memfd: {size: 3, pos: 1, contents_base64: YWJj}}
               - {token: 2, compatible: raw-v1, data: "0xffffffffffffffff"}
         flb:
           - {name: f, data: 9007199254740993, count: 1}
@@ -76,7 +76,7 @@ import Testing
          "sessions[0].files[0].payload_base64: not valid base64"),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "x", "data": 1, "payload_base64": "AA=="}]}]}"#,
          "sessions[0].files[0]: has both data and payload_base64; a file holds exactly one of data, memfd, payload_base64"),
-        (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "memfd-v1", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJj"}}]}]}"#,
+        (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "memfd-v2", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJj"}}]}]}"#,
          "sessions[0].files[0].memfd.size: size is 4 but contents_base64 decodes to 3 bytes"),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": []}, {"name": "a", "files": []}]}"#,
          #"sessions[1].name: session name "a" is used twice"#),
@@ -106,12 +106,12 @@ import Testing
           - name: vm0
             files:
               - token: 1
-                compatible: memfd-v1
-                memfd: {size: 3, pos: 0, contents_base64: YWJj, seals: 5}
+                compatible: memfd-v2
+                memfd: {size: 3, pos: 0, contents_base64: YWJj, flags: 5}
         """)
         let result = try CLI.run(["encode", path, "-o", directory.path("out.kho")])
         #expect(result.status == 1)
-        #expect(result.stderrLines == ["luo-serialize: \(path): sessions[0].files[0].memfd.seals: unknown key"])
+        #expect(result.stderrLines == ["luo-serialize: \(path): sessions[0].files[0].memfd.flags: unknown key"])
     }
 
     @Test func syntaxErrorNamesTheFileOnOneLine() throws {
