@@ -157,4 +157,23 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: cannot write \(output): mkstemp failed: No such file or directory"])
     }
+
+    @Test func kernelOptionPicksTheGeneration() throws {
+        let directory = try TemporaryDirectory()
+        let manifest = try directory.write("m.json", #"{"liveupdate_number": 1, "sessions": []}"#)
+        for release in ["6.19", "7.0", "7.2", "7.3", "9.9"] {
+            let result = try CLI.run(["encode", manifest, "-o", directory.path("x.kho"), "--kernel", release])
+            #expect(result.status == 2, "--kernel \(release)")
+            #expect(result.stderr.contains("--kernel \(release): "), "\(result.stderr)")
+        }
+        #expect(try CLI.run(["encode", manifest, "-o", directory.path("v71.kho"), "--kernel", "7.1"]).status == 0)
+        #expect(try KHOImageReader.readImage(path: directory.path("v71.kho")).state.generation == .linux7_1)
+        #expect(try CLI.run(["encode", manifest, "-o", directory.path("old.kho"), "--kernel", "kho-v2+luo-v1+memfd-v1"]).status == 0)
+        #expect(try KHOImageReader.readImage(path: directory.path("old.kho")).state.generation == .khoV2Prerelease)
+        let named = try directory.write("n.json", #"{"kernel": "7.1", "liveupdate_number": 1, "sessions": []}"#)
+        let conflict = try CLI.run(["encode", named, "-o", directory.path("y.kho"), "--kernel", "kho-v2+luo-v1+memfd-v1"])
+        #expect(conflict.status == 1)
+        let text = try CLI.run(["decode", directory.path("v71.kho"), "--format", "text"]).stdout
+        #expect(text.contains("generation: kho-v3+luo-v1+memfd-v2; written by Linux 7.1\n"))
+    }
 }
