@@ -19,10 +19,13 @@ let package = Package(
         .systemLibrary(name: "CLibFDT", providers: [.apt(["libfdt-dev"])]),
         // Layer 1: Swift types over libfdt's sequential-write, read-write and read-only APIs.
         .target(name: "FDT", dependencies: ["CLibFDT"]),
+        // Layer 2: the ABI generations as values (names, formats, limits), with no
+        // dependencies so the model can record which generation a state is in.
+        .target(name: "ABIGeneration"),
         // Layer 2: the plain model of one handover (sessions, files, FLB entries).
-        .target(name: "HandoverModel"),
+        .target(name: "HandoverModel", dependencies: ["ABIGeneration"]),
         // Layer 3: the kernel's byte layouts, one folder per ABI generation.
-        .target(name: "KernelABI", dependencies: ["FDT"]),
+        .target(name: "KernelABI", dependencies: ["FDT", "ABIGeneration"]),
         // Layer 4: the KHO image file: physical layout, writer and reader.
         .target(name: "KHOImage", dependencies: ["FDT", "KernelABI", "HandoverModel"]),
         // Layer 5: the LUO lifecycle: sessions, file handlers, FLB, retrieve and finish.
@@ -36,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "LUOSerializeCLI",
             dependencies: [
-                "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI",
+                "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI", "ABIGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,7 +55,7 @@ let package = Package(
             path: "Benchmarks/LUOBenchmark"
         ),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
-        .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT"]),
+        .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT", "ABIGeneration"]),
         .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"]),
         .testTarget(name: "HandoverManifestTests", dependencies: ["HandoverManifest", "HandoverModel"]),
         .testTarget(name: "LiveUpdateTests", dependencies: ["LiveUpdate", "KHOImage", "KernelABI", "HandoverModel"]),

@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Writes the input manifest of every golden fixture case to Fixtures/<case>/input.json.
+"""Writes the input manifest of every golden fixture case to Fixtures/<generation>/<case>/input.json.
+
+Fixtures/kho-v2-prerelease/ holds the pre-release kho-v2 + luo-v1 + memfd-v1
+generation's cases (the project's first eight); Fixtures/v7.1/ holds Linux
+v7.1's (kho-v3 + luo-v1 + memfd-v2, with kexec-metadata).
 
 The inputs are deterministic: the same script always writes the same bytes.
 Each case exercises one thing the issue names (empty state, limits, FLB, payload,
@@ -23,6 +27,15 @@ def b64(data):
 def memfd_file(token, length, pos, seed):
     return {"token": token, "compatible": "memfd-v1",
             "memfd": {"size": length, "pos": pos, "contents_base64": b64(pattern(length, seed))}}
+
+
+def memfd_v2_file(token, contents, pos, seals):
+    return {"token": token, "compatible": "memfd-v2",
+            "memfd": {"size": len(contents), "pos": pos, "seals": "0x%x" % seals,
+                      "contents_base64": b64(contents)}}
+
+
+PRERELEASE = "kho-v2+luo-v1+memfd-v1"
 
 
 CASES = {
@@ -90,15 +103,64 @@ CASES = {
 }
 
 
-def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else "Fixtures"
-    for name, manifest in CASES.items():
-        folder = os.path.join(root, name)
+# A sparse file: a written page, a hole of two pages (zeros; v7.1 allocates
+# and zeroes a folio for it at preserve), a partial last page.
+SPARSE = pattern(4096, 11) + bytes(2 * 4096) + pattern(1000, 12)
+
+V7_1_CASES = {
+    "01-empty": {"kernel": "7.1", "liveupdate_number": 1, "sessions": [], "flb": []},
+    "02-sealed-sparse-memfds": {
+        "kernel": "7.1",
+        "liveupdate_number": 2,
+        "sessions": [
+            {"name": "vm0", "files": [
+                memfd_v2_file(1, SPARSE, 4096, 0x1),
+                memfd_v2_file(2, pattern(3 * 4096, 13), 0, 0x0),
+                memfd_v2_file(3, pattern(100, 14), 100, 0x1f),
+                memfd_v2_file(4, b"", 0, 0x20),
+                {"token": 5, "compatible": "vfio-pci-v1", "data": "0xfedcba9876543210"},
+            ]},
+            {"name": "vm1-idle", "files": []},
+        ],
+        "flb": [],
+        "kexec_metadata": {"previous_release": "7.1.8", "kexec_count": 1},
+    },
+    "03-flb-payload-metadata": {
+        "kernel": "7.1",
+        "liveupdate_number": 5,
+        "sessions": [{"name": "iommu-users", "files": [
+            {"token": 1, "compatible": "vfio-pci-v1", "data": "0x1000"},
+            {"token": 2, "compatible": "test-blob-v1", "payload_base64": b64(pattern(2 * 4096 + 10, 15))},
+            memfd_v2_file(3, pattern(5000, 16), 5000, 0xe),
+        ]}],
+        "flb": [
+            {"name": "iommu-core-v1", "data": "0xabcdef0000", "count": 2},
+            {"name": "kvm-global-v1", "data": "0x0", "count": 1},
+        ],
+        "kexec_metadata": {"previous_release": "7.1.8-amd64-" + "x" * 52, "kexec_count": 4},
+    },
+}
+
+
+def write_cases(root, generation_folder, cases, kernel=None):
+    names = []
+    for name, manifest in cases.items():
+        if kernel is not None:
+            manifest = dict([("kernel", kernel)] + list(manifest.items()))
+        folder = os.path.join(root, generation_folder, name)
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "input.json"), "w") as out:
             json.dump(manifest, out, indent=2, sort_keys=False)
             out.write("\n")
-    print("\n".join(CASES))
+        names.append(generation_folder + "/" + name)
+    return names
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else "Fixtures"
+    names = write_cases(root, "kho-v2-prerelease", CASES, kernel=PRERELEASE)
+    names += write_cases(root, "v7.1", V7_1_CASES)
+    print("\n".join(names))
 
 
 if __name__ == "__main__":

@@ -69,15 +69,15 @@ seed() { # target dir
     mkdir -p "$dir"
     case $target in
         image)
-               for f in Fixtures/*/image.kho; do cp "$f" "$dir/$(basename "$(dirname "$f")").kho"; done ;;
-        fdt)   for f in Fixtures/*/kho-root.dtb Fixtures/*/luo.dtb; do
+               for f in Fixtures/*/*/image.kho; do cp "$f" "$dir/$(basename "$(dirname "$f")").kho"; done ;;
+        fdt)   for f in Fixtures/*/*/kho-root.dtb Fixtures/*/*/luo.dtb; do
                    cp "$f" "$dir/$(basename "$(dirname "$f")")-$(basename "$f")"; done
                # the image index: the first totalsize bytes of each image
-               for f in Fixtures/*/image.kho; do
+               for f in Fixtures/*/*/image.kho; do
                    size=$(od -An -tu1 -j4 -N4 "$f" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
                    head -c "$size" "$f" > "$dir/$(basename "$(dirname "$f")")-index.dtb"; done ;;
         image-patch) printf '\0\0\0\0\0' > "$dir/no-patch" ;;
-        manifest) for f in Fixtures/*/input.json; do cp "$f" "$dir/$(basename "$(dirname "$f")").json"; done
+        manifest) for f in Fixtures/*/*/input.json; do cp "$f" "$dir/$(basename "$(dirname "$f")").json"; done
                   cp Examples/handover.json Examples/handover.yaml "$dir/" ;;
     esac
 }

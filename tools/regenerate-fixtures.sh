@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates every golden fixture in Fixtures/ from tools/fixture_inputs.py:
+# Regenerates every golden fixture in Fixtures/<generation>/<case>/ from tools/fixture_inputs.py:
 # the input manifest, the .kho image, the extracted KHO root and LUO FDTs, and
 # `dtc -I dtb -O dts` text of each. Run from anywhere; never edit fixtures by hand.
 set -euo pipefail

@@ -64,7 +64,7 @@ let benchCompatible = "bench-data-v1"
 /// sessions `session-<s>` (`image<i>-session-<s>` when there are several
 /// images), files with tokens 1...F, `data` = token * 3.
 func makeState(image: Int, images: Int, sessions: Int, files: Int) -> HandoverState {
-    HandoverState(liveupdateNumber: 1, sessions: (0..<sessions).map { s in
+    HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: (0..<sessions).map { s in
         SessionRecord(name: images > 1 ? "image\(image)-session-\(s)" : "session-\(s)",
                       files: (0..<files).map { f in
                           FileRecord(token: UInt64(f + 1), compatible: benchCompatible, content: .data(UInt64(f + 1) * 3))
@@ -186,7 +186,7 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
         do {
             var start = now()
             let contents = try MemfdContents(readingDescriptor: source.fd)
-            let state = HandoverState(liveupdateNumber: 1, sessions: [
+            let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
                 SessionRecord(name: "vm0", files: [
                     FileRecord(token: 1, compatible: MemfdV1.compatible, content: .memfd(contents)),
                 ]),
@@ -245,7 +245,7 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
 /// the images an earlier build wrote (`cmp`).
 func runGolden(directory: String) throws {
     var states: [HandoverState] = [makeState(image: 0, images: 1, sessions: 819, files: 128)]
-    states.append(HandoverState(liveupdateNumber: 7, sessions: [
+    states.append(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 7, sessions: [
         SessionRecord(name: "vm0", files: [
             FileRecord(token: 1, compatible: MemfdV1.compatible,
                        content: .memfd(MemfdContents(contents: (0..<5000).map { UInt8(truncatingIfNeeded: $0) }, position: 17))),
@@ -258,7 +258,7 @@ func runGolden(directory: String) throws {
         SessionRecord(name: "empty"),
         SessionRecord(name: "ünïcode-ß", files: [FileRecord(token: .max, compatible: "x", content: .payload(Array(repeating: 1, count: 4096)))]),
     ], flbs: [FLBRecord(name: "iommu-core-v1", data: 0x1234, count: 2), FLBRecord(name: "b", data: 0, count: 1)]))
-    states.append(HandoverState(liveupdateNumber: 1))
+    states.append(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1))
     for (index, state) in states.enumerated() {
         let path = "\(directory)/golden-\(index).kho"
         try KHOImageWriter(base: index == 2 ? 0x4000_0000_0000 : KHOImageWriter.defaultBase).encode(state).write(to: path)

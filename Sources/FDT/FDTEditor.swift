@@ -58,6 +58,11 @@ public final class FDTEditor {
         try check(result, "fdt_setprop_inplace", "property '\(name)'")
     }
 
+    /// `fdt_del_node(node)`: removes the node and everything under it.
+    public func deleteNode(offset: Int32) throws(FDTError) {
+        try check(fdt_del_node(buffer.base, offset), "fdt_del_node", "node at \(offset)")
+    }
+
     /// `fdt_pack`: shrinks `totalsize` to what the tree uses.
     public func pack() throws(FDTError) {
         try check(fdt_pack(buffer.base), "fdt_pack", "tree")

@@ -5,23 +5,34 @@ import HandoverModel
 ///
 /// ```json
 /// {
+///   "kernel": "7.1",
 ///   "liveupdate_number": 1,
 ///   "sessions": [
 ///     {
 ///       "name": "vm0",
 ///       "files": [
-///         { "token": 1, "compatible": "memfd-v1",
-///           "memfd": { "size": 5, "pos": 0, "contents_base64": "aGVsbG8=" } },
+///         { "token": 1, "compatible": "memfd-v2",
+///           "memfd": { "size": 5, "pos": 0, "seals": "0x1", "contents_base64": "aGVsbG8=" } },
 ///         { "token": 2, "compatible": "vfio-v1", "data": "0xdeadbeef" },
 ///         { "token": 3, "compatible": "blob-v1", "payload_base64": "AAEC" }
 ///       ]
 ///     }
 ///   ],
-///   "flb": [ { "name": "iommu-core-v1", "data": "0x1234", "count": 2 } ]
+///   "flb": [ { "name": "iommu-core-v1", "data": "0x1234", "count": 2 } ],
+///   "kexec_metadata": { "previous_release": "7.1.8", "kexec_count": 1 }
 /// }
 /// ```
 ///
-/// Keys are exactly those above; `flb` may be left out. Integers are read
+/// Keys are exactly those above. `kernel` names the generation: a kernel
+/// release (`"7.1"`; `"6.19"`, `"7.0"`, `"7.2"`, `"7.3"` are refused as not
+/// yet supported) or a generation name (`"kho-v2+luo-v1+memfd-v1"`, the
+/// pre-release generation no released kernel wrote); without it a manifest
+/// means the newest supported generation (v7.1). The memfd handler is the
+/// generation's (`memfd-v2` for v7.1, `memfd-v1` for the pre-release one).
+/// `kexec_metadata` belongs to generations with that subtree (v7.1) and
+/// may be left out (the generation's default: previous release `7.1.8`,
+/// count 1). `seals` (a u32, a number or a `"0x…"` string) may be left out
+/// (0); it must be 0 with `memfd-v1`. `flb` may be left out. Integers are read
 /// from their text, so every `u64` is exact. `data` may also be a bare
 /// integer. A file holds exactly one of `data`, `memfd` (only for
 /// `memfd-v1`, which requires it) and `payload_base64`. Base64 may be
@@ -31,18 +42,19 @@ import HandoverModel
 /// aliases cannot make it repeat a subtree without bound.
 public enum HandoverManifest {
     /// Parses manifest text in `format`.
-    public static func parse(_ text: String, format: ManifestFormat = .json) throws(ManifestError) -> HandoverState {
-        try ManifestParser(format: format).parse(text)
+    public static func parse(_ text: String, format: ManifestFormat = .json,
+                             defaultGeneration: KernelGeneration = .newest) throws(ManifestError) -> HandoverState {
+        try ManifestParser(format: format, defaultGeneration: defaultGeneration).parse(text)
     }
 
     /// Reads and parses the manifest at `path`, in the format its name
     /// implies (see ``ManifestFormat/init(path:)``).
-    public static func load(path: String) throws(ManifestError) -> HandoverState {
+    public static func load(path: String, defaultGeneration: KernelGeneration = .newest) throws(ManifestError) -> HandoverState {
         let bytes = try ManifestFile.read(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .unreadable(file: path, reason: "not UTF-8 text")
         }
-        return try parse(text, format: ManifestFormat(path: path))
+        return try parse(text, format: ManifestFormat(path: path), defaultGeneration: defaultGeneration)
     }
 
     /// The canonical JSON for `state`: parsing it gives `state` back, and

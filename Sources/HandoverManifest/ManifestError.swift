@@ -32,6 +32,8 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
     case handlerMismatch(path: String, compatible: String, reason: String)
     /// A memfd's `size` is not the length of its decoded contents.
     case memfdSizeMismatch(path: String, size: UInt64, contentsLength: Int)
+    /// `kernel` names a release or generation this tool does not write.
+    case unsupportedKernel(path: String, reason: String)
 
     /// One line naming the key path and what is wrong.
     public var description: String {
@@ -62,6 +64,8 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): compatible \"\(compatible)\" \(reason)"
         case let .memfdSizeMismatch(path, size, contentsLength):
             return "\(path): size is \(size) but contents_base64 decodes to \(contentsLength) bytes"
+        case let .unsupportedKernel(path, reason):
+            return "\(path): \(reason)"
         }
     }
 }

@@ -1,5 +1,17 @@
 /// The manifest's key names, in the order the renderer writes them.
 public enum ManifestKeys {
+    /// Top level: the kernel release (`"7.1"`) or generation name
+    /// (`"kho-v2+luo-v1+memfd-v1"`) the handover is written for; absent
+    /// means the newest supported generation.
+    public static let kernel = "kernel"
+    /// Top level: the `kexec-metadata` subtree (generations that have one).
+    public static let kexecMetadata = "kexec_metadata"
+    /// kexec-metadata: the outgoing kernel's release string.
+    public static let previousRelease = "previous_release"
+    /// kexec-metadata: the kexec count.
+    public static let kexecCount = "kexec_count"
+    /// Memfd section: the seals (`memfd-v2` on; 0 when absent).
+    public static let seals = "seals"
     /// Top level: the LUO FDT's `liveupdate-number`.
     public static let liveupdateNumber = "liveupdate_number"
     /// Top level: the list of sessions.
@@ -29,6 +41,8 @@ public enum ManifestKeys {
     /// FLB entry: the number of dependent files.
     public static let count = "count"
 
-    /// The compatible string of the kernel's memfd file handler.
+    /// The compatible string of the pre-release generation's memfd file
+    /// handler; a manifest's memfd handler is its generation's
+    /// (`KernelGeneration.memfd.compatible`).
     public static let memfdCompatible = "memfd-v1"
 }

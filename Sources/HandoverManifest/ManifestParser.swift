@@ -6,6 +6,8 @@ import Yams
 /// the key path of every value for errors.
 struct ManifestParser {
     let format: ManifestFormat
+    /// What a manifest without a `kernel` key means.
+    var defaultGeneration: KernelGeneration = .newest
     private let budget = WorkBudget()
 
     func parse(_ text: String) throws(ManifestError) -> HandoverState {
@@ -44,12 +46,26 @@ struct ManifestParser {
 
     private func state(_ node: Node) throws(ManifestError) -> HandoverState {
         let fields = try Fields(node, budget: budget, path: "", format: format,
-                                allowed: [ManifestKeys.liveupdateNumber, ManifestKeys.sessions, ManifestKeys.flb])
+                                allowed: [ManifestKeys.kernel, ManifestKeys.liveupdateNumber, ManifestKeys.sessions,
+                                          ManifestKeys.flb, ManifestKeys.kexecMetadata])
+        var generation = defaultGeneration
+        if let kernelNode = fields.optional(ManifestKeys.kernel) {
+            let path = fields.path(ManifestKeys.kernel)
+            let value = try scalar(kernelNode, path, expected: "a kernel release or generation name (a string)")
+            let text: String
+            switch value {
+            case let .string(found), let .float(found), let .integer(found): text = found
+            default: throw .wrongType(path: path, expected: "a kernel release or generation name (a string)", found: value.summary)
+            }
+            do { generation = try KernelGeneration.lookup(text) } catch {
+                throw .unsupportedKernel(path: path, reason: error.description)
+            }
+        }
         let number = try unsigned(try fields.required(ManifestKeys.liveupdateNumber), fields.path(ManifestKeys.liveupdateNumber))
         let sessionsPath = fields.path(ManifestKeys.sessions)
         var sessions: [SessionRecord] = []
         for (index, item) in try list(try fields.required(ManifestKeys.sessions), sessionsPath).enumerated() {
-            sessions.append(try session(item, "\(sessionsPath)[\(index)]"))
+            sessions.append(try session(item, "\(sessionsPath)[\(index)]", generation.memfd))
         }
         var flbs: [FLBRecord] = []
         if let flbNode = fields.optional(ManifestKeys.flb) {
@@ -58,21 +74,42 @@ struct ManifestParser {
                 flbs.append(try flb(item, "\(flbPath)[\(index)]"))
             }
         }
-        return HandoverState(liveupdateNumber: number, sessions: sessions, flbs: flbs)
+        var metadata: KexecMetadata?
+        if let metadataNode = fields.optional(ManifestKeys.kexecMetadata) {
+            let path = fields.path(ManifestKeys.kexecMetadata)
+            guard generation.kexecMetadata != nil else {
+                throw .unsupportedKernel(path: path, reason: "generation \(generation.name) has no kexec-metadata subtree")
+            }
+            metadata = try kexecMetadata(metadataNode, path)
+        }
+        return HandoverState(generation: generation, liveupdateNumber: number, sessions: sessions, flbs: flbs,
+                             kexecMetadata: metadata)
     }
 
-    private func session(_ node: Node, _ path: String) throws(ManifestError) -> SessionRecord {
+    private func kexecMetadata(_ node: Node, _ path: String) throws(ManifestError) -> KexecMetadata {
+        let fields = try Fields(node, budget: budget, path: path, format: format,
+                                allowed: [ManifestKeys.previousRelease, ManifestKeys.kexecCount])
+        let release = try string(try fields.required(ManifestKeys.previousRelease), fields.path(ManifestKeys.previousRelease))
+        let countPath = fields.path(ManifestKeys.kexecCount)
+        let count = try unsigned(try fields.required(ManifestKeys.kexecCount), countPath)
+        guard count <= UInt64(UInt32.max) else {
+            throw .outOfRange(path: countPath, value: String(count), reason: "kexec_count is a u32")
+        }
+        return KexecMetadata(previousRelease: release, kexecCount: UInt32(count))
+    }
+
+    private func session(_ node: Node, _ path: String, _ memfdFormat: MemfdFormat) throws(ManifestError) -> SessionRecord {
         let fields = try Fields(node, budget: budget, path: path, format: format, allowed: [ManifestKeys.name, ManifestKeys.files])
         let name = try string(try fields.required(ManifestKeys.name), fields.path(ManifestKeys.name))
         let filesPath = fields.path(ManifestKeys.files)
         var files: [FileRecord] = []
         for (index, item) in try list(try fields.required(ManifestKeys.files), filesPath).enumerated() {
-            files.append(try file(item, "\(filesPath)[\(index)]"))
+            files.append(try file(item, "\(filesPath)[\(index)]", memfdFormat))
         }
         return SessionRecord(name: name, files: files)
     }
 
-    private func file(_ node: Node, _ path: String) throws(ManifestError) -> FileRecord {
+    private func file(_ node: Node, _ path: String, _ memfdFormat: MemfdFormat) throws(ManifestError) -> FileRecord {
         let fields = try Fields(node, budget: budget, path: path, format: format, allowed: [
             ManifestKeys.token, ManifestKeys.compatible, ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64,
         ])
@@ -80,7 +117,7 @@ struct ManifestParser {
         let compatible = try string(try fields.required(ManifestKeys.compatible), fields.path(ManifestKeys.compatible))
         let present = [ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64].filter { fields.optional($0) != nil }
         guard present.count <= 1 else { throw .conflictingContent(path: path, keys: present) }
-        let isMemfd = compatible == ManifestKeys.memfdCompatible
+        let isMemfd = compatible == memfdFormat.compatible
         if let dataNode = fields.optional(ManifestKeys.data) {
             guard !isMemfd else {
                 throw .handlerMismatch(path: fields.path(ManifestKeys.data), compatible: compatible,
@@ -92,10 +129,10 @@ struct ManifestParser {
         if let memfdNode = fields.optional(ManifestKeys.memfd) {
             guard isMemfd else {
                 throw .handlerMismatch(path: fields.path(ManifestKeys.memfd), compatible: compatible,
-                                       reason: "is not \(ManifestKeys.memfdCompatible); a memfd section needs that handler")
+                                       reason: "is not \(memfdFormat.compatible); a memfd section needs that handler")
             }
             return FileRecord(token: token, compatible: compatible,
-                              content: .memfd(try memfd(memfdNode, fields.path(ManifestKeys.memfd))))
+                              content: .memfd(try memfd(memfdNode, fields.path(ManifestKeys.memfd), memfdFormat)))
         }
         if let payloadNode = fields.optional(ManifestKeys.payloadBase64) {
             guard !isMemfd else {
@@ -108,16 +145,27 @@ struct ManifestParser {
         throw .missingContent(path: path)
     }
 
-    private func memfd(_ node: Node, _ path: String) throws(ManifestError) -> MemfdContents {
+    private func memfd(_ node: Node, _ path: String, _ memfdFormat: MemfdFormat) throws(ManifestError) -> MemfdContents {
+        // `seals` is read in every generation; the writer refuses seals a
+        // handler does not carry (memfd-v1: any) or support.
         let fields = try Fields(node, budget: budget, path: path, format: format,
-                                allowed: [ManifestKeys.size, ManifestKeys.position, ManifestKeys.contentsBase64])
+                                allowed: [ManifestKeys.size, ManifestKeys.position, ManifestKeys.seals, ManifestKeys.contentsBase64])
+        var seals: UInt32 = 0
+        if let sealsNode = fields.optional(ManifestKeys.seals) {
+            let sealsPath = fields.path(ManifestKeys.seals)
+            let value = try u64(sealsNode, sealsPath)
+            guard value <= UInt64(UInt32.max) else {
+                throw .outOfRange(path: sealsPath, value: String(value), reason: "seals is a u32")
+            }
+            seals = UInt32(value)
+        }
         let size = try unsigned(try fields.required(ManifestKeys.size), fields.path(ManifestKeys.size))
         let position = try unsigned(try fields.required(ManifestKeys.position), fields.path(ManifestKeys.position))
         let contents = try base64(try fields.required(ManifestKeys.contentsBase64), fields.path(ManifestKeys.contentsBase64))
         guard UInt64(contents.count) == size else {
             throw .memfdSizeMismatch(path: fields.path(ManifestKeys.size), size: size, contentsLength: contents.count)
         }
-        return MemfdContents(size: size, position: position, contents: contents)
+        return MemfdContents(size: size, position: position, contents: contents, seals: seals)
     }
 
     private func flb(_ node: Node, _ path: String) throws(ManifestError) -> FLBRecord {

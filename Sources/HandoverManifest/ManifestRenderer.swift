@@ -25,21 +25,30 @@ enum ManifestRenderer {
     }
 
     static func document(_ state: HandoverState) -> OrderedJSON {
-        .object([
+        let seals = state.generation.memfd.carriesSeals
+        var members: [(key: String, value: OrderedJSON)] = [
+            (ManifestKeys.kernel, .string(state.generation.manifestName)),
             (ManifestKeys.liveupdateNumber, .number(String(state.liveupdateNumber))),
-            (ManifestKeys.sessions, .array(state.sessions.map(session))),
+            (ManifestKeys.sessions, .array(state.sessions.map { session($0, seals: seals) })),
             (ManifestKeys.flb, .array(state.flbs.map(flb))),
-        ])
+        ]
+        if let metadata = state.kexecMetadata {
+            members.append((ManifestKeys.kexecMetadata, .object([
+                (ManifestKeys.previousRelease, .string(metadata.previousRelease)),
+                (ManifestKeys.kexecCount, .number(String(metadata.kexecCount))),
+            ])))
+        }
+        return .object(members)
     }
 
-    private static func session(_ session: SessionRecord) -> OrderedJSON {
+    private static func session(_ session: SessionRecord, seals: Bool) -> OrderedJSON {
         .object([
             (ManifestKeys.name, .string(session.name)),
-            (ManifestKeys.files, .array(session.files.map(file))),
+            (ManifestKeys.files, .array(session.files.map { file($0, seals: seals) })),
         ])
     }
 
-    private static func file(_ file: FileRecord) -> OrderedJSON {
+    private static func file(_ file: FileRecord, seals: Bool) -> OrderedJSON {
         var members: [(key: String, value: OrderedJSON)] = [
             (ManifestKeys.token, .number(String(file.token))),
             (ManifestKeys.compatible, .string(file.compatible)),
@@ -50,11 +59,15 @@ enum ManifestRenderer {
         case let .payload(bytes):
             members.append((ManifestKeys.payloadBase64, .string(Data(bytes).base64EncodedString())))
         case let .memfd(memfd):
-            members.append((ManifestKeys.memfd, .object([
+            var section: [(key: String, value: OrderedJSON)] = [
                 (ManifestKeys.size, .number(String(memfd.size))),
                 (ManifestKeys.position, .number(String(memfd.position))),
-                (ManifestKeys.contentsBase64, .string(Data(memfd.contents).base64EncodedString())),
-            ])))
+            ]
+            // Seals only where the handler carries them (a memfd-v1 state
+            // has none; the writer refuses any).
+            if seals || memfd.seals != 0 { section.append((ManifestKeys.seals, .string(hex(UInt64(memfd.seals))))) }
+            section.append((ManifestKeys.contentsBase64, .string(Data(memfd.contents).base64EncodedString())))
+            members.append((ManifestKeys.memfd, .object(section)))
         }
         return .object(members)
     }

@@ -1,3 +1,5 @@
+@_exported import ABIGeneration
+
 /// Everything one kernel hands to the next through LUO: the plain model the
 /// image writer takes and the image reader gives back.
 ///
@@ -5,6 +7,9 @@
 /// assigns them, see `docs/FORMAT.md`), so equal states always produce equal
 /// images.
 public struct HandoverState: Equatable, Sendable {
+    /// The ABI generation the state is (or was) written in: it decides
+    /// every format of the image (see ``KernelGeneration``).
+    public var generation: KernelGeneration
     /// The LUO FDT's `liveupdate-number` as written: the incoming kernel's
     /// number plus one (1 after a cold boot).
     public var liveupdateNumber: UInt64
@@ -13,16 +18,50 @@ public struct HandoverState: Equatable, Sendable {
     /// The File-Lifecycle-Bound global objects with a non-zero file count,
     /// in registration order.
     public var flbs: [FLBRecord]
+    /// The `kexec-metadata` subtree: present exactly when the generation has
+    /// one (the writer refuses a state where that does not hold).
+    public var kexecMetadata: KexecMetadata?
 
-    /// Creates a state.
-    public init(liveupdateNumber: UInt64, sessions: [SessionRecord] = [], flbs: [FLBRecord] = []) {
+    /// Creates a state in `generation` (the newest supported one unless
+    /// told). `kexecMetadata` `nil` means the generation's default: for a
+    /// generation with a `kexec-metadata` subtree, its default previous
+    /// release and a kexec count of 1 (a cold boot), else none.
+    public init(generation: KernelGeneration = .newest, liveupdateNumber: UInt64, sessions: [SessionRecord] = [],
+                flbs: [FLBRecord] = [], kexecMetadata: KexecMetadata? = nil) {
+        self.generation = generation
         self.liveupdateNumber = liveupdateNumber
         self.sessions = sessions
         self.flbs = flbs
+        self.kexecMetadata = kexecMetadata ?? KexecMetadata.default(for: generation)
     }
 
     /// The number of files over all sessions.
     public var fileCount: Int { sessions.reduce(0) { $0 + $1.files.count } }
+}
+
+/// What the `kexec-metadata` subtree says (`struct kho_kexec_metadata`,
+/// version 1): the outgoing kernel's release and how many kexec boots
+/// preceded it. The version is the generation's; it is not a field here.
+public struct KexecMetadata: Equatable, Sendable {
+    /// The outgoing kernel's `uname -r`: at most 64 bytes, no NUL.
+    public var previousRelease: String
+    /// The kexec boots since the last cold boot, this one included (the
+    /// incoming kernel's count plus one; 1 after a cold boot).
+    public var kexecCount: UInt32
+
+    /// Creates the metadata.
+    public init(previousRelease: String, kexecCount: UInt32) {
+        self.previousRelease = previousRelease
+        self.kexecCount = kexecCount
+    }
+
+    /// The metadata a generation writes when the model does not say:
+    /// `nil` for a generation without the subtree.
+    public static func `default`(for generation: KernelGeneration) -> KexecMetadata? {
+        guard generation.kexecMetadata != nil else { return nil }
+        return KexecMetadata(previousRelease: generation.defaultPreviousRelease ?? generation.releases.first ?? "",
+                             kexecCount: 1)
+    }
 }
 
 /// A named group of preserved files (`luo_session_ser`).
@@ -65,14 +104,15 @@ public enum FileContent: Equatable, Sendable {
     /// `data` is the block's physical address. The block is a power-of-two
     /// number of pages, so a payload reads back zero-padded to that size.
     case payload([UInt8])
-    /// A memfd preserved the way the kernel's `memfd-v1` handler does; `data`
-    /// is the physical address of its `memfd_luo_ser`.
+    /// A memfd preserved the way the generation's memfd handler does
+    /// (`memfd-v1`, `memfd-v2`); `data` is the physical address of its
+    /// `memfd_luo_ser`. Only a file with that handler's compatible holds one.
     case memfd(MemfdContents)
 }
 
 /// The state of a memfd as the kernel's memfd handler preserves it: size,
-/// position and contents. Seals and the file name are not preserved by
-/// `memfd-v1`.
+/// position, contents and (from `memfd-v2` on) seals. The file name is
+/// never preserved; `memfd-v1` has no seals either (they must be 0 there).
 public struct MemfdContents: Equatable, Sendable {
     /// The file's size in bytes (`i_size`).
     public var size: UInt64
@@ -80,18 +120,24 @@ public struct MemfdContents: Equatable, Sendable {
     public var position: UInt64
     /// The file's contents: exactly `size` bytes.
     public var contents: [UInt8]
+    /// The file's seals (`F_GET_SEALS`), as `memfd-v2` carries them: a
+    /// subset of SEAL (1), SHRINK (2), GROW (4), WRITE (8), FUTURE_WRITE
+    /// (0x10), EXEC (0x20). A memfd made without `MFD_ALLOW_SEALING` has
+    /// `F_SEAL_SEAL` (1); 0 is one made with it and never sealed.
+    public var seals: UInt32
 
     /// Creates memfd contents; `contents.count` must equal `size` for the
     /// writer to accept it.
-    public init(size: UInt64, position: UInt64, contents: [UInt8]) {
+    public init(size: UInt64, position: UInt64, contents: [UInt8], seals: UInt32 = 0) {
         self.size = size
         self.position = position
         self.contents = contents
+        self.seals = seals
     }
 
     /// Memfd contents whose size is the byte count.
-    public init(contents: [UInt8], position: UInt64 = 0) {
-        self.init(size: UInt64(contents.count), position: position, contents: contents)
+    public init(contents: [UInt8], position: UInt64 = 0, seals: UInt32 = 0) {
+        self.init(size: UInt64(contents.count), position: position, contents: contents, seals: seals)
     }
 }
 

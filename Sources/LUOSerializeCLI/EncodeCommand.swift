@@ -9,15 +9,22 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Build a KHO image from a manifest (JSON, or YAML for .yaml/.yml).",
         discussion: """
-        Manifest keys: liveupdate_number; sessions, each {name, files}; each file {token, \
-        compatible} plus exactly one of data (a u64: a number or a "0x..." string), \
-        memfd {size, pos, contents_base64} (for memfd-v1) or payload_base64; flb, each \
-        {name, data, count}. Unknown keys are an error naming the key. The image is \
-        written atomically; a progress bar is drawn on a terminal for images over 64 MiB.
+        Manifest keys: kernel (a release such as "7.1", or a generation name; default \
+        the newest supported, 7.1); liveupdate_number; sessions, each {name, files}; each \
+        file {token, compatible} plus exactly one of data (a u64: a number or a "0x..." \
+        string), memfd {size, pos, seals, contents_base64} (for the generation's memfd \
+        handler: memfd-v2 in 7.1) or payload_base64; flb, each {name, data, count}; \
+        kexec_metadata {previous_release, kexec_count} (7.1). Unknown keys are an error \
+        naming the key. The image is written atomically; a progress bar is drawn on a \
+        terminal for images over 64 MiB.
+
+        --kernel picks the generation for a manifest without a kernel key: 7.1 writes \
+        kho-v3 + luo-v1 + memfd-v2; 6.19, 7.0, 7.2 and 7.3 are known but not yet \
+        supported (exit 2). A manifest naming another kernel than --kernel is an error.
 
         Example:
           luo-serialize encode Examples/handover.json -o /tmp/handover.kho
-          luo-serialize encode handover.yaml -o /tmp/handover.kho --base 0x200000000
+          luo-serialize encode handover.yaml -o /tmp/handover.kho --base 0x200000000 --kernel 7.1
         """
     )
 
@@ -31,6 +38,20 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "The first physical address the image uses (page aligned, below 2^52).")
     var base = U64Argument(KHOImageWriter.defaultBase)
 
+    @Option(help: ArgumentHelp("The kernel release whose handover ABI to write (7.1), or a generation name.",
+                               valueName: "release"))
+    var kernel: String?
+
+    /// The generation `--kernel` names, `nil` without the option.
+    private var requestedGeneration: KernelGeneration? {
+        get throws {
+            guard let kernel else { return nil }
+            do { return try KernelGeneration.lookup(kernel) } catch {
+                throw ValidationError("--kernel \(kernel): \(error.description)")
+            }
+        }
+    }
+
     func validate() throws {
         guard base.value != 0, base.value % 4096 == 0 else {
             throw ValidationError("--base \(Hex.format(base.value)) must be non-zero and page aligned (a multiple of 0x1000)")
@@ -38,15 +59,20 @@ struct EncodeCommand: ParsableCommand {
         guard base.value < KHOImageWriter.physicalAddressLimit else {
             throw ValidationError("--base \(Hex.format(base.value)) is beyond the 52-bit physical address space")
         }
+        _ = try requestedGeneration
     }
 
     func run() throws {
+        let requested = try requestedGeneration
         let state: HandoverState
         do {
-            state = try HandoverManifest.load(path: manifest)
+            state = try HandoverManifest.load(path: manifest, defaultGeneration: requested ?? .newest)
         } catch {
             if case .unreadable = error { throw CLIFailure.invalid(error.description) }
             throw CLIFailure.invalid("\(manifest): \(error.description)")
+        }
+        if let requested, state.generation != requested {
+            throw CLIFailure.invalid("\(manifest): kernel: the manifest names \(state.generation), --kernel \(kernel ?? "") names \(requested)")
         }
         let image: EncodedImage
         do {

@@ -39,6 +39,16 @@ enum ModelErrorLocator {
             return "sessions"
         case .tooManyFLBs:
             return "flb"
+        case let .memfdHandlerMismatch(name, token, _, _):
+            return file(name, token).map { $0 + ".compatible" }
+        case let .unsupportedSeals(name, token, _, _, _):
+            return file(name, token).map { $0 + ".memfd.seals" }
+        case .unsupportedGeneration:
+            return "kernel"
+        case .kexecMetadataMismatch:
+            return "kexec_metadata"
+        case .badPreviousRelease:
+            return "kexec_metadata.previous_release"
         case .badBaseAddress:
             return nil
         }

@@ -1,3 +1,4 @@
+import ABIGeneration
 import FDT
 import KHOImage
 import KernelABI
@@ -26,11 +27,13 @@ struct PhysicalImageMemory {
     }
 }
 
-/// A `memfd-v1` file's kernel structures, walked for printing:
-/// `memfd_luo_ser`, the `kho_vmalloc` chunk list and the folio array.
+/// A memfd file's kernel structures (`memfd-v1` or `memfd-v2`), walked for
+/// printing: `memfd_luo_ser`, the `kho_vmalloc` chunk list and the folio array.
 struct MemfdStructures {
-    /// The `memfd_luo_ser`.
+    /// The `memfd_luo_ser` fields the two handlers share.
     var ser: MemfdLUOSer
+    /// `memfd-v2`'s seals and flags; `nil` for `memfd-v1`.
+    var sealsAndFlags: (seals: UInt32, flags: UInt32)?
     /// Each chunk's address and the array pages it lists.
     var chunks: [(phys: UInt64, pages: [UInt64])] = []
     /// The folio array's entries, in order (`nr_folios` of them).
@@ -38,9 +41,15 @@ struct MemfdStructures {
 
     /// Walks the structures at `serPhys`; stops quietly at anything the
     /// image does not hold (the reader has already refused such images).
-    init?(serPhys: UInt64, memory: PhysicalImageMemory) {
-        guard let serBytes = memory.bytes(at: serPhys, length: MemfdLUOSer.size) else { return nil }
-        ser = MemfdLUOSer.decode(serBytes, at: 0)
+    init?(serPhys: UInt64, format: MemfdFormat, memory: PhysicalImageMemory) {
+        guard let serBytes = memory.bytes(at: serPhys, length: format.serSize) else { return nil }
+        if format == .memfdV2 {
+            let v2 = MemfdV2LUOSer.decode(serBytes, at: 0)
+            ser = MemfdLUOSer(position: v2.position, fileSize: v2.fileSize, folioCount: v2.folioCount, folios: v2.folios)
+            sealsAndFlags = (v2.seals, v2.flags)
+        } else {
+            ser = MemfdLUOSer.decode(serBytes, at: 0)
+        }
         var arrayPages: [UInt64] = []
         var chunk = ser.folios.first
         var visited: Set<UInt64> = []

@@ -1,3 +1,4 @@
+import FDT
 import HandoverModel
 import KHOImage
 import KernelABI
@@ -16,12 +17,13 @@ enum TextTreeRenderer {
         for (index, session) in state.sessions.enumerated() {
             memfds.append(session.files.indices.map { slot in
                 guard case .memfd = session.files[slot].content, let memory else { return nil }
-                return MemfdStructures(serPhys: layout.sessions[index].fileData[slot], memory: memory)
+                return MemfdStructures(serPhys: layout.sessions[index].fileData[slot], format: state.generation.memfd, memory: memory)
             })
         }
         let owners = blockOwners(image, memfds)
         out += shownAs.map { "KHO image imported from \($0) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n" }
             ?? "KHO image \(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
+        out += generationLine(state.generation)
 
         if let index = try? RawInputFile.fdtBytes(path) {
             out += "image index (\(index.count) bytes; regions start at the next page boundary):\n"
@@ -33,8 +35,12 @@ enum TextTreeRenderer {
                 + " (\(Hex.byteCount(region.size))) at file offset \(Hex.format(region.fileOffset))\n"
         }
 
-        out += "KHO root FDT @ \(Hex.format(layout.khoRootFDTPhys)) (\(image.khoRootFDT.count) bytes, \(KHOv2RootFDT.compatible)):\n"
+        out += "KHO root FDT @ \(Hex.format(layout.khoRootFDTPhys)) (\(image.khoRootFDT.count) bytes, \(state.generation.khoRoot.compatible)):\n"
         out += FDTDumpFormatter.dump(image.khoRootFDT, indent: "  ")
+        if let metadata = state.kexecMetadata, let format = state.generation.kexecMetadata {
+            out += "\(format.nodeName): kho_kexec_metadata @ \(Hex.format(layout.kexecMetadataPhys)) (\(format.size) bytes):"
+                + " version \(format.version), previous_release \(Hex.quoted(metadata.previousRelease)), kexec_count \(metadata.kexecCount)\n"
+        }
         if !image.otherSubtrees.isEmpty {
             out += "  other subtrees: "
                 + image.otherSubtrees.map { "\(Hex.quoted($0.name)) @ \(Hex.format($0.phys))" }.joined(separator: ", ") + "\n"
@@ -61,7 +67,7 @@ enum TextTreeRenderer {
                 let entryPhys = sessionLayout.filesPhys + UInt64(slot * LUOFileSer.size)
                 out += "    file[\(slot)] luo_file_ser @ \(Hex.format(entryPhys)): token \(file.token) (\(Hex.format(file.token))),"
                     + " compatible \(Hex.quoted(file.compatible)), data \(Hex.format(data))\n"
-                out += contentLines(file.content, data: data, indent: "      ")
+                out += contentLines(file.content, data: data, handler: state.generation.memfd, indent: "      ")
                 if let structures = memfds[index][slot] { out += memfdLines(structures, indent: "        ") }
             }
         }
@@ -84,7 +90,7 @@ enum TextTreeRenderer {
     }
 
     /// What a file's handler preserved, summarised.
-    private static func contentLines(_ content: FileContent, data: UInt64, indent: String) -> String {
+    private static func contentLines(_ content: FileContent, data: UInt64, handler: MemfdFormat, indent: String) -> String {
         switch content {
         case let .data(value):
             return "\(indent)raw data \(Hex.format(value)) (no pages)\n"
@@ -93,18 +99,41 @@ enum TextTreeRenderer {
                 + "\(indent)  \(Hex.preview(bytes[...]))\n"
         case let .memfd(memfd):
             let pages = (memfd.size + 4095) / 4096
-            var lines = "\(indent)memfd-v1: memfd_luo_ser @ \(Hex.format(data)): size \(memfd.size), pos \(memfd.position),"
-                + " \(pages) folio\(pages == 1 ? "" : "s")\n"
+            let seals = handler.carriesSeals ? " seals \(Hex.format(UInt64(memfd.seals))) \(sealNames(memfd.seals))," : ""
+            var lines = "\(indent)\(handler.compatible): memfd_luo_ser @ \(Hex.format(data)): size \(memfd.size), pos \(memfd.position),"
+                + "\(seals) \(pages) folio\(pages == 1 ? "" : "s")\n"
             if !memfd.contents.isEmpty { lines += "\(indent)  \(Hex.preview(memfd.contents[...]))\n" }
             return lines
         }
     }
 
-    /// The `memfd-v1` structures behind a file: the vmalloc chunks and the
+    /// Which generation an image is in and which kernels write it.
+    static func generationLine(_ generation: KernelGeneration) -> String {
+        let writers = generation.releases.isEmpty
+            ? "no released kernel writes it (pre-release)"
+            : "written by Linux \(generation.releases.joined(separator: ", "))"
+        return "generation: \(generation.name); \(writers)\n"
+    }
+
+    /// `(SEAL|GROW)`-style names of memfd seals, `(none)` for 0.
+    static func sealNames(_ seals: UInt32) -> String {
+        let names: [(UInt32, String)] = [(0x1, "SEAL"), (0x2, "SHRINK"), (0x4, "GROW"), (0x8, "WRITE"),
+                                         (0x10, "FUTURE_WRITE"), (0x20, "EXEC")]
+        let set = names.filter { seals & $0.0 != 0 }.map(\.1)
+        let unknown = seals & ~names.reduce(0) { $0 | $1.0 }
+        let all = set + (unknown != 0 ? [Hex.format(UInt64(unknown))] : [])
+        return "(" + (all.isEmpty ? "none" : all.joined(separator: "|")) + ")"
+    }
+
+    /// The memfd structures behind a file: the vmalloc chunks and the
     /// folio entries (the first few, when there are many).
     private static func memfdLines(_ memfd: MemfdStructures, indent: String) -> String {
         let area = memfd.ser.folios
-        var out = "\(indent)folios: kho_vmalloc { first \(Hex.format(area.first)), total_pages \(area.totalPages),"
+        var out = ""
+        if let extra = memfd.sealsAndFlags {
+            out += "\(indent)seals \(Hex.format(UInt64(extra.seals))) \(sealNames(extra.seals)), flags \(Hex.format(UInt64(extra.flags)))\n"
+        }
+        out += "\(indent)folios: kho_vmalloc { first \(Hex.format(area.first)), total_pages \(area.totalPages),"
             + " flags \(Hex.format(UInt64(area.flags))), order \(area.order) }, nr_folios \(memfd.ser.folioCount)\n"
         for chunk in memfd.chunks {
             out += "\(indent)kho_vmalloc_chunk @ \(Hex.format(chunk.phys)): \(chunk.pages.count) folio array page"
@@ -130,6 +159,7 @@ enum TextTreeRenderer {
             layout.khoRootFDTPhys: "KHO root FDT", layout.luoFDTPhys: "LUO FDT",
             layout.sessionHeaderPhys: "session block", layout.flbHeaderPhys: "FLB block",
         ]
+        if layout.kexecMetadataPhys != 0 { owners[layout.kexecMetadataPhys] = "kexec-metadata" }
         for (index, session) in layout.sessions.enumerated() {
             if session.filesPhys != 0 { owners[session.filesPhys] = "file array of session[\(index)]" }
             for (slot, data) in session.fileData.enumerated() {
@@ -158,6 +188,10 @@ enum TextTreeRenderer {
     /// The tree for a bare KHO root FDT.
     static func render(khoRoot contents: KHOv2RootFDT.Contents, bytes: [UInt8], path: String) -> String {
         var out = "bare KHO root FDT \(path) (\(bytes.count) bytes): addresses only, the memory they name is not in this file\n"
+        if let compatible = try? FDTBlob(bytes: bytes).root.string("compatible"),
+           let generation = KernelGeneration.supported.first(where: { $0.khoRoot.compatible == compatible }) {
+            out += generationLine(generation)
+        }
         out += FDTDumpFormatter.dump(bytes, indent: "  ")
         out += "preserved-memory-map @ \(Hex.format(contents.memoryMapPhys))\n"
         for subtree in contents.subtrees {

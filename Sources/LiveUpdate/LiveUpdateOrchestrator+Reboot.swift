@@ -55,8 +55,12 @@ extension LiveUpdateOrchestrator {
     /// What the next kernel receives, as the image writer's model: the
     /// outgoing sessions in creation order with their files in preservation
     /// order, and the FLBs some file depends on, in registration order.
+    /// The lifecycle's memfd handler is `memfd-v1`, so it writes the
+    /// pre-release `kho-v2` generation (a `memfd-v2` handler with seals,
+    /// for v7.1, is not part of the lifecycle yet).
     public func handoverState() -> HandoverState {
         HandoverState(
+            generation: .khoV2Prerelease,
             liveupdateNumber: liveupdateNumber,
             sessions: outgoing.map { session in
                 SessionRecord(name: session.name, files: session.files.map {

@@ -36,10 +36,11 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let text = try CLI.run(["decode", image]).stdout
-        #expect(text.hasPrefix("{\n  \"liveupdate_number\": 1,\n  \"sessions\": [\n    {\n      \"name\": \"vm0\",\n"))
+        #expect(text.hasPrefix("{\n  \"kernel\": \"7.1\",\n  \"liveupdate_number\": 1,\n  \"sessions\": [\n    {\n      \"name\": \"vm0\",\n"))
         #expect(text.contains("\"data\": \"0xdeadbeef\""))
-        #expect(text.contains("\"memfd\": {\n            \"size\": 4900,\n            \"pos\": 0,\n"))
-        #expect(text.contains("\"flb\": [\n    {\n      \"name\": \"iommu-core-v1\",\n      \"data\": \"0x1000\",\n      \"count\": 1\n    }\n  ]\n}\n"))
+        #expect(text.contains("\"memfd\": {\n            \"size\": 4900,\n            \"pos\": 0,\n            \"seals\": \"0x0\",\n"))
+        #expect(text.contains("\"flb\": [\n    {\n      \"name\": \"iommu-core-v1\",\n      \"data\": \"0x1000\",\n      \"count\": 1\n    }\n  ],\n"))
+        #expect(text.hasSuffix("\"kexec_metadata\": {\n    \"previous_release\": \"7.1.8\",\n    \"kexec_count\": 1\n  }\n}\n"))
     }
 
     @Test func textShowsEveryStructureWithItsAddress() throws {
@@ -58,7 +59,10 @@ import Testing
             "          preserved-data = [",
             "] /* u64 LE \(hex(layout.luoFDTPhys)) */;",
             "KHO root FDT @ \(hex(layout.khoRootFDTPhys))",
-            "      compatible = \"kho-v2\";",
+            "      compatible = \"kho-v3\";",
+            "generation: kho-v3+luo-v1+memfd-v2; written by Linux 7.1\n",
+            "kexec-metadata: kho_kexec_metadata @ \(hex(layout.kexecMetadataPhys)) (73 bytes): version 1, previous_release \"7.1.8\", kexec_count 1\n",
+            "  kexec-metadata\n",
             "preserved-memory-map @ \(hex(layout.memoryMapPhys)) (radix tree): \(layout.preservedBlocks.count) blocks, \(layout.preservedPages) pages",
             "LUO FDT @ \(hex(layout.luoFDTPhys))",
             "      compatible = \"luo-v1\";",
@@ -66,8 +70,8 @@ import Testing
             "sessions: luo_session_header_ser @ \(hex(layout.sessionHeaderPhys)), count 2",
             "  session[0] \"vm0\": luo_session_ser @ \(hex(layout.sessions[0].entryPhys))",
             "    file_set_ser: files @ \(hex(layout.sessions[0].filesPhys)), count 2",
-            "compatible \"memfd-v1\", data \(hex(layout.sessions[0].fileData[0]))",
-            "memfd-v1: memfd_luo_ser @ \(hex(layout.sessions[0].fileData[0])): size 4900, pos 0, 2 folios",
+            "compatible \"memfd-v2\", data \(hex(layout.sessions[0].fileData[0]))",
+            "memfd-v2: memfd_luo_ser @ \(hex(layout.sessions[0].fileData[0])): size 4900, pos 0, seals 0x0 (none), 2 folios",
             "        folios: kho_vmalloc { first ",
             ", total_pages 1, flags 0x1, order 0 }, nr_folios 2",
             "        kho_vmalloc_chunk @ ",

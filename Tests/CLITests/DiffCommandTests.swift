@@ -29,7 +29,7 @@ import Testing
         let a = try directory.write("a.json", """
         {"liveupdate_number": 1, "sessions": [
           {"name": "vm0", "files": [
-            {"token": 1, "compatible": "memfd-v1", "memfd": {"size": 3, "pos": 0, "contents_base64": "YWJj"}},
+            {"token": 1, "compatible": "memfd-v2", "memfd": {"size": 3, "pos": 0, "contents_base64": "YWJj"}},
             {"token": 2, "compatible": "vfio-v1", "data": "0x10"},
             {"token": 3, "compatible": "raw-v1", "data": 1}]},
           {"name": "gone", "files": []}],
@@ -38,7 +38,7 @@ import Testing
         let b = try directory.write("b.json", """
         {"liveupdate_number": 2, "sessions": [
           {"name": "vm0", "files": [
-            {"token": 1, "compatible": "memfd-v1", "memfd": {"size": 3, "pos": 1, "contents_base64": "YWJk"}},
+            {"token": 1, "compatible": "memfd-v2", "memfd": {"size": 3, "pos": 1, "contents_base64": "YWJk"}},
             {"token": 2, "compatible": "vfio-v1", "data": "0x11"},
             {"token": 4, "compatible": "raw-v1", "data": 1}]},
           {"name": "new", "files": []}],
@@ -75,8 +75,8 @@ import Testing
 
     @Test func lengthChangesAreReported() throws {
         let directory = try TemporaryDirectory()
-        let a = try directory.write("a.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 1, "compatible": "memfd-v1", "memfd": {"size": 3, "pos": 0, "contents_base64": "YWJj"}}]}], "flb": [{"name": "f", "data": 1, "count": 1}]}"#)
-        let b = try directory.write("b.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 1, "compatible": "memfd-v1", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJjZA=="}}]}], "flb": [{"name": "f", "data": "0x2", "count": 1}]}"#)
+        let a = try directory.write("a.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 1, "compatible": "memfd-v2", "memfd": {"size": 3, "pos": 0, "contents_base64": "YWJj"}}]}], "flb": [{"name": "f", "data": 1, "count": 1}]}"#)
+        let b = try directory.write("b.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 1, "compatible": "memfd-v2", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJjZA=="}}]}], "flb": [{"name": "f", "data": "0x2", "count": 1}]}"#)
         #expect(try CLI.run(["encode", a, "-o", directory.path("a.kho")]).status == 0)
         #expect(try CLI.run(["encode", b, "-o", directory.path("b.kho")]).status == 0)
         let result = try CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])

@@ -25,7 +25,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let json = try directory.write("m.json", """
         {"liveupdate_number": 4, "sessions": [{"name": "s", "files": [
-          {"token": 18446744073709551615, "compatible": "memfd-v1", "memfd": {"size": 3, "pos": 1, "contents_base64": "YWJj"}},
+          {"token": 18446744073709551615, "compatible": "memfd-v2", "memfd": {"size": 3, "pos": 1, "contents_base64": "YWJj"}},
           {"token": 2, "compatible": "raw-v1", "data": "0xffffffffffffffff"}]}],
          "flb": [{"name": "f", "data": 9007199254740993, "count": 1}]}
         """)
@@ -34,7 +34,7 @@ import Testing
         sessions:
           - name: s
             files:
-              - {token: 18446744073709551615, compatible: memfd-v1, memfd: {size: 3, pos: 1, contents_base64: YWJj}}
+              - {token: 18446744073709551615, compatible: memfd-v2, memfd: {size: 3, pos: 1, contents_base64: YWJj}}
               - {token: 2, compatible: raw-v1, data: "0xffffffffffffffff"}
         flb:
           - {name: f, data: 9007199254740993, count: 1}
@@ -76,7 +76,7 @@ import Testing
          "sessions[0].files[0].payload_base64: not valid base64"),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "x", "data": 1, "payload_base64": "AA=="}]}]}"#,
          "sessions[0].files[0]: has both data and payload_base64; a file holds exactly one of data, memfd, payload_base64"),
-        (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "memfd-v1", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJj"}}]}]}"#,
+        (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "memfd-v2", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJj"}}]}]}"#,
          "sessions[0].files[0].memfd.size: size is 4 but contents_base64 decodes to 3 bytes"),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": []}, {"name": "a", "files": []}]}"#,
          #"sessions[1].name: session name "a" is used twice"#),
@@ -106,12 +106,12 @@ import Testing
           - name: vm0
             files:
               - token: 1
-                compatible: memfd-v1
-                memfd: {size: 3, pos: 0, contents_base64: YWJj, seals: 5}
+                compatible: memfd-v2
+                memfd: {size: 3, pos: 0, contents_base64: YWJj, flags: 5}
         """)
         let result = try CLI.run(["encode", path, "-o", directory.path("out.kho")])
         #expect(result.status == 1)
-        #expect(result.stderrLines == ["luo-serialize: \(path): sessions[0].files[0].memfd.seals: unknown key"])
+        #expect(result.stderrLines == ["luo-serialize: \(path): sessions[0].files[0].memfd.flags: unknown key"])
     }
 
     @Test func syntaxErrorNamesTheFileOnOneLine() throws {
@@ -156,5 +156,24 @@ import Testing
         let result = try CLI.run(["encode", CLI.exampleManifest, "-o", output])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: cannot write \(output): mkstemp failed: No such file or directory"])
+    }
+
+    @Test func kernelOptionPicksTheGeneration() throws {
+        let directory = try TemporaryDirectory()
+        let manifest = try directory.write("m.json", #"{"liveupdate_number": 1, "sessions": []}"#)
+        for release in ["6.19", "7.0", "7.2", "7.3", "9.9"] {
+            let result = try CLI.run(["encode", manifest, "-o", directory.path("x.kho"), "--kernel", release])
+            #expect(result.status == 2, "--kernel \(release)")
+            #expect(result.stderr.contains("--kernel \(release): "), "\(result.stderr)")
+        }
+        #expect(try CLI.run(["encode", manifest, "-o", directory.path("v71.kho"), "--kernel", "7.1"]).status == 0)
+        #expect(try KHOImageReader.readImage(path: directory.path("v71.kho")).state.generation == .linux7_1)
+        #expect(try CLI.run(["encode", manifest, "-o", directory.path("old.kho"), "--kernel", "kho-v2+luo-v1+memfd-v1"]).status == 0)
+        #expect(try KHOImageReader.readImage(path: directory.path("old.kho")).state.generation == .khoV2Prerelease)
+        let named = try directory.write("n.json", #"{"kernel": "7.1", "liveupdate_number": 1, "sessions": []}"#)
+        let conflict = try CLI.run(["encode", named, "-o", directory.path("y.kho"), "--kernel", "kho-v2+luo-v1+memfd-v1"])
+        #expect(conflict.status == 1)
+        let text = try CLI.run(["decode", directory.path("v71.kho"), "--format", "text"]).stdout
+        #expect(text.contains("generation: kho-v3+luo-v1+memfd-v2; written by Linux 7.1\n"))
     }
 }

@@ -35,8 +35,10 @@ import Testing
         #expect(try readBytes(output) == KHOImageReader.readImage(path: image).khoRootFDT)
         let dts = try dtc(output)
         #expect(dts.status == 0, "dtc: \(dts.stderr)")
-        #expect(dts.stdout.contains("compatible = \"kho-v2\";"))
+        #expect(dts.stdout.contains("compatible = \"kho-v3\";"))
         #expect(dts.stdout.contains("LUO {"))
+        #expect(dts.stdout.contains("kexec-metadata {"))
+        #expect(dts.stdout.contains("blob-size = "))
         #expect(dts.stdout.contains("preserved-data = "))
     }
 

@@ -19,7 +19,7 @@ import Testing
         var contents = [UInt8](repeating: 0, count: (64 << 20) + 4096 * 3 + 5)
         for index in stride(from: 0, to: contents.count, by: 4093) { contents[index] = UInt8(truncatingIfNeeded: index / 4093) }
         let manifest = try directory.write("big.json", """
-        {"liveupdate_number": 1, "sessions": [{"name": "big", "files": [{"token": 1, "compatible": "memfd-v1",
+        {"liveupdate_number": 1, "sessions": [{"name": "big", "files": [{"token": 1, "compatible": "memfd-v2",
           "memfd": {"size": \(contents.count), "pos": 0, "contents_base64": "\(Data(contents).base64EncodedString())"}}]}]}
         """)
         let image = directory.path("big.kho")

@@ -13,9 +13,15 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = root.appendingPathComponent("Fixtures")
+    /// One folder per generation: the pre-release `kho-v2` generation's
+    /// eight cases and Linux v7.1's.
+    static let expectedGenerations = ["kho-v2-prerelease", "v7.1"]
     static let expectedCases = [
-        "01-empty", "02-session-without-files", "03-several-sessions", "04-longest-names",
-        "05-flb-entries", "06-multi-page-payload", "07-max-sessions", "08-max-files",
+        "kho-v2-prerelease/01-empty", "kho-v2-prerelease/02-session-without-files",
+        "kho-v2-prerelease/03-several-sessions", "kho-v2-prerelease/04-longest-names",
+        "kho-v2-prerelease/05-flb-entries", "kho-v2-prerelease/06-multi-page-payload",
+        "kho-v2-prerelease/07-max-sessions", "kho-v2-prerelease/08-max-files",
+        "v7.1/01-empty", "v7.1/02-sealed-sparse-memfds", "v7.1/03-flb-payload-metadata",
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -25,13 +31,20 @@ import Testing
         func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
         func bytes(_ file: String) throws -> [UInt8] { Array(try Data(contentsOf: directory.appendingPathComponent(file))) }
         func input() throws -> HandoverState { try HandoverManifest.load(path: path("input.json")) }
+        /// The generation the case's folder is for.
+        var generation: KernelGeneration { name.hasPrefix("v7.1/") ? .linux7_1 : .khoV2Prerelease }
     }
 
     static let cases = expectedCases.map { Case(name: $0) }
 
     @Test func everyCaseIsPresentAndNothingElse() throws {
-        let found = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
+        let generations = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
             .filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }.sorted()
+        #expect(generations == Self.expectedGenerations)
+        let found = try generations.flatMap { generation in
+            try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.appendingPathComponent(generation).path)
+                .filter { !$0.hasPrefix(".") }.map { "\(generation)/\($0)" }
+        }.sorted()
         #expect(found == Self.expectedCases)
         for name in Self.expectedCases {
             let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.appendingPathComponent(name).path).sorted()
@@ -51,6 +64,7 @@ import Testing
     @Test(arguments: cases) func decodesToItsInput(_ fixture: Case) throws {
         let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
         #expect(try decoded.state == fixture.input().readBackFromImage)
+        #expect(decoded.state.generation == fixture.generation)
         #expect(decoded.unreferencedBlocks.isEmpty)
         #expect(decoded.khoRootFDT == (try fixture.bytes("kho-root.dtb")))
         #expect(decoded.luoFDT == (try fixture.bytes("luo.dtb")))
@@ -64,7 +78,13 @@ import Testing
             Issue.record("kho-root.dtb is not read as a KHO root FDT"); return
         }
         #expect(root.memoryMapPhys == decoded.layout.memoryMapPhys)
-        #expect(root.subtrees == [KHOv2RootFDT.Subtree(name: "LUO", phys: decoded.layout.luoFDTPhys)])
+        if fixture.generation == .linux7_1 {
+            // kexec-metadata is added at kho_init, LUO later: LUO comes first.
+            #expect(root.subtrees == [KHOv2RootFDT.Subtree(name: "LUO", phys: decoded.layout.luoFDTPhys),
+                                      KHOv2RootFDT.Subtree(name: "kexec-metadata", phys: decoded.layout.kexecMetadataPhys)])
+        } else {
+            #expect(root.subtrees == [KHOv2RootFDT.Subtree(name: "LUO", phys: decoded.layout.luoFDTPhys)])
+        }
         guard case let .luoFDT(luo) = try KHOImageReader.read(path: fixture.path("luo.dtb")) else {
             Issue.record("luo.dtb is not read as a LUO FDT"); return
         }
@@ -85,10 +105,15 @@ import Testing
         let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
         let root = try Self.run("/usr/bin/fdtdump", [fixture.path("kho-root.dtb")]).output
         #expect(root.contains("// totalsize:\t\t0x\(String(decoded.khoRootFDT.count, radix: 16)) (\(decoded.khoRootFDT.count))"))
-        #expect(root.contains("compatible = \"kho-v2\";"))
+        #expect(root.contains("compatible = \"\(fixture.generation.khoRoot.compatible)\";"))
         #expect(root.contains("preserved-memory-map = \(Self.fdtdumpCells(decoded.layout.memoryMapPhys));"))
         #expect(root.contains("LUO {"))
         #expect(root.contains("preserved-data = \(Self.fdtdumpCells(decoded.layout.luoFDTPhys));"))
+        if fixture.generation == .linux7_1 {
+            #expect(root.contains("kexec-metadata {"))
+            #expect(root.contains("blob-size = \(Self.fdtdumpCells(UInt64(decoded.luoFDT.count)));"))
+            #expect(root.contains("blob-size = \(Self.fdtdumpCells(73));"))
+        }
         let luo = try Self.run("/usr/bin/fdtdump", [fixture.path("luo.dtb")]).output
         #expect(luo.contains("compatible = \"luo-v1\";"))
         #expect(luo.contains("liveupdate-number = \(Self.fdtdumpCells(decoded.state.liveupdateNumber));"))
@@ -102,10 +127,17 @@ import Testing
         let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
         let root = try Self.pylibfdt(fixture.path("kho-root.dtb"))
         #expect(root.totalsize == decoded.khoRootFDT.count)
-        #expect(root.nodes["/"]?["compatible"] == Self.hexString("kho-v2"))
+        #expect(root.nodes["/"]?["compatible"] == Self.hexString(fixture.generation.khoRoot.compatible))
         #expect(root.nodes["/"]?["preserved-memory-map"] == Self.littleEndianHex(decoded.layout.memoryMapPhys))
         #expect(root.nodes["/LUO"]?["preserved-data"] == Self.littleEndianHex(decoded.layout.luoFDTPhys))
-        #expect(root.nodes.count == 2)
+        if fixture.generation == .linux7_1 {
+            #expect(root.nodes["/LUO"]?["blob-size"] == Self.littleEndianHex(UInt64(decoded.luoFDT.count)))
+            #expect(root.nodes["/kexec-metadata"]?["preserved-data"] == Self.littleEndianHex(decoded.layout.kexecMetadataPhys))
+            #expect(root.nodes["/kexec-metadata"]?["blob-size"] == Self.littleEndianHex(73))
+            #expect(root.nodes.count == 3)
+        } else {
+            #expect(root.nodes.count == 2)
+        }
         let luo = try Self.pylibfdt(fixture.path("luo.dtb"))
         #expect(luo.nodes["/"]?["compatible"] == Self.hexString("luo-v1"))
         #expect(luo.nodes["/"]?["liveupdate-number"] == Self.littleEndianHex(decoded.state.liveupdateNumber))

@@ -9,7 +9,7 @@ import Testing
 @Suite struct MalformedManifestTests {
     private static func error(_ text: String, format: ManifestFormat = .json) -> ManifestError? {
         do {
-            _ = try HandoverManifest.parse(text, format: format)
+            _ = try HandoverManifest.parse(text, format: format, defaultGeneration: .khoV2Prerelease)
             return nil
         } catch {
             return error

@@ -36,7 +36,7 @@ import Testing
         for format in [ManifestFormat.json, .yaml] {
             let exact = format == own ? expected : nil
             do {
-                let state = try HandoverManifest.parse(text, format: format)
+                let state = try HandoverManifest.parse(text, format: format, defaultGeneration: .khoV2Prerelease)
                 #expect(exact == nil, "\(name) (\(format)) parsed, expected: \(exact ?? "")")
                 #expect(try HandoverManifest.parse(HandoverManifest.render(state)) == state)
             } catch {

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ManifestErrorTests {
     private func error(_ text: String, format: ManifestFormat = .json) -> ManifestError? {
         do {
-            _ = try HandoverManifest.parse(text, format: format)
+            _ = try HandoverManifest.parse(text, format: format, defaultGeneration: .khoV2Prerelease)
             return nil
         } catch {
             return error

@@ -24,6 +24,7 @@ import Testing
     """
 
     static let fullState = HandoverState(
+        generation: .khoV2Prerelease,
         liveupdateNumber: 7,
         sessions: [
             SessionRecord(name: "vm0", files: [
@@ -37,7 +38,7 @@ import Testing
         flbs: [FLBRecord(name: "iommu-core-v1", data: 0x1234, count: 2)])
 
     @Test func jsonParsesToTheModel() throws {
-        #expect(try HandoverManifest.parse(Self.fullJSON, format: .json) == Self.fullState)
+        #expect(try HandoverManifest.parse(Self.fullJSON, format: .json, defaultGeneration: .khoV2Prerelease) == Self.fullState)
     }
 
     @Test func yamlParsesToTheSameModel() throws {
@@ -60,7 +61,7 @@ import Testing
         flb:
           - {name: iommu-core-v1, data: 0x1234, count: 2}
         """
-        #expect(try HandoverManifest.parse(yaml, format: .yaml) == Self.fullState)
+        #expect(try HandoverManifest.parse(yaml, format: .yaml, defaultGeneration: .khoV2Prerelease) == Self.fullState)
     }
 
     @Test func base64MayBeWrappedOverLines() throws {
@@ -75,7 +76,7 @@ import Testing
                   aGVs
                   bG8=
         """
-        #expect(try HandoverManifest.parse(yaml, format: .yaml).sessions[0].files[0].content == .payload(Array("hello".utf8)))
+        #expect(try HandoverManifest.parse(yaml, format: .yaml, defaultGeneration: .khoV2Prerelease).sessions[0].files[0].content == .payload(Array("hello".utf8)))
     }
 
     @Test func u64ValuesAbove2To63StayExact() throws {

@@ -6,6 +6,7 @@ import Testing
 @Suite struct ManifestRenderingTests {
     @Test func exactCanonicalText() {
         let state = HandoverState(
+            generation: .khoV2Prerelease,
             liveupdateNumber: 2,
             sessions: [
                 SessionRecord(name: "vm\"0", files: [
@@ -19,6 +20,7 @@ import Testing
             flbs: [FLBRecord(name: "iommu-core-v1", data: 0, count: 18_446_744_073_709_551_615)])
         let expected = """
         {
+          "kernel": "kho-v2+luo-v1+memfd-v1",
           "liveupdate_number": 2,
           "sessions": [
             {
@@ -71,14 +73,18 @@ import Testing
     }
 
     @Test func controlCharactersAreEscaped() throws {
-        let state = HandoverState(liveupdateNumber: 1, sessions: [SessionRecord(name: "a\u{01}\tb\n")])
+        let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [SessionRecord(name: "a\u{01}\tb\n")])
         let text = HandoverManifest.render(state)
         #expect(text.contains(#""a\u0001\tb\n""#))
         #expect(try HandoverManifest.parse(text) == state)
     }
 
     @Test func emptyState() {
+        #expect(HandoverManifest.render(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1))
+            == "{\n  \"kernel\": \"kho-v2+luo-v1+memfd-v1\",\n  \"liveupdate_number\": 1,\n  \"sessions\": [],\n  \"flb\": []\n}\n")
+        // The newest generation names its release and writes its kexec-metadata.
         #expect(HandoverManifest.render(HandoverState(liveupdateNumber: 1))
-            == "{\n  \"liveupdate_number\": 1,\n  \"sessions\": [],\n  \"flb\": []\n}\n")
+            == "{\n  \"kernel\": \"7.1\",\n  \"liveupdate_number\": 1,\n  \"sessions\": [],\n  \"flb\": [],\n"
+            + "  \"kexec_metadata\": {\n    \"previous_release\": \"7.1.8\",\n    \"kexec_count\": 1\n  }\n}\n")
     }
 }

@@ -51,7 +51,7 @@ import Testing
         let destination = directory.file("image.kho")
         try AtomicFileWriter.write(Array("old contents".utf8), to: destination)
         #expect(directory.entries == ["image.kho"])
-        let state = HandoverState(liveupdateNumber: 1, sessions: [
+        let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
             SessionRecord(name: "vm0", files: [FileRecord(token: 1, compatible: "memfd-v1",
                                                           content: .memfd(MemfdContents(contents: [UInt8](repeating: 7, count: 40000))))]),
         ])
@@ -135,7 +135,7 @@ import Testing
         let directory = try Directory()
         let image = directory.file("image.kho")
         let contents = [UInt8](repeating: 0x5a, count: 64 << 20)
-        try KHOImageWriter().encode(HandoverState(liveupdateNumber: 1, sessions: [
+        try KHOImageWriter().encode(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
             SessionRecord(name: "vm0", files: [FileRecord(token: 1, compatible: "memfd-v1",
                                                           content: .memfd(MemfdContents(contents: contents)))]),
         ])).write(to: image)

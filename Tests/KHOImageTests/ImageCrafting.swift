@@ -11,6 +11,7 @@ struct CraftedImage {
 
     /// Three sessions (raw + payload files, none, one memfd) and two FLBs.
     static let richState = HandoverState(
+        generation: .khoV2Prerelease,
         liveupdateNumber: 5,
         sessions: [
             SessionRecord(name: "alpha", files: [

@@ -8,7 +8,7 @@ import KHOImage
 enum ImagePatchInput {
     /// Sessions with raw, payload and memfd files, an empty session and FLBs.
     static let baseImage: [UInt8] = {
-        let state = HandoverState(liveupdateNumber: 5, sessions: [
+        let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 5, sessions: [
             SessionRecord(name: "alpha", files: [
                 FileRecord(token: 10, compatible: "raw-v1", content: .data(0xabc)),
                 FileRecord(token: 11, compatible: "blob-v1", content: .payload([1, 2, 3] + [UInt8](repeating: 0, count: 5000))),

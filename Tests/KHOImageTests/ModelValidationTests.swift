@@ -30,63 +30,63 @@ import Testing
     }
 
     @Test func sessionNames() {
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("")]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("")]),
                    .badSessionName(name: "", reason: "is empty"), errno: EINVAL)
         let long = String(repeating: "s", count: 64)
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session(long)]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session(long)]),
                    .badSessionName(name: long, reason: "is 64 bytes, at most 63 fit"), errno: EINVAL)
         // 32 two-byte characters are 64 bytes too.
         let wide = String(repeating: "é", count: 32)
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session(wide)]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session(wide)]),
                    .badSessionName(name: wide, reason: "is 64 bytes, at most 63 fit"), errno: EINVAL)
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("a\0b")]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("a\0b")]),
                    .badSessionName(name: "a\0b", reason: "contains a NUL byte"), errno: EINVAL)
-        #expect(Self.refused(HandoverState(liveupdateNumber: 1, sessions: [Self.session(String(repeating: "s", count: 63))])) == nil)
+        #expect(Self.refused(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session(String(repeating: "s", count: 63))])) == nil)
     }
 
     @Test func duplicateSessionName() {
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("a"), Self.session("b"), Self.session("a")]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("a"), Self.session("b"), Self.session("a")]),
                    .duplicateSessionName(name: "a"), errno: EEXIST)
     }
 
     @Test func sessionLimit() {
         let names = (0..<820).map { Self.session("s\($0)") }
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: names),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: names),
                    .tooManySessions(count: 820, maximum: 819), errno: ENOMEM)
-        #expect(Self.refused(HandoverState(liveupdateNumber: 1, sessions: Array(names.prefix(819)))) == nil)
+        #expect(Self.refused(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: Array(names.prefix(819)))) == nil)
     }
 
     @Test func fileLimit() {
         let files = (0..<129).map { Self.raw(UInt64($0)) }
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", files)]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", files)]),
                    .tooManyFiles(session: "s", count: 129, maximum: 128), errno: ENOSPC)
-        #expect(Self.refused(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", Array(files.prefix(128)))])) == nil)
+        #expect(Self.refused(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", Array(files.prefix(128)))])) == nil)
     }
 
     @Test func duplicateToken() {
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(5), Self.raw(6), Self.raw(5)])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(5), Self.raw(6), Self.raw(5)])]),
                    .duplicateToken(session: "s", token: 5), errno: EEXIST)
         // The same token in two sessions is fine.
-        #expect(Self.refused(HandoverState(liveupdateNumber: 1, sessions: [Self.session("a", [Self.raw(5)]),
+        #expect(Self.refused(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("a", [Self.raw(5)]),
                                                                            Self.session("b", [Self.raw(5)])])) == nil)
     }
 
     @Test func compatibles() {
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(1, "")])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(1, "")])]),
                    .badCompatible(session: "s", token: 1, compatible: "", reason: "is empty"), errno: EINVAL)
         let long = String(repeating: "c", count: 48)
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(2, long)])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(2, long)])]),
                    .badCompatible(session: "s", token: 2, compatible: long, reason: "is 48 bytes, at most 47 fit"), errno: EINVAL)
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(3, "x\0")])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(3, "x\0")])]),
                    .badCompatible(session: "s", token: 3, compatible: "x\0", reason: "contains a NUL byte"), errno: EINVAL)
     }
 
     @Test func payloads() {
         let empty = FileRecord(token: 1, compatible: "blob-v1", content: .payload([]))
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", [empty])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [empty])]),
                    .emptyPayload(session: "s", token: 1), errno: EINVAL)
         let big = FileRecord(token: 2, compatible: "blob-v1", content: .payload([UInt8](repeating: 1, count: (4 << 20) + 1)))
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", [big])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [big])]),
                    .payloadTooLarge(session: "s", token: 2, bytes: (4 << 20) + 1, maximum: 4 << 20), errno: E2BIG)
         #expect(ModelValidator.maximumPayloadBytes == 4_194_304)
     }
@@ -94,12 +94,12 @@ import Testing
     @Test func memfdSizeMismatch() {
         let file = FileRecord(token: 9, compatible: "memfd-v1",
                               content: .memfd(MemfdContents(size: 10, position: 0, contents: [1, 2, 3])))
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", [file])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [file])]),
                    .memfdSizeMismatch(session: "s", token: 9, size: 10, contents: 3), errno: EINVAL)
     }
 
     @Test func flbs() {
-        func state(_ flbs: [FLBRecord]) -> HandoverState { HandoverState(liveupdateNumber: 1, flbs: flbs) }
+        func state(_ flbs: [FLBRecord]) -> HandoverState { HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, flbs: flbs) }
         Self.check(state([FLBRecord(name: "", data: 0, count: 1)]), .badFLBName(name: "", reason: "is empty"), errno: EINVAL)
         let long = String(repeating: "f", count: 48)
         Self.check(state([FLBRecord(name: long, data: 0, count: 1)]),
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func baseAddress() {
-        let state = HandoverState(liveupdateNumber: 1)
+        let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1)
         Self.check(state, .badBaseAddress(address: 0, reason: "must be non-zero and page aligned"), errno: EINVAL, base: 0)
         Self.check(state, .badBaseAddress(address: 0x1_0000_0800, reason: "must be non-zero and page aligned"),
                    errno: EINVAL, base: 0x1_0000_0800)
@@ -126,14 +126,14 @@ import Testing
 
     @Test func firstBrokenRuleInModelOrderWins() {
         // A bad name in the first session is reported before a duplicate token in it.
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("", [Self.raw(1), Self.raw(1)])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("", [Self.raw(1), Self.raw(1)])]),
                    .badSessionName(name: "", reason: "is empty"), errno: EINVAL)
         // Sessions before FLBs.
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("a"), Self.session("a")],
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("a"), Self.session("a")],
                                  flbs: [FLBRecord(name: "", data: 0, count: 1)]),
                    .duplicateSessionName(name: "a"), errno: EEXIST)
         // A duplicate token is found before the later file's bad compatible.
-        Self.check(HandoverState(liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(1), Self.raw(1, "")])]),
+        Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(1), Self.raw(1, "")])]),
                    .duplicateToken(session: "s", token: 1), errno: EEXIST)
     }
 }

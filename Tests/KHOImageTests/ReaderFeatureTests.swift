@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func rawDataStaysRawAndPayloadsAreWholeBlocks() throws {
-        let state = HandoverState(liveupdateNumber: 2, sessions: [SessionRecord(name: "s", files: [
+        let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 2, sessions: [SessionRecord(name: "s", files: [
             FileRecord(token: 1, compatible: "raw-v1", content: .data(0)),
             FileRecord(token: 2, compatible: "blob-v1", content: .payload([9, 8, 7])),
         ])])
@@ -78,6 +78,6 @@ import Testing
                                         error: .countOutOfRange(field: "count", count: 820, maximum: 819)).description
                 == "session header at 0x100010000: count is 820, more than the maximum 819")
         #expect(KHOImageError.memfd(session: "m", token: 1, problem: "size is 5000 but nr_folios is 0").description
-                == "session \"m\" token 0x1 (memfd-v1): size is 5000 but nr_folios is 0")
+                == "session \"m\" token 0x1 (memfd): size is 5000 but nr_folios is 0")
     }
 }

@@ -6,6 +6,7 @@ import Testing
 
 @Suite struct RoundTripTests {
     static let sample = HandoverState(
+        generation: .khoV2Prerelease,
         liveupdateNumber: 3,
         sessions: [
             SessionRecord(name: "vm0", files: [
@@ -28,7 +29,7 @@ import Testing
     }
 
     @Test func payloadsReadBackPaddedToTheirBlock() throws {
-        let state = HandoverState(liveupdateNumber: 1, sessions: [
+        let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
             SessionRecord(name: "p", files: [FileRecord(token: 1, compatible: "blob-v1", content: .payload([1, 2, 3]))]),
             SessionRecord(name: "q", files: [FileRecord(token: 2, compatible: "blob-v1",
                                                        content: .payload([UInt8](repeating: 9, count: 3 * 4096 + 1)))]),

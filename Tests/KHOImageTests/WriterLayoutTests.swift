@@ -32,6 +32,7 @@ func zeroBytes(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 ///   B+0x2d000         first file content allocation
 @Suite struct WriterLayoutTests {
     static let small = HandoverState(
+        generation: .khoV2Prerelease,
         liveupdateNumber: 7,
         sessions: [
             SessionRecord(name: "alpha", files: [
@@ -43,6 +44,7 @@ func zeroBytes(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
         flbs: [FLBRecord(name: "iommu-v1", data: 0x55, count: 1)])
 
     static let memfd = HandoverState(
+        generation: .khoV2Prerelease,
         liveupdateNumber: 1,
         sessions: [SessionRecord(name: "m", files: [
             FileRecord(token: 1, compatible: "memfd-v1",

@@ -185,7 +185,7 @@ struct SplitMix64: RandomNumberGenerator {
 
     @Test func knownGenerations() {
         #expect(KnownGenerations.khoRoot == ["kho-v1", "kho-v2", "kho-v3", "kho-v4"])
-        #expect(KnownGenerations.luoRoot == ["luo-v1", "luo-v2", "luo-v3"])
+        #expect(KnownGenerations.luoRoot == ["luo-v1", "luo-v2", "luo-v3", "luo-v4", "luo-v5"])
         #expect(KnownGenerations.luoSession == ["luo-session-v1", "luo-session-v2", "luo-session-v3"])
         #expect(KnownGenerations.luoFLB == ["luo-flb-v1", "luo-flb-v2"])
     }

@@ -105,7 +105,7 @@ import Testing
     @Test func theRestoringProcessNoticesChangedBytes() throws {
         // An image whose memfd differs from what the demo expects: the
         // restore side must report the mismatch, so the check can fail.
-        var state = HandoverState(liveupdateNumber: 1)
+        var state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1)
         var sessions: [String: [FileRecord]] = [:]
         for file in Self.files {
             var bytes = file.contents

@@ -7,6 +7,7 @@ import Testing
 /// without loss.
 @Suite struct RawDataHandlerTests {
     static let foreign = HandoverState(
+        generation: .khoV2Prerelease,
         liveupdateNumber: 6,
         sessions: [
             SessionRecord(name: "vm0", files: [

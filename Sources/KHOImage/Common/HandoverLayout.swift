@@ -54,11 +54,13 @@ public struct HandoverLayout: Equatable, Sendable {
     public var preservedBlocks: [PreservedBlock]
     /// Per session, in order.
     public var sessions: [SessionLayout]
+    /// The `kexec-metadata` block (`kho-v3`), 0 when the generation has none.
+    public var kexecMetadataPhys: UInt64
 
     /// Creates a layout.
     public init(regions: [ImageRegion], khoRootFDTPhys: UInt64, memoryMapPhys: UInt64, luoFDTPhys: UInt64,
                 sessionHeaderPhys: UInt64, flbHeaderPhys: UInt64, preservedBlocks: [PreservedBlock],
-                sessions: [SessionLayout]) {
+                sessions: [SessionLayout], kexecMetadataPhys: UInt64 = 0) {
         self.regions = regions
         self.khoRootFDTPhys = khoRootFDTPhys
         self.memoryMapPhys = memoryMapPhys
@@ -67,6 +69,7 @@ public struct HandoverLayout: Equatable, Sendable {
         self.flbHeaderPhys = flbHeaderPhys
         self.preservedBlocks = preservedBlocks
         self.sessions = sessions
+        self.kexecMetadataPhys = kexecMetadataPhys
     }
 
     /// The number of preserved pages.

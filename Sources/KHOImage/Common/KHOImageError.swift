@@ -43,7 +43,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateToken(session: String, token: UInt64)
     /// Two FLB entries share a name.
     case duplicateFLB(name: String)
-    /// A `memfd-v1` file's preserved state is inconsistent.
+    /// A memfd file's preserved state (`memfd-v1`, `memfd-v2`) is inconsistent.
     case memfd(session: String, token: UInt64, problem: String)
     /// The model given to the writer breaks one of the kernel's rules.
     case invalidModel(ModelError)
@@ -117,7 +117,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateFLB(name):
             return "two FLB entries are named \"\(name)\""
         case let .memfd(session, token, problem):
-            return "session \"\(session)\" token \(hex(token)) (memfd-v1): \(problem)"
+            return "session \"\(session)\" token \(hex(token)) (memfd): \(problem)"
         case let .invalidModel(problem):
             return "\(problem)"
         case let .truncatedFDT(compatible?, totalSize, available) where compatible.hasPrefix("kho-v"):
@@ -171,6 +171,17 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case zeroFLBCount(name: String)
     /// The base physical address is unusable.
     case badBaseAddress(address: UInt64, reason: String)
+    /// The state's generation is not one this project writes.
+    case unsupportedGeneration(name: String)
+    /// `kexecMetadata` is present where the generation has none, or the reverse.
+    case kexecMetadataMismatch(generation: String, reason: String)
+    /// The kexec-metadata release does not fit `char previous_release[65]`.
+    case badPreviousRelease(release: String, reason: String)
+    /// A memfd's content is given for a file whose compatible is not the
+    /// generation's memfd handler.
+    case memfdHandlerMismatch(session: String, token: UInt64, compatible: String, expected: String)
+    /// A memfd's seals are outside what the handler preserves (`-EOPNOTSUPP`).
+    case unsupportedSeals(session: String, token: UInt64, seals: UInt32, handler: String, supported: UInt32)
 
     /// The kernel's errno for the same refusal.
     public var errno: Int32 {
@@ -179,6 +190,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooManySessions: ENOMEM
         case .tooManyFiles, .tooManyFLBs: ENOSPC
         case .payloadTooLarge: E2BIG
+        case .unsupportedSeals: EOPNOTSUPP
         default: EINVAL
         }
     }
@@ -215,6 +227,16 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "FLB \"\(name)\" has a count of 0; the kernel only serializes FLBs some file depends on"
         case let .badBaseAddress(address, reason):
             return "base address \(hex(address)): \(reason)"
+        case let .unsupportedGeneration(name):
+            return "generation \(name) is not one this tool writes"
+        case let .kexecMetadataMismatch(generation, reason):
+            return "kexec-metadata with generation \(generation): \(reason)"
+        case let .badPreviousRelease(release, reason):
+            return "kexec-metadata previous release \"\(release)\": \(reason)"
+        case let .memfdHandlerMismatch(session, token, compatible, expected):
+            return "session \"\(session)\" token \(hex(token)): a memfd needs compatible \"\(expected)\" in this generation, not \"\(compatible)\""
+        case let .unsupportedSeals(session, token, seals, handler, supported):
+            return "session \"\(session)\" token \(hex(token)): seals \(hex(UInt64(seals))) are not all preserved by \(handler) (supported: \(hex(UInt64(supported))))"
         }
     }
 }

@@ -34,9 +34,7 @@ public enum KHOImageReader {
             return .image(try ImageDecoder(storage: storage, indexBlob: blob).decode())
         }
         if KnownGenerations.khoRoot.contains(compatible) {
-            do { return .khoRootFDT(try KHOv2RootFDT.parse(blob)) } catch {
-                throw .structure(what: "KHO root FDT", error: error)
-            }
+            return .khoRootFDT(try RootView.parse(blob).addressesOnly)
         }
         if KnownGenerations.luoRoot.contains(compatible) {
             do { return .luoFDT(try LUOv1FDT.parse(blob)) } catch {
@@ -70,40 +68,56 @@ struct ImageDecoder {
         let index = try ImageIndex.parse(indexBlob, fileSize: storage.count)
         let memory = PhysicalMemoryView(storage: storage, regions: index.regions)
 
-        // kho_populate / kho_mem_retrieve
-        let rootBlob = try memory.fdt(at: index.khoFDTPhys, maxLength: KHOv2RootFDT.size, what: "KHO root FDT")
-        let root: KHOv2RootFDT.Contents
-        do { root = try KHOv2RootFDT.parse(rootBlob) } catch { throw .structure(what: "KHO root FDT", error: error) }
+        // kho_populate / kho_mem_retrieve, and the generation the root names.
+        let rootBlob = try memory.fdt(at: index.khoFDTPhys, maxLength: PageGeometry.pageSize, what: "KHO root FDT")
+        let root = try RootView.parse(rootBlob)
+        let generation = root.generation
         guard root.memoryMapPhys != 0 else {
             throw .structure(what: "KHO root FDT", error: .invalidValue(field: KHOv2RootFDT.memoryMapProperty, value: 0, reason: "the memory map address is null"))
         }
         var preserved = try PreservedMemoryMap(root: root.memoryMapPhys, memory: memory)
         try require(index.khoFDTPhys, UInt64(rootBlob.totalSize), "KHO root FDT", memory, &preserved)
 
+        // kho_kexec_metadata_init (kho-v3 on)
+        var kexecMetadata: KexecMetadata?
+        var kexecMetadataPhys: UInt64 = 0
+        if generation.kexecMetadata != nil {
+            (kexecMetadata, kexecMetadataPhys) = try decodeKexecMetadata(root, memory, &preserved)
+        }
+
         // luo_early_startup
-        let luoSubtree: KHOv2RootFDT.Subtree
+        let luoSubtree: RootView.Subtree
         switch root.lookup(LUOv1.subtreeName) {
         case nil: throw .missingSubtree(name: LUOv1.subtreeName)
         case let .failure(error)?: throw .structure(what: "KHO root FDT", error: error)
-        case let .success(phys)?: luoSubtree = KHOv2RootFDT.Subtree(name: LUOv1.subtreeName, phys: phys)
+        case let .success(subtree)?: luoSubtree = subtree
         }
+        try RootView.refuseNonFDTLUO(at: luoSubtree.phys, memory)
         let luoBlob = try memory.fdt(at: luoSubtree.phys, maxLength: LUOv1.fdtSize, what: "LUO FDT")
+        if let size = luoSubtree.blobSize, size != UInt64(luoBlob.totalSize) {
+            throw .structure(what: "KHO root FDT subtree \(LUOv1.subtreeName)", error: .invalidValue(
+                field: KHOv3RootFDT.blobSizeProperty, value: size,
+                reason: "the LUO FDT there is \(luoBlob.totalSize) bytes (its totalsize, which the kernel records)"))
+        }
         try require(luoSubtree.phys, UInt64(luoBlob.totalSize), "LUO FDT", memory, &preserved)
         let luo: LUOv1FDT.Contents
         do { luo = try LUOv1FDT.parse(luoBlob) } catch { throw .structure(what: "LUO FDT", error: error) }
 
         var (sessions, sessionLayouts) = try decodeSessions(luo.sessionHeaderPhys, memory, &preserved)
         let flbs = try decodeFLBs(luo.flbHeaderPhys, memory, &preserved)
-        try decodeContents(&sessions, sessionLayouts, memory, &preserved)
+        try decodeContents(&sessions, sessionLayouts, generation.memfd, memory, &preserved)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
             luoFDTPhys: luoSubtree.phys, sessionHeaderPhys: luo.sessionHeaderPhys, flbHeaderPhys: luo.flbHeaderPhys,
-            preservedBlocks: preserved.blocks, sessions: sessionLayouts)
+            preservedBlocks: preserved.blocks, sessions: sessionLayouts, kexecMetadataPhys: kexecMetadataPhys)
+        let ownNames = [LUOv1.subtreeName, generation.kexecMetadata?.nodeName].compactMap { $0 }
         return DecodedImage(
-            state: HandoverState(liveupdateNumber: luo.liveupdateNumber, sessions: sessions, flbs: flbs),
+            state: HandoverState(generation: generation, liveupdateNumber: luo.liveupdateNumber, sessions: sessions,
+                                 flbs: flbs, kexecMetadata: kexecMetadata),
             layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: luoBlob.bytes,
-            otherSubtrees: root.subtrees.filter { $0.name != LUOv1.subtreeName },
+            otherSubtrees: root.subtrees.filter { !ownNames.contains($0.name) }
+                .map { KHOv2RootFDT.Subtree(name: $0.name, phys: $0.phys) },
             unreferencedBlocks: preserved.unclaimed)
     }
 
@@ -219,6 +233,36 @@ struct ImageDecoder {
         return (sessions, layouts)
     }
 
+    /// `kho_in_kexec_metadata`: the subtree is optional to the kernel (a
+    /// previous kernel without it is fine), but a generation that writes it
+    /// always has it, so the reader requires it; then blob-size at least 4,
+    /// version 1, blob-size at least 73, all of it preserved.
+    private func decodeKexecMetadata(_ root: RootView, _ memory: PhysicalMemoryView,
+                                     _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> (KexecMetadata, UInt64) {
+        let name = KexecMetadataSer.format.nodeName
+        let subtree: RootView.Subtree
+        switch root.lookup(name) {
+        case nil: throw .missingSubtree(name: name)
+        case let .failure(error)?: throw .structure(what: "KHO root FDT", error: error)
+        case let .success(found)?: subtree = found
+        }
+        let what = "kexec-metadata at 0x\(String(subtree.phys, radix: 16))"
+        let size = subtree.blobSize ?? 0
+        let available = min(size, UInt64(KexecMetadataSer.size))
+        let bytes = try memory.bytes(at: subtree.phys, length: Int(available), what: what)
+        let ser: KexecMetadataSer
+        do { ser = try KexecMetadataSer.decode(bytes, blobSize: size) } catch { throw .structure(what: what, error: error) }
+        try preserved.requirePreserved(subtree.phys, length: UInt64(KexecMetadataSer.size), what: what)
+        if let block = preserved.blockIndex(containing: subtree.phys).map({ preserved.blocks[$0] }),
+           size > block.phys + block.size - subtree.phys {
+            throw .structure(what: what, error: .invalidValue(
+                field: "kexec-metadata blob-size", value: size,
+                reason: "runs past the preserved block at 0x\(String(block.phys, radix: 16)) (\(block.size) bytes)"))
+        }
+        preserved.claim(subtree.phys)
+        return (KexecMetadata(previousRelease: ser.previousRelease, kexecCount: ser.kexecCount), subtree.phys)
+    }
+
     /// `luo_flb_setup_incoming` and the lookups `luo_flb_retrieve_one` makes.
     private func decodeFLBs(_ headerPhys: UInt64, _ memory: PhysicalMemoryView,
                             _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> [FLBRecord] {
@@ -256,13 +300,13 @@ struct ImageDecoder {
     /// `memfd-v1` files first (their structures are claimed), then any file
     /// whose `data` is the start of a preserved block nothing else claims
     /// (a payload); everything else stays raw data.
-    private func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout],
+    private func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ format: MemfdFormat,
                                 _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap) throws(KHOImageError) {
-        let memfdCompatible = MemfdV1.compatible
+        let memfdCompatible = format.compatible
         for s in sessions.indices {
             for f in sessions[s].files.indices where sessions[s].files[f].compatible == memfdCompatible {
                 let file = sessions[s].files[f]
-                var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, memory: memory)
+                var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, format: format, memory: memory)
                 sessions[s].files[f].content = .memfd(try decoder.decode(serPhys: layouts[s].fileData[f], preserved: &preserved))
             }
         }

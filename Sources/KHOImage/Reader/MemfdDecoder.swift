@@ -1,12 +1,14 @@
 import HandoverModel
 import KernelABI
 
-/// `memfd_luo_retrieve` over an image: follows a `memfd-v1` file's `data`
+/// `memfd_luo_retrieve` over an image: follows a `memfd-v1` or `memfd-v2` file's `data`
 /// to its `memfd_luo_ser`, the vmalloc chunk list, the folio array and the
 /// folios, checking each step, and rebuilds the file's contents.
 struct MemfdDecoder {
     let session: String
     let token: UInt64
+    /// The generation's memfd handler (`memfd-v1`, `memfd-v2`).
+    let format: MemfdFormat
     let memory: PhysicalMemoryView
 
     private func fail(_ problem: String) -> KHOImageError {
@@ -17,15 +19,34 @@ struct MemfdDecoder {
 
     mutating func decode(serPhys: UInt64, preserved: inout PreservedMemoryMap) throws(KHOImageError) -> MemfdContents {
         let what = "memfd_luo_ser of session \"\(session)\" token \(hex(token))"
-        let serBytes = try memory.bytes(at: serPhys, length: MemfdLUOSer.size, what: what)
-        try preserved.requirePreserved(serPhys, length: UInt64(MemfdLUOSer.size), what: what)
+        let serBytes = try memory.bytes(at: serPhys, length: format.serSize, what: what)
+        try preserved.requirePreserved(serPhys, length: UInt64(format.serSize), what: what)
         preserved.claim(serPhys)
-        let ser = MemfdLUOSer.decode(serBytes, at: 0)
+        let ser: MemfdLUOSer
+        var seals: UInt32 = 0
+        if format == .memfdV2 {
+            let v2 = MemfdV2LUOSer.decode(serBytes, at: 0)
+            // memfd_luo_retrieve: seals outside MEMFD_LUO_ALL_SEALS are -EOPNOTSUPP.
+            guard v2.seals & ~format.supportedSeals == 0 else {
+                throw fail("seals \(hex(UInt64(v2.seals))) include bits \(format.compatible) does not support"
+                           + " (supported: \(hex(UInt64(format.supportedSeals))))")
+            }
+            // v7.1's retrieve does not look at flags, but the ABI requires
+            // unused bits to be 0 and the kernel writes 0: a value here is
+            // nothing a v7.1 kernel wrote, and it could not be written again.
+            guard v2.flags == 0 else {
+                throw fail("flags is \(hex(UInt64(v2.flags))); \(format.compatible) defines no flags (unused bits must be 0)")
+            }
+            seals = v2.seals
+            ser = MemfdLUOSer(position: v2.position, fileSize: v2.fileSize, folioCount: v2.folioCount, folios: v2.folios)
+        } else {
+            ser = MemfdLUOSer.decode(serBytes, at: 0)
+        }
         if ser.fileSize == 0 {
             guard ser.folioCount == 0, ser.folios == KHOVmalloc(first: 0, totalPages: 0, flags: 0, order: 0) else {
                 throw fail("size is 0 but nr_folios or the folio descriptor is not")
             }
-            return MemfdContents(size: 0, position: ser.position, contents: [])
+            return MemfdContents(size: 0, position: ser.position, contents: [], seals: seals)
         }
         guard ser.folioCount > 0 else { throw fail("size is \(ser.fileSize) but nr_folios is 0") }
         let arrayPages = try vmallocPages(ser.folios, preserved: &preserved)
@@ -100,7 +121,7 @@ struct MemfdDecoder {
             if cursor < total { (base + cursor).initializeMemory(as: UInt8.self, repeating: 0, count: total - cursor) }
             initialized = total
         }
-        return MemfdContents(size: ser.fileSize, position: ser.position, contents: contents)
+        return MemfdContents(size: ser.fileSize, position: ser.position, contents: contents, seals: seals)
     }
 
     /// `kho_restore_vmalloc`'s walk: the physical pages of the area, in

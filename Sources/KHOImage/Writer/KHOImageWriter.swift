@@ -5,8 +5,12 @@ import KernelABI
 /// Turns a ``HandoverState`` into a KHO image by replaying, on a simulated
 /// physical memory, what the kernel does from boot to `reboot(KEXEC)`:
 ///
+/// The state's ``KernelGeneration`` decides every format; the order is the
+/// same in both supported generations, except where noted.
+///
 /// 1. `kho_init`: the radix tree root (not preserved) and the KHO root FDT
-///    page (preserved), whose skeleton is written at once;
+///    page (preserved), whose skeleton is written at once; from `kho-v3` on,
+///    the `kexec-metadata` block, added as a subtree at once;
 /// 2. `luo_fdt_setup`: the LUO FDT page, the 16-page session block and the
 ///    1-page FLB block, all preserved; the LUO FDT is written and added to
 ///    the root as subtree `LUO`;
@@ -57,9 +61,17 @@ public struct KHOImageWriter: Sendable {
         var arena = PhysicalArena(base: base)
         arena.reserve(additional: Self.estimatedArenaBytes(state))
 
-        // kho_init and luo_fdt_setup's allocations, in the kernel's order.
+        let generation = state.generation
+        // kho_init: the radix tree root (kzalloc, not preserved), the root
+        // FDT page, and from kho-v3 on the kexec-metadata block
+        // (kho_kexec_metadata_init -> kho_alloc_preserve(73)).
         arena.allocateRadixRoot()
         let khoRootPhys = arena.allocatePreserved(order: 0)
+        var kexecMetadataPhys: UInt64 = 0
+        if let metadata = generation.kexecMetadata {
+            kexecMetadataPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: metadata.size))
+        }
+        // luo_fdt_setup: the LUO FDT page, the session block, the FLB block.
         let luoPhys = arena.allocatePreserved(order: 0)
         // The session block and the file arrays are written whole at
         // reboot() (entries, then zeros to the end), so they are not zeroed
@@ -68,19 +80,35 @@ public struct KHOImageWriter: Sendable {
         let sessionBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: sessionBlockBytes), zeroed: false)
         let flbBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.flbBlockPages * PageGeometry.pageSize))
 
-        // The two FDTs are built in their own (zeroed) pages of the arena,
-        // with the same calls as the kernel makes, and copied out for the
-        // debugfs views before anything else is allocated (which may move
-        // the arena).
-        let khoRoot = try KHOv2RootFDT.makeSkeleton(
-            memoryMapPhys: arena.radixRoot, into: arena.borrowBytes(at: khoRootPhys, length: KHOv2RootFDT.size))
+        // The FDTs are built in their own (zeroed) pages of the arena, with
+        // the same calls as the kernel makes, and copied out for the debugfs
+        // views before anything else is allocated (which may move the arena).
+        let rootPage = arena.borrowBytes(at: khoRootPhys, length: PageGeometry.pageSize)
+        let khoRoot: FDTEditor
+        let addSubtree: (String, UInt64, UInt64) throws -> Void
+        switch generation.khoRoot.compatible {
+        case KHOv3RootFDT.compatible:
+            khoRoot = try KHOv3RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
+            addSubtree = { name, phys, size in try KHOv3RootFDT.addSubtree(to: khoRoot, name: name, phys: phys, blobSize: size) }
+        default:
+            khoRoot = try KHOv2RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
+            addSubtree = { name, phys, _ in try KHOv2RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
+        }
+        if generation.kexecMetadata != nil, let metadata = state.kexecMetadata {
+            arena.withBytes(at: kexecMetadataPhys, length: KexecMetadataSer.size) {
+                KexecMetadataSer(previousRelease: metadata.previousRelease, kexecCount: metadata.kexecCount)
+                    .encode(into: $0, at: 0)
+            }
+            try addSubtree(KexecMetadataSer.format.nodeName, kexecMetadataPhys, UInt64(KexecMetadataSer.size))
+        }
         let luo = try LUOv1FDT.build(.init(liveupdateNumber: state.liveupdateNumber,
                                            sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock),
                                      into: arena.borrowBytes(at: luoPhys, length: LUOv1.fdtSize))
         arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size) {
             $0.storeLittleEndian(UInt64(LUOv1.flbBlockPages), at: LUOFLBHeaderSer.pageCountOffset)
         }
-        try KHOv2RootFDT.addSubtree(to: khoRoot, name: LUOv1.subtreeName, phys: luoPhys)
+        // kho_add_subtree(LUO, fdt, fdt_totalsize(fdt)).
+        try addSubtree(LUOv1.subtreeName, luoPhys, UInt64(luo.totalSize))
         let khoRootBlob = khoRoot.blob
         let luoBlob = luo.blob
 
@@ -96,7 +124,7 @@ public struct KHOImageWriter: Sendable {
                 if filesPhys == 0 {
                     filesPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: fileArrayBytes), zeroed: false)
                 }
-                data.append(preserve(session.files[index].content, in: &arena))
+                data.append(preserve(session.files[index].content, memfdFormat: generation.memfd, in: &arena))
             }
             sessionLayouts.append(SessionLayout(entryPhys: 0, filesPhys: filesPhys, fileData: data))
         }
@@ -157,14 +185,14 @@ public struct KHOImageWriter: Sendable {
             luoFDTPhys: luoPhys, sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock,
             preservedBlocks: arena.preserved.map { PreservedBlock(phys: $0.phys, order: $0.order) }
                 .sorted { $0.phys < $1.phys },
-            sessions: sessionLayouts)
+            sessions: sessionLayouts, kexecMetadataPhys: kexecMetadataPhys)
         return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(),
                             khoRootFDT: khoRootBlob, luoFDT: luoBlob)
     }
 
     /// A file handler's `preserve`: allocates and fills what `content`
     /// needs and returns the `data` u64 the file array records.
-    private func preserve(_ content: FileContent, in arena: inout PhysicalArena) -> UInt64 {
+    private func preserve(_ content: FileContent, memfdFormat: MemfdFormat, in arena: inout PhysicalArena) -> UInt64 {
         switch content {
         case let .data(value):
             return value
@@ -175,7 +203,7 @@ public struct KHOImageWriter: Sendable {
             arena.write(bytes, at: phys)
             return phys
         case let .memfd(memfd):
-            return MemfdPreserver.preserve(memfd, in: &arena)
+            return MemfdPreserver.preserve(memfd, format: memfdFormat, in: &arena)
         }
     }
 

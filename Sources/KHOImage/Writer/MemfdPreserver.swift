@@ -6,13 +6,16 @@ enum MemfdPreserver {
     /// Lays out one memfd and returns the physical address of its
     /// `memfd_luo_ser`. Order: the `memfd_luo_ser` page (preserved); the
     /// file's pages, one order-0 folio per page of `size`, holding the
-    /// contents (each preserved, in file order); the folio array's vmalloc
-    /// pages; then `kho_preserve_vmalloc`: a chunk page (preserved), each
-    /// array page preserved and listed, and a new chunk whenever one fills.
-    static func preserve(_ memfd: MemfdContents, in arena: inout PhysicalArena) -> UInt64 {
+    /// contents; in `memfd-v1` each is preserved now, in file order; the
+    /// folio array's vmalloc pages; in `memfd-v2` (v7.1
+    /// `memfd_luo_preserve_folios`: `vcalloc` of the array, then
+    /// `kho_preserve_folio` per folio) the folios are preserved here, in
+    /// index order; then `kho_preserve_vmalloc`: a chunk page (preserved),
+    /// each array page preserved and listed, a new chunk whenever one fills.
+    static func preserve(_ memfd: MemfdContents, format: MemfdFormat, in arena: inout PhysicalArena) -> UInt64 {
         let serPhys = arena.allocatePreserved(order: 0)
-        var ser = MemfdLUOSer(position: memfd.position, fileSize: memfd.size, folioCount: 0,
-                              folios: KHOVmalloc(first: 0, totalPages: 0, flags: 0, order: 0))
+        var folioCount: UInt64 = 0
+        var folios = KHOVmalloc(first: 0, totalPages: 0, flags: 0, order: 0)
         if memfd.size > 0 {
             let byteCount = memfd.contents.count
             let pageCount = PageGeometry.pages(forBytes: byteCount)
@@ -31,9 +34,11 @@ enum MemfdPreserver {
                     folioPages.append(phys)
                 }
             }
-            for phys in folioPages { arena.preserve(phys: phys, order: 0) }
+            let foliosBeforeArray = format == .memfdV1
+            if foliosBeforeArray { for phys in folioPages { arena.preserve(phys: phys, order: 0) } }
 
             let arrayPages = (0..<arrayPageCount).map { _ in arena.allocate(order: 0) }
+            if !foliosBeforeArray { for phys in folioPages { arena.preserve(phys: phys, order: 0) } }
             let entriesPerPage = PageGeometry.pageSize / MemfdFolioSer.size
             for (arrayIndex, arrayPage) in arrayPages.enumerated() {
                 let first = arrayIndex * entriesPerPage
@@ -47,11 +52,18 @@ enum MemfdPreserver {
                 }
             }
             let first = preserveVmalloc(pages: arrayPages, in: &arena)
-            ser.folioCount = UInt64(pageCount)
-            ser.folios = KHOVmalloc(first: first, totalPages: UInt32(arrayPages.count),
-                                    flags: KHOVmalloc.flagAlloc, order: 0)
+            folioCount = UInt64(pageCount)
+            folios = KHOVmalloc(first: first, totalPages: UInt32(arrayPages.count),
+                                flags: KHOVmalloc.flagAlloc, order: 0)
         }
-        arena.withBytes(at: serPhys, length: MemfdLUOSer.size) { ser.encode(into: $0, at: 0) }
+        if format == .memfdV2 {
+            let ser = MemfdV2LUOSer(position: memfd.position, fileSize: memfd.size, seals: memfd.seals,
+                                    folioCount: folioCount, folios: folios)
+            arena.withBytes(at: serPhys, length: MemfdV2LUOSer.size) { ser.encode(into: $0, at: 0) }
+        } else {
+            let ser = MemfdLUOSer(position: memfd.position, fileSize: memfd.size, folioCount: folioCount, folios: folios)
+            arena.withBytes(at: serPhys, length: MemfdLUOSer.size) { ser.encode(into: $0, at: 0) }
+        }
         return serPhys
     }
 

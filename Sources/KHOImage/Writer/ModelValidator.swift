@@ -13,6 +13,11 @@ public enum ModelValidator {
 
     /// Throws the first rule `state` breaks, in model order.
     public static func validate(_ state: HandoverState) throws(ModelError) {
+        let generation = state.generation
+        guard KernelGeneration.supported.contains(generation) else {
+            throw .unsupportedGeneration(name: generation.name)
+        }
+        try validateKexecMetadata(state.kexecMetadata, generation: generation)
         guard state.sessions.count <= LUOv1.maxSessions else {
             throw .tooManySessions(count: state.sessions.count, maximum: LUOv1.maxSessions)
         }
@@ -32,7 +37,7 @@ public enum ModelValidator {
             guard sessionNames.insert(session.name).inserted else {
                 throw .duplicateSessionName(name: session.name)
             }
-            try validateFiles(of: session, tokens: tokens, lastValidCompatible: &lastValidCompatible)
+            try validateFiles(of: session, memfd: generation.memfd, tokens: tokens, lastValidCompatible: &lastValidCompatible)
         }
         guard state.flbs.count <= LUOv1.maxFLBs else {
             throw .tooManyFLBs(count: state.flbs.count, maximum: LUOv1.maxFLBs)
@@ -47,7 +52,29 @@ public enum ModelValidator {
         }
     }
 
-    private static func validateFiles(of session: SessionRecord, tokens: TokenTable,
+    /// `kexec-metadata` exactly when the generation has it; a release that
+    /// fits `previous_release` with its NUL.
+    private static func validateKexecMetadata(_ metadata: KexecMetadata?, generation: KernelGeneration) throws(ModelError) {
+        switch (generation.kexecMetadata, metadata) {
+        case (nil, nil):
+            return
+        case (nil, .some):
+            throw .kexecMetadataMismatch(generation: generation.name, reason: "this generation has no kexec-metadata subtree")
+        case (.some, nil):
+            throw .kexecMetadataMismatch(generation: generation.name, reason: "this generation needs kexec-metadata")
+        case let (format?, metadata?):
+            let bytes = metadata.previousRelease.utf8.count
+            if bytes >= format.releaseFieldLength {
+                throw .badPreviousRelease(release: metadata.previousRelease,
+                                          reason: "is \(bytes) bytes, at most \(format.releaseFieldLength - 1) fit")
+            }
+            if metadata.previousRelease.utf8.contains(0) {
+                throw .badPreviousRelease(release: metadata.previousRelease, reason: "contains a NUL byte")
+            }
+        }
+    }
+
+    private static func validateFiles(of session: SessionRecord, memfd format: MemfdFormat, tokens: TokenTable,
                                       lastValidCompatible: inout String?) throws(ModelError) {
         guard session.files.count <= LUOv1.maxFilesPerSession else {
             throw .tooManyFiles(session: session.name, count: session.files.count,
@@ -76,6 +103,16 @@ public enum ModelValidator {
                                            bytes: bytes.count, maximum: maximumPayloadBytes)
                 }
             case let .memfd(memfd):
+                guard compatible == format.compatible else {
+                    throw .memfdHandlerMismatch(session: session.name, token: token, compatible: compatible,
+                                                expected: format.compatible)
+                }
+                // memfd_luo_preserve: seals outside MEMFD_LUO_ALL_SEALS are
+                // -EOPNOTSUPP; memfd-v1 carries none at all.
+                guard memfd.seals & ~format.supportedSeals == 0 else {
+                    throw .unsupportedSeals(session: session.name, token: token, seals: memfd.seals,
+                                            handler: format.compatible, supported: format.supportedSeals)
+                }
                 guard UInt64(memfd.contents.count) == memfd.size else {
                     throw .memfdSizeMismatch(session: session.name, token: token,
                                              size: memfd.size, contents: memfd.contents.count)

@@ -10,9 +10,9 @@ public enum KnownGenerations {
     /// `kho-v2` (radix tree, `preserved-data`), and later ones that add a
     /// `blob-size` property and carry LUO as packed structs.
     public static let khoRoot = ["kho-v1", "kho-v2", "kho-v3", "kho-v4"]
-    /// LUO FDT root generations; `luo-v2` replaces the FDT nodes with a
-    /// packed `luo_ser` blob.
-    public static let luoRoot = ["luo-v1", "luo-v2", "luo-v3"]
+    /// LUO root generations; from v7.2 (`luo-v5`) LUO's state is a packed
+    /// `luo_ser` blob instead of an FDT.
+    public static let luoRoot = ["luo-v1", "luo-v2", "luo-v3", "luo-v4", "luo-v5"]
     /// LUO session node generations; v1 lacked the per-session file set.
     public static let luoSession = ["luo-session-v1", "luo-session-v2", "luo-session-v3"]
     /// LUO FLB node generations.
