@@ -34,7 +34,7 @@ import Testing
         #expect(try readBytes(output) == (try readBytes(image)))
         let layout = try KHOImageReader.readImage(path: image).layout
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "\(output): imported from \(raw): kho-v2 KHO root FDT at 0x\(String(layout.khoRootFDTPhys, radix: 16)), LUO: luo-v1 FDT")
+        #expect(lines.first == "\(output): imported from \(raw): kho-v3 KHO root FDT at 0x\(String(layout.khoRootFDTPhys, radix: 16)), LUO: luo-v1 FDT")
         #expect(lines.count == 4)
     }
 

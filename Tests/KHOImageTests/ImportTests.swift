@@ -13,7 +13,7 @@ import Testing
 @Suite struct ImportTests {
     static let state = HandoverState(liveupdateNumber: 3, sessions: [
         SessionRecord(name: "vm0", files: [
-            FileRecord(token: 1, compatible: "memfd-v1", content: .memfd(MemfdContents(size: 12288, position: 5,
+            FileRecord(token: 1, compatible: "memfd-v2", content: .memfd(MemfdContents(size: 12288, position: 5,
                 contents: (0..<12288).map { UInt8(truncatingIfNeeded: $0 &* 7) }))),
             FileRecord(token: 2, compatible: "blob-v1", content: .payload(Array("payload".utf8))),
         ]),
@@ -41,10 +41,10 @@ import Testing
         let decoded = try KHOImageReader.readImage(path: image)
         #expect(plan.khoFDTPhys == decoded.layout.khoRootFDTPhys)
         #expect(plan.memoryMapPhys == decoded.layout.memoryMapPhys)
-        #expect(plan.rootCompatible == "kho-v2")
+        #expect(plan.rootCompatible == "kho-v3")
         #expect(plan.luo == "luo-v1 FDT")
         #expect(plan.preservedBlocks == decoded.layout.preservedBlocks)
-        #expect(plan.subtrees.map(\.name) == ["LUO"])
+        #expect(plan.subtrees.map(\.name) == ["LUO", "kexec-metadata"])
     }
 
     @Test func elfCoreImportsToTheWritersImage() throws {
@@ -209,7 +209,7 @@ import Testing
     @Test func aDebugfsPrefixOfTheRootIsNamed() throws {
         let root = try KHOImageWriter().encode(Self.state).khoRootFDT
         let prefix = AlignedBytes(copying: root.prefix(root.count - 52))
-        #expect(throws: KHOImageError.truncatedFDT(compatible: "kho-v2", totalSize: root.count, available: root.count - 52)) {
+        #expect(throws: KHOImageError.truncatedFDT(compatible: "kho-v3", totalSize: root.count, available: root.count - 52)) {
             try KHOImageReader.decode(prefix)
         }
     }

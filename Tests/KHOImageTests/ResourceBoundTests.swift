@@ -86,7 +86,7 @@ import Testing
         let directory = try AtomicOutputTests.Directory()
         let image = directory.file("image.kho")
         try KHOImageWriter(base: 0xf000_0000).encode(HandoverState(liveupdateNumber: 1, sessions: [
-            SessionRecord(name: "vm", files: [FileRecord(token: 1, compatible: "memfd-v1", content: .memfd(
+            SessionRecord(name: "vm", files: [FileRecord(token: 1, compatible: "memfd-v2", content: .memfd(
                 MemfdContents(size: 1 << 20, position: 0, contents: [UInt8](repeating: 0x5a, count: 1 << 20))))]),
         ])).write(to: image)
         let raw = directory.file("memory.raw")
