@@ -7,6 +7,15 @@ enum StateDiff {
     /// One line per difference, `path: what` (empty when identical).
     static func differences(_ a: HandoverState, _ b: HandoverState) -> [String] {
         var lines: [String] = []
+        if a.generation != b.generation {
+            lines.append("generation: \(a.generation) != \(b.generation)")
+        }
+        if a.kexecMetadata != b.kexecMetadata {
+            func describe(_ metadata: KexecMetadata?) -> String {
+                metadata.map { "previous_release \(Hex.quoted($0.previousRelease)), kexec_count \($0.kexecCount)" } ?? "none"
+            }
+            lines.append("kexec_metadata: \(describe(a.kexecMetadata)) != \(describe(b.kexecMetadata))")
+        }
         if a.liveupdateNumber != b.liveupdateNumber {
             lines.append("liveupdate_number: \(a.liveupdateNumber) != \(b.liveupdateNumber)")
         }
@@ -65,6 +74,7 @@ enum StateDiff {
             var lines: [String] = []
             if x.size != y.size { lines.append("\(path) memfd.size: \(x.size) != \(y.size)") }
             if x.position != y.position { lines.append("\(path) memfd.pos: \(x.position) != \(y.position)") }
+            if x.seals != y.seals { lines.append("\(path) memfd.seals: \(Hex.format(UInt64(x.seals))) != \(Hex.format(UInt64(y.seals)))") }
             lines += bytes(x.contents, y.contents, path: "\(path) memfd.contents")
             return lines
         default:

@@ -143,4 +143,26 @@ import Testing
             try KHOImageReader.read(path: capture.path("debugfs/out/fdt"))
         }
     }
+
+    /// The writer's acceptance test against a real kernel: the scenario's
+    /// state, encoded for the capture's kernel, is the capture up to where
+    /// things were allocated, structure by structure and byte by byte.
+    @Test(arguments: captures) func encodingTheScenarioGivesTheCaptureUpToAddresses(_ capture: Capture) throws {
+        guard let generation = try? KernelGeneration.forRelease(capture.release) else { return }
+        let image = capture.path("capture.kho")
+        let real = try KHOImageReader.readImage(path: image)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luo-real-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let encodedPath = directory.appendingPathComponent("encoded.kho").path
+        try KHOImageWriter().encode(try capture.expectedState(generation: generation)).write(to: encodedPath)
+        let encoded = try KHOImageReader.readImage(path: encodedPath)
+        let realStructure = try StructuralImage(image: real, memory: try KHOImageMemory(path: image))
+        let encodedStructure = try StructuralImage(image: encoded, memory: try KHOImageMemory(path: encodedPath))
+        #expect(StructuralImage.differences(encodedStructure, realStructure) == [])
+        #expect(realStructure.structures.count > 20)
+        #expect(realStructure.unvisitedBlocks == 0)
+        // The addresses themselves differ: this is a comparison up to them.
+        #expect(encoded.layout.khoRootFDTPhys != real.layout.khoRootFDTPhys)
+    }
 }
