@@ -59,8 +59,10 @@ let package = Package(
         .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"]),
         .testTarget(name: "HandoverManifestTests", dependencies: ["HandoverManifest", "HandoverModel"]),
         .testTarget(name: "LiveUpdateTests", dependencies: ["LiveUpdate", "KHOImage", "KernelABI", "HandoverModel"]),
-        .testTarget(name: "FixtureTests", dependencies: ["HandoverManifest", "KHOImage", "KernelABI", "HandoverModel", "FDT"]),
-        .testTarget(name: "CLITests", dependencies: ["KHOImage", "HandoverModel", "FDT"]),
+        // What the test targets that read the kernel lab's captures share.
+        .target(name: "KernelLabSupport", path: "Tests/KernelLabSupport"),
+        .testTarget(name: "FixtureTests", dependencies: ["HandoverManifest", "KHOImage", "KernelABI", "HandoverModel", "FDT", "KernelLabSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["KHOImage", "HandoverModel", "FDT", "KernelLabSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -87,6 +87,27 @@ import Testing
         try expectFailure(["import", zeros, "-o", output],
                           "\(zeros): is neither an FDT (a KHO image, a debugfs FDT) nor an ELF core; for raw physical memory give --source-format raw (and --phys-base if it does not start at 0)")
         try expectFailure(["import", raw, "--phys-base", "0x10", "-o", output], "\(raw): --phys-base 0x10 is not page aligned")
+        // Two handovers in one memory: both are listed, none is chosen.
+        let second = directory.path("second.kho")
+        #expect(try CLI.run(["encode", CLI.exampleManifest, "--base", "0x120000000", "-o", second]).status == 0)
+        let secondMemory = try KHOImageMemory(path: second)
+        let both = directory.path("both.raw")
+        try FileManager.default.copyItem(atPath: raw, toPath: both)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: both))
+        for range in secondMemory.ranges {
+            try handle.seek(toOffset: range.phys - Self.defaultBase)
+            try handle.write(contentsOf: Data(try secondMemory.bytes(range.phys, count: Int(range.size), what: "t")))
+        }
+        try handle.close()
+        let roots = [try KHOImageReader.readImage(path: image).layout.khoRootFDTPhys,
+                     try KHOImageReader.readImage(path: second).layout.khoRootFDTPhys].map { "0x" + String($0, radix: 16) }
+        try expectFailure(["import", both] + Self.baseOption + ["-o", output],
+                          "\(both): 2 pages hold a usable KHO root FDT (\(roots.joined(separator: ", "))); choose one with --kho-fdt")
+        // An ELF core whose segments overlap.
+        let page = [UInt8](repeating: 7, count: 8192)
+        let overlapping = try directory.write("overlap.elf", bytes: ELFCoreWriter.core([(0x1000, page), (0x2000, page)]))
+        try expectFailure(["import", overlapping, "-o", output],
+                          "\(overlapping): PT_LOAD segments overlap in physical memory: 0x1000-0x3000 and 0x2000-0x4000")
         // Memory cut short inside the handover: the first missing page the
         // walk needs (a map node or a preserved block) is named.
         let bytes = try readBytes(raw)

@@ -1,4 +1,5 @@
 import Foundation
+import KernelLabSupport
 import Testing
 
 /// The command line on what a real v7.1.8 kernel showed and handed over
@@ -57,5 +58,24 @@ import Testing
         #expect(try CLI.run(["encode", manifest, "--base", "0x20000000", "-o", moved]).status == 0)
         #expect(try CLI.run(["decode", moved]).stderrLines
                 == ["luo-serialize: note: \(moved): laid out from base 0x20000000; encode with --base 0x20000000 to reproduce it byte for byte"])
+    }
+
+    /// Every memfd of the real capture, retrieved through the lifecycle's
+    /// handlers, is the scenario's bytes.
+    @Test func retrieveGivesBackEveryMemfdOfTheScenario() throws {
+        let directory = try TemporaryDirectory()
+        let scenario = try LabScenario(path: Self.path("scenario.txt"))
+        var retrieved = 0
+        for session in scenario.sessions {
+            for memfd in session.memfds {
+                let output = directory.path("\(memfd.token).bin")
+                let result = try CLI.run(["retrieve", Self.path("capture.kho"), "--session", session.name,
+                                          "--token", String(memfd.token), "-o", output])
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(try readBytes(output) == LabScenario.contents(memfd, session: session.name), "token \(memfd.token)")
+                retrieved += 1
+            }
+        }
+        #expect(retrieved == 10)
     }
 }

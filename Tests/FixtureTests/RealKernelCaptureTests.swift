@@ -2,6 +2,7 @@ import FDT
 import Foundation
 import HandoverModel
 import KHOImage
+import KernelLabSupport
 import Testing
 
 /// The kernel lab's captures of real kernels (`Fixtures/kernel-captures/`):

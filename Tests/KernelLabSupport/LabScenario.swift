@@ -1,27 +1,30 @@
 import Foundation
-import HandoverModel
 
+/// Test support shared by the test targets that read the kernel lab's
+/// captures.
+///
 /// A kernel-lab scenario (`tools/kernel-lab/scenario.txt`, format in its
 /// header comment) and the state a kernel that ran it hands over: the same
 /// sessions and memfds, with the contents `init.c` wrote (`fill`: a 64-bit
 /// mix of the session's FNV-1a hash, the token and the offset).
-struct LabScenario {
-    struct Memfd {
-        var token: UInt64
-        var size: UInt64
-        var sealing = false
-        var seals: UInt32?
-        var writes: [(offset: UInt64, length: UInt64)] = []
-        var position: UInt64 = 0
+public struct LabScenario {
+    public struct Memfd {
+        public var token: UInt64
+        public var size: UInt64
+        public var sealing = false
+        public var seals: UInt32?
+        public var writes: [(offset: UInt64, length: UInt64)] = []
+        public var position: UInt64 = 0
     }
-    struct Session {
-        var name: String
-        var memfds: [Memfd] = []
+    public struct Session {
+        public var name: String
+        public var memfds: [Memfd] = []
     }
 
-    var sessions: [Session] = []
+    public var sessions: [Session] = []
 
-    init(path: String) throws {
+    /// Parses the scenario file at `path`.
+    public init(path: String) throws {
         for raw in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -48,7 +51,8 @@ struct LabScenario {
         }
     }
 
-    enum ScenarioError: Error { case badLine(String) }
+    /// A line the format does not allow.
+    public enum ScenarioError: Error { case badLine(String) }
 
     static func number(_ text: String) throws -> UInt64 {
         let value = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
@@ -58,10 +62,10 @@ struct LabScenario {
 
     /// What `F_GET_SEALS` gives: the seals added, 0 for a sealable memfd
     /// without any, `F_SEAL_SEAL` for a memfd created without `MFD_ALLOW_SEALING`.
-    static func seals(_ memfd: Memfd) -> UInt32 { memfd.sealing ? (memfd.seals ?? 0) : 1 }
+    public static func seals(_ memfd: Memfd) -> UInt32 { memfd.sealing ? (memfd.seals ?? 0) : 1 }
 
     /// The memfd's contents: the written ranges, zeros elsewhere.
-    static func contents(_ memfd: Memfd, session: String) -> [UInt8] {
+    public static func contents(_ memfd: Memfd, session: String) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Int(memfd.size))
         let seed = fnv1a(session)
         for write in memfd.writes {
