@@ -8,7 +8,7 @@
 #   tools/fuzz.sh all RUNS                   run each target for RUNS executions
 #
 # TARGET is fdt, image, image-patch (a valid image with patches the input
-# describes) or manifest. Work corpora and crash files go to
+# describes), import (captured memory from address 0) or manifest. Work corpora and crash files go to
 # tools/fuzz/out/ (ignored by git); minimized findings belong in
 # Tests/Corpus/TARGET/, which `swift test` replays. Runs at nice 19.
 set -euo pipefail
@@ -49,19 +49,23 @@ link_target() { # name main.swift modules...
 
 build() { # [target...]; a running fuzzer keeps its binary (linked to a new file, then renamed)
     local targets=("$@")
-    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image image-patch manifest)
+    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image image-patch import manifest)
     build_libraries
     for target in "${targets[@]}"; do
         case $target in
-            fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ;;
-            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT KernelABI HandoverModel KHOImage ;;
-            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" FDT KernelABI HandoverModel KHOImage ;;
-            manifest) link_target manifest Fuzz/Manifest/main.swift HandoverModel HandoverManifest Yams CYaml ;;
+            fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT ABIGeneration KernelABI ;;
+            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage ;;
+            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage ;;
+            import) link_target import "Fuzz/Import/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ABIGeneration HandoverModel KHOImage ;;
+            manifest) link_target manifest Fuzz/Manifest/main.swift ABIGeneration HandoverModel HandoverManifest Yams CYaml ;;
             *) echo "unknown target $target" >&2; exit 2 ;;
         esac
     done
     echo "built: $(ls "$bin")"
 }
+
+# A seed's name: its fixture folder, generation included (v7.1-01-empty).
+name_of() { local d; d=$(dirname "$1"); echo "$(basename "$(dirname "$d")")-$(basename "$d")"; }
 
 # Seeds: every fixture and example, split by target.
 seed() { # target dir
@@ -69,15 +73,23 @@ seed() { # target dir
     mkdir -p "$dir"
     case $target in
         image)
-               for f in Fixtures/*/*/image.kho; do cp "$f" "$dir/$(basename "$(dirname "$f")").kho"; done ;;
+               for f in Fixtures/*/*/image.kho; do cp "$f" "$dir/$(name_of "$f").kho"; done ;;
+        import) # each fixture's state encoded from a low base, as raw memory from address 0
+               swift build --product luo-serialize >/dev/null
+               local cli tmp; cli="$(swift build --show-bin-path)/luo-serialize"; tmp=$(mktemp -d)
+               for f in Fixtures/*/*/input.json; do
+                   "$cli" encode "$f" --base 0x10000 -o "$tmp/image.kho" 2>/dev/null || continue
+                   /usr/bin/python3 tools/image_to_raw_memory.py "$tmp/image.kho" "$dir/$(name_of "$f").raw"
+               done
+               rm -rf "$tmp" ;;
         fdt)   for f in Fixtures/*/*/kho-root.dtb Fixtures/*/*/luo.dtb; do
-                   cp "$f" "$dir/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+                   cp "$f" "$dir/$(name_of "$f")-$(basename "$f")"; done
                # the image index: the first totalsize bytes of each image
                for f in Fixtures/*/*/image.kho; do
                    size=$(od -An -tu1 -j4 -N4 "$f" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
-                   head -c "$size" "$f" > "$dir/$(basename "$(dirname "$f")")-index.dtb"; done ;;
+                   head -c "$size" "$f" > "$dir/$(name_of "$f")-index.dtb"; done ;;
         image-patch) printf '\0\0\0\0\0' > "$dir/no-patch" ;;
-        manifest) for f in Fixtures/*/*/input.json; do cp "$f" "$dir/$(basename "$(dirname "$f")").json"; done
+        manifest) for f in Fixtures/*/*/input.json; do cp "$f" "$dir/$(name_of "$f").json"; done
                   cp Examples/handover.json Examples/handover.yaml "$dir/" ;;
     esac
 }
@@ -93,6 +105,7 @@ run() { # target [libFuzzer flags...]
     [[ $target == image ]] && extra+=(-max_len=262144 -dict="$root/Fuzz/Image/image.dict")
     [[ $target == fdt ]] && extra+=(-max_len=8192 -dict="$root/Fuzz/FDT/fdt.dict")
     [[ $target == image-patch ]] && extra+=(-max_len=512)
+    [[ $target == import ]] && extra+=(-max_len=1048576 -dict="$root/Fuzz/Image/image.dict")
     # -timeout=10: a unit running 10 s is a hang (libFuzzer's default, 1200 s,
     # let one go unreported for twenty minutes).
     nice -n 19 "$bin/fuzz-$target" "${extra[@]}" -timeout=10 -print_final_stats=1 \
@@ -102,7 +115,7 @@ run() { # target [libFuzzer flags...]
 
 replay() {
     local targets=("$@")
-    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image image-patch manifest)
+    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image image-patch import manifest)
     for target in "${targets[@]}"; do
         [[ -x $bin/fuzz-$target ]] || build
         files=()
@@ -119,7 +132,7 @@ case ${1:-} in
     build) shift; build "$@" ;;
     run) shift; run "$@" ;;
     replay) shift; replay "$@" ;;
-    all) for t in fdt image image-patch manifest; do run "$t" -runs="${2:?runs}"; done ;;
+    all) for t in fdt image image-patch import manifest; do run "$t" -runs="${2:?runs}"; done ;;
     *) sed -n '2,12p' "$0"; exit 2 ;;
 esac
 exit $?

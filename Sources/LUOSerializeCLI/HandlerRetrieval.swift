@@ -13,12 +13,13 @@ enum HandlerRetrieval {
     static func retrieve(_ decoded: DecodedImage, session name: String, token: UInt64,
                          image: String) throws(CLIFailure) -> [UInt8] {
         func failure(_ error: LiveUpdateError) -> CLIFailure { .invalid("\(image): \(error.description)") }
-        let orchestrator = LiveUpdateOrchestrator()
+        let generation = decoded.state.generation
+        let orchestrator = LiveUpdateOrchestrator(generation: generation)
         do {
-            try orchestrator.register(MemfdHandler())
+            try orchestrator.register(MemfdHandler(format: generation.memfd))
             var others: [String] = []
             for session in decoded.state.sessions {
-                for file in session.files where file.compatible != MemfdV1.compatible && !others.contains(file.compatible) {
+                for file in session.files where file.compatible != generation.memfd.compatible && !others.contains(file.compatible) {
                     others.append(file.compatible)
                 }
             }

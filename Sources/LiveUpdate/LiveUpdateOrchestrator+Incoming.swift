@@ -38,6 +38,7 @@ extension LiveUpdateOrchestrator {
         incoming = sessions
         incomingFLBRecords = image.state.flbs
         incomingLiveupdateNumber = image.state.liveupdateNumber
+        incomingKexecCount = image.state.kexecMetadata?.kexecCount
     }
 
     /// Reads the KHO image at `path` and loads it (``loadIncoming(_:)``).

@@ -52,15 +52,14 @@ extension LiveUpdateOrchestrator {
         return image
     }
 
-    /// What the next kernel receives, as the image writer's model: the
-    /// outgoing sessions in creation order with their files in preservation
-    /// order, and the FLBs some file depends on, in registration order.
-    /// The lifecycle's memfd handler is `memfd-v1`, so it writes the
-    /// pre-release `kho-v2` generation (a `memfd-v2` handler with seals,
-    /// for v7.1, is not part of the lifecycle yet).
+    /// What the next kernel receives, as the image writer's model, in the
+    /// orchestrator's ``generation``: the outgoing sessions in creation
+    /// order with their files in preservation order, the FLBs some file
+    /// depends on, in registration order, and (where the generation has it)
+    /// `kexec-metadata` counting this kexec: the incoming count plus one.
     public func handoverState() -> HandoverState {
         HandoverState(
-            generation: .khoV2Prerelease,
+            generation: generation,
             liveupdateNumber: liveupdateNumber,
             sessions: outgoing.map { session in
                 SessionRecord(name: session.name, files: session.files.map {
@@ -69,6 +68,9 @@ extension LiveUpdateOrchestrator {
             },
             flbs: flbs.filter { $0.outgoingCount > 0 }.map {
                 FLBRecord(name: $0.flb.compatible, data: $0.outgoingData, count: $0.outgoingCount)
+            },
+            kexecMetadata: KexecMetadata.default(for: generation).map {
+                KexecMetadata(previousRelease: $0.previousRelease, kexecCount: (incomingKexecCount ?? 0) + 1)
             })
     }
 

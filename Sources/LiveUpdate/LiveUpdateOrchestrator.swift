@@ -44,9 +44,16 @@ public final class LiveUpdateOrchestrator {
     /// Set by a successful reboot.
     public internal(set) var isHandedOver = false
 
-    /// Creates an orchestrator for a kernel with no incoming image yet;
+    /// The ABI generation this kernel writes at reboot (its release's).
+    public let generation: KernelGeneration
+    /// The incoming image's `kexec-metadata` count, when it had one.
+    public internal(set) var incomingKexecCount: UInt32?
+
+    /// Creates an orchestrator for a kernel with no incoming image yet,
+    /// writing `generation` at reboot (the newest release's by default);
     /// `imageBase` is where the image writer starts allocating.
-    public init(imageBase: UInt64 = KHOImageWriter.defaultBase) {
+    public init(generation: KernelGeneration = .newest, imageBase: UInt64 = KHOImageWriter.defaultBase) {
+        self.generation = generation
         self.imageBase = imageBase
     }
 

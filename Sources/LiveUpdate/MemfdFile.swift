@@ -13,9 +13,10 @@ public final class MemfdFile: LiveFile {
     /// The file descriptor (`-1` once taken).
     public private(set) var fd: Int32
 
-    /// Creates a new memfd named `name` (`memfd_create(name, MFD_CLOEXEC)`).
-    public init(name: String) throws(LiveUpdateError) {
-        let fd = MemfdFile.create(name)
+    /// Creates a new memfd named `name` (`memfd_create(name, MFD_CLOEXEC)`,
+    /// with `MFD_ALLOW_SEALING` when `allowSealing`).
+    public init(name: String, allowSealing: Bool = false) throws(LiveUpdateError) {
+        let fd = MemfdFile.create(name, flags: allowSealing ? MemfdFile.allowSealing : 0)
         guard fd >= 0 else { throw .system(operation: "memfd_create(\"\(name)\")", errno: errno) }
         self.fd = fd
     }
@@ -103,15 +104,34 @@ public final class MemfdFile: LiveFile {
         }
     }
 
+    /// The file's seals (`fcntl(F_GET_SEALS)`): `F_SEAL_SEAL` alone for a
+    /// memfd created without `MFD_ALLOW_SEALING`.
+    public func seals() throws(LiveUpdateError) -> UInt32 {
+        let seals = fcntl(fd, MemfdFile.getSeals)
+        guard seals >= 0 else { throw .system(operation: "fcntl(memfd \(fd), F_GET_SEALS)", errno: errno) }
+        return UInt32(seals)
+    }
+
+    /// Adds `seals` (`fcntl(F_ADD_SEALS)`).
+    public func addSeals(_ seals: UInt32) throws(LiveUpdateError) {
+        guard fcntl(fd, MemfdFile.addSealsCommand, Int32(bitPattern: seals)) == 0 else {
+            throw .system(operation: "fcntl(memfd \(fd), F_ADD_SEALS, 0x\(String(seals, radix: 16)))", errno: errno)
+        }
+    }
+
+    /// `F_ADD_SEALS` and `F_GET_SEALS` (`F_LINUX_SPECIFIC_BASE` + 9, + 10)
+    /// and `MFD_ALLOW_SEALING`: Glibc's Swift module leaves them out.
+    static let addSealsCommand: Int32 = 1033, getSeals: Int32 = 1034, allowSealing: UInt32 = 2
+
     /// `memfd_create` from the C library, looked up at run time: Glibc's
     /// Swift module does not export it.
-    private static func create(_ name: String) -> Int32 {
+    private static func create(_ name: String, flags: UInt32) -> Int32 {
         typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else {
             errno = ENOSYS
             return -1
         }
         let mfdCloexec: UInt32 = 1
-        return unsafeBitCast(symbol, to: MemfdCreate.self)(name, mfdCloexec)
+        return unsafeBitCast(symbol, to: MemfdCreate.self)(name, mfdCloexec | flags)
     }
 }

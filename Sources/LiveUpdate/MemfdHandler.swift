@@ -4,24 +4,35 @@ import KernelABI
 import Glibc
 #endif
 
-/// The `memfd-v1` file handler: preserves a ``MemfdFile``'s size, file
-/// position and contents, which the image carries exactly as the kernel's
-/// memfd handler lays them out (`memfd_luo_ser`, the vmalloc folio array
-/// and the folios), and rebuilds a new memfd from them.
+/// The memfd file handler, in the format of a generation (`memfd-v2` from
+/// Linux 7.1 on, the pre-release `memfd-v1`): preserves a ``MemfdFile``'s
+/// size, file position, contents and (`memfd-v2`) seals, which the image
+/// carries exactly as the kernel's memfd handler lays them out
+/// (`memfd_luo_ser`, the vmalloc folio array and the folios), and rebuilds a
+/// new memfd from them.
 ///
 /// Preserve reads the whole file (the heavy work happens at preserve time);
 /// freeze reads it again, so what is handed over is the file as it is at
 /// reboot, as with the kernel, whose preserved folios stay the live ones.
 ///
-/// Not carried, as in the kernel's `memfd-v1`: seals (`F_ADD_SEALS`), the
-/// memfd's name and its flags (`MFD_CLOEXEC`, hugetlb). A retrieved memfd
-/// is unsealed, named `memfd:luo` and close-on-exec.
+/// Seals (`memfd-v2`): preserve records `F_GET_SEALS` (`F_SEAL_SEAL` for a
+/// memfd created without `MFD_ALLOW_SEALING`, as the kernel reports it) and
+/// refuses seals outside the handler's set with `EOPNOTSUPP`, as the kernel
+/// does; retrieve refuses them the same way, creates the memfd with
+/// `MFD_ALLOW_SEALING` and adds the seals after writing the contents.
+/// Not carried, as in the kernel: the memfd's name and its flags
+/// (`MFD_CLOEXEC`, hugetlb). A retrieved memfd is named `memfd:luo` and
+/// close-on-exec.
 public final class MemfdHandler: FileHandler {
-    /// `memfd-v1`.
-    public let compatible = MemfdV1.compatible
+    /// The handler's format (compatible, seals).
+    public let format: MemfdFormat
+    /// `memfd-v2` or `memfd-v1`.
+    public var compatible: String { format.compatible }
 
-    /// Creates the handler.
-    public init() {}
+    /// Creates the handler for `format` (the newest generation's by default).
+    public init(format: MemfdFormat = KernelGeneration.newest.memfd) {
+        self.format = format
+    }
 
     /// Accepts ``MemfdFile`` objects.
     public func canPreserve(_ args: FileOperationArguments) -> Bool {
@@ -44,18 +55,20 @@ public final class MemfdHandler: FileHandler {
     /// Creates a memfd with the preserved contents, size and position.
     public func retrieve(_ args: inout FileOperationArguments) throws(LiveUpdateError) {
         guard case let .memfd(state) = args.serialized else {
-            throw args.failure("retrieve", errno: EINVAL, reason: "the image holds no memfd-v1 state for this file")
+            throw args.failure("retrieve", errno: EINVAL, reason: "the image holds no \(compatible) state for this file")
         }
+        try checkSeals(state.seals, args, "retrieve")
         guard state.contents.count == Int(state.size) else {
             throw args.failure("retrieve", errno: EINVAL,
                                reason: "size is \(state.size) but \(state.contents.count) bytes were preserved")
         }
         let file: MemfdFile
         do {
-            file = try MemfdFile(name: "luo")
+            file = try MemfdFile(name: "luo", allowSealing: format.carriesSeals)
             try file.truncate(to: state.size)
             try file.write(state.contents, at: 0)
             try file.seek(to: state.position)
+            if format.carriesSeals, state.seals != 0 { try file.addSeals(state.seals) }
         } catch {
             throw args.failure("retrieve", errno: error.errno, reason: "\(error)")
         }
@@ -72,9 +85,20 @@ public final class MemfdHandler: FileHandler {
         do {
             let position = try file.position()
             let contents = try file.contents()
-            return MemfdContents(size: UInt64(contents.count), position: position, contents: contents)
+            let seals = format.carriesSeals ? try file.seals() : 0
+            try checkSeals(seals, args, operation)
+            return MemfdContents(size: UInt64(contents.count), position: position, contents: contents, seals: seals)
         } catch {
             throw args.failure(operation, errno: error.errno, reason: "\(error)")
+        }
+    }
+
+    /// `memfd_luo_preserve` / `memfd_luo_retrieve`: seals outside the
+    /// handler's set are `-EOPNOTSUPP`.
+    private func checkSeals(_ seals: UInt32, _ args: FileOperationArguments, _ operation: String) throws(LiveUpdateError) {
+        let unsupported = seals & ~format.supportedSeals
+        guard unsupported == 0 else {
+            throw args.failure(operation, errno: EOPNOTSUPP, reason: "seals 0x\(String(seals, radix: 16)) include 0x\(String(unsupported, radix: 16)), which \(compatible) does not carry")
         }
     }
 }

@@ -78,8 +78,9 @@ import Testing
         for ((session, record), expected) in zip(contents, Self.files) {
             #expect(session == expected.session)
             #expect(record.token == expected.token)
-            #expect(record.compatible == "memfd-v1")
-            #expect(record.content == .memfd(MemfdContents(contents: expected.contents, position: expected.position)))
+            #expect(record.compatible == "memfd-v2")
+            // Plain memfds: F_GET_SEALS reports F_SEAL_SEAL, and memfd-v2 carries it.
+            #expect(record.content == .memfd(MemfdContents(contents: expected.contents, position: expected.position, seals: 1)))
         }
 
         // The second process retrieves the memfds, checks them through their
@@ -105,14 +106,14 @@ import Testing
     @Test func theRestoringProcessNoticesChangedBytes() throws {
         // An image whose memfd differs from what the demo expects: the
         // restore side must report the mismatch, so the check can fail.
-        var state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1)
+        var state = HandoverState(liveupdateNumber: 1)
         var sessions: [String: [FileRecord]] = [:]
         for file in Self.files {
             var bytes = file.contents
             if file.token == 0x1003 { bytes[4097] ^= 0xff }
             sessions[file.session, default: []].append(FileRecord(
-                token: file.token, compatible: "memfd-v1",
-                content: .memfd(MemfdContents(contents: bytes, position: file.position))))
+                token: file.token, compatible: "memfd-v2",
+                content: .memfd(MemfdContents(contents: bytes, position: file.position, seals: 1))))
         }
         state.sessions = ["demo-vm", "demo-state"].map { SessionRecord(name: $0, files: sessions[$0]!) }
         let path = temporaryPath("tampered")

@@ -5,7 +5,8 @@ import KernelABI
 import Testing
 @testable import LiveUpdate
 
-/// The memfd-v1 handler on real memfds, in one process.
+/// The memfd handler on real memfds, in one process: `memfd-v2` (the
+/// newest generation's, which carries seals) unless a test says `memfd-v1`.
 @Suite struct MemfdHandlerTests {
     func memfd(_ contents: [UInt8], position: UInt64) throws -> MemfdFile {
         let file = try MemfdFile(name: "test")
@@ -23,13 +24,14 @@ import Testing
         try session.preserve(try memfd(big, position: 9000), token: 0x3333)
         let image = try luo.reboot()
 
-        // The image holds memfd-v1 structures the reader decodes.
+        // The image holds memfd-v2 structures the reader decodes; plain
+        // memfds report F_SEAL_SEAL, which memfd-v2 carries.
         let decoded = try KHOImageReader.decodeImage(.init(copying: image.bytes))
         #expect(decoded.state.sessions[0].files == [
-            FileRecord(token: 0x1234, compatible: "memfd-v1",
-                       content: .memfd(MemfdContents(contents: Array("hello liveupdate".utf8), position: 3))),
-            FileRecord(token: 0x2222, compatible: "memfd-v1", content: .memfd(MemfdContents(contents: []))),
-            FileRecord(token: 0x3333, compatible: "memfd-v1", content: .memfd(MemfdContents(contents: big, position: 9000))),
+            FileRecord(token: 0x1234, compatible: "memfd-v2",
+                       content: .memfd(MemfdContents(contents: Array("hello liveupdate".utf8), position: 3, seals: 1))),
+            FileRecord(token: 0x2222, compatible: "memfd-v2", content: .memfd(MemfdContents(contents: [], seals: 1))),
+            FileRecord(token: 0x3333, compatible: "memfd-v2", content: .memfd(MemfdContents(contents: big, position: 9000, seals: 1))),
         ])
         #expect(decoded.unreferencedBlocks.isEmpty)
 
@@ -57,11 +59,12 @@ import Testing
         try luo.createSession(named: "s").preserve(file, token: 1)
         try file.write(Array("after!!".utf8), at: 0)
         let decoded = try KHOImageReader.decodeImage(.init(copying: try luo.reboot().bytes))
-        #expect(decoded.state.sessions[0].files[0].content == .memfd(MemfdContents(contents: Array("after!!".utf8))))
+        #expect(decoded.state.sessions[0].files[0].content == .memfd(MemfdContents(contents: Array("after!!".utf8), seals: 1)))
     }
 
-    @Test func sealsAreNotCarried() throws {
-        let luo = try orchestrator(MemfdHandler())
+    @Test func memfdV1DoesNotCarrySeals() throws {
+        let luo = LiveUpdateOrchestrator(generation: .khoV2Prerelease)
+        try luo.register(MemfdHandler(format: .memfdV1))
         // A memfd created with MFD_ALLOW_SEALING and sealed against writes.
         typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
         let create = unsafeBitCast(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create")!, to: MemfdCreate.self)
@@ -72,7 +75,7 @@ import Testing
         let fSetSeals: Int32 = 1033, fGetSeals: Int32 = 1034, fSealWrite: Int32 = 8
         #expect(fcntl(fd, fSetSeals, fSealWrite) == 0)
         try luo.createSession(named: "s").preserve(sealed, token: 1)
-        let next = try handOver(luo, to: [MemfdHandler()])
+        let next = try handOver(luo, to: [MemfdHandler(format: .memfdV1)])
         let restored = try #require(try next.retrieveSession(named: "s").retrieveFile(token: 1) as? MemfdFile)
         #expect(try restored.contents() == [1, 2, 3])
         // The new memfd is unsealed: it can be written.
@@ -128,7 +131,7 @@ import Testing
         var args = FileOperationArguments(handler: handler, session: .incoming(session), token: 5,
                                           file: nil, serialized: .data(1))
         let refused = error { try handler.retrieve(&args) }
-        #expect(refused == .handlerFailed(session: "s", token: 5, compatible: "memfd-v1", operation: "retrieve",
-                                          errno: EINVAL, reason: "the image holds no memfd-v1 state for this file"))
+        #expect(refused == .handlerFailed(session: "s", token: 5, compatible: "memfd-v2", operation: "retrieve",
+                                          errno: EINVAL, reason: "the image holds no memfd-v2 state for this file"))
     }
 }

@@ -19,7 +19,7 @@ import Testing
         #expect(log.of("freeze") == ["freeze:a:3", "freeze:a:2", "freeze:b:1", "freeze:b:9"])
         #expect(log.of("unfreeze").isEmpty)
         let decoded = try KHOImageReader.decodeImage(.init(copying: image.bytes))
-        #expect(decoded.state == HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
+        #expect(decoded.state == HandoverState(liveupdateNumber: 1, sessions: [
             SessionRecord(name: "a", files: [FileRecord(token: 3, compatible: "test-v1", content: .data(11)),
                                              FileRecord(token: 2, compatible: "test-v1", content: .data(12))]),
             SessionRecord(name: "b", files: [FileRecord(token: 1, compatible: "test-v1", content: .data(21)),

@@ -76,7 +76,7 @@ import Testing
         let luo = LiveUpdateOrchestrator()
         _ = try luo.createSession(named: "multi-test-empty-1")
         _ = try luo.createSession(named: "multi-test-empty-2")
-        #expect(luo.handoverState() == HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
+        #expect(luo.handoverState() == HandoverState(liveupdateNumber: 1, sessions: [
             SessionRecord(name: "multi-test-empty-1"), SessionRecord(name: "multi-test-empty-2"),
         ]))
         let next = try handOver(luo, to: [])
