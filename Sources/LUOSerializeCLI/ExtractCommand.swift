@@ -35,6 +35,9 @@ struct ExtractCommand: ParsableCommand {
             throw CLIFailure.invalid("\(image): is a bare KHO root FDT; the LUO FDT it points to is not in the file")
         case (.luoFDT, .kho):
             throw CLIFailure.invalid("\(image): is a bare LUO FDT, not a KHO root FDT")
+        case let (.luoSer(ser), .luo): bytes = ser.bytes
+        case (.luoSer, .kho):
+            throw CLIFailure.invalid("\(image): is a bare luo-v5 luo_ser, not a KHO root FDT")
         }
         try OutputFile.write(bytes, to: output, label: "extracting \(output)")
     }
