@@ -53,10 +53,10 @@ build() { # [target...]; a running fuzzer keeps its binary (linked to a new file
     build_libraries
     for target in "${targets[@]}"; do
         case $target in
-            fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ;;
-            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT KernelABI HandoverModel KHOImage ;;
-            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" FDT KernelABI HandoverModel KHOImage ;;
-            manifest) link_target manifest Fuzz/Manifest/main.swift HandoverModel HandoverManifest Yams CYaml ;;
+            fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT ABIGeneration KernelABI ;;
+            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage ;;
+            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage ;;
+            manifest) link_target manifest Fuzz/Manifest/main.swift ABIGeneration HandoverModel HandoverManifest Yams CYaml ;;
             *) echo "unknown target $target" >&2; exit 2 ;;
         esac
     done
@@ -69,7 +69,14 @@ seed() { # target dir
     mkdir -p "$dir"
     case $target in
         image)
-               for f in Fixtures/*/*/image.kho; do cp "$f" "$dir/$(basename "$(dirname "$f")").kho"; done ;;
+               # named generation-case: the generations share case names (01-empty)
+               for f in Fixtures/*/*/image.kho; do
+                   case_dir=$(dirname "$f")
+                   cp "$f" "$dir/$(basename "$(dirname "$case_dir")")-$(basename "$case_dir").kho"; done
+               # a bare luo-v5 luo_ser (debugfs sub_fdts/LUO of v7.2+)
+               for f in Fixtures/*/*/luo.bin; do
+                   case_dir=$(dirname "$f")
+                   cp "$f" "$dir/$(basename "$(dirname "$case_dir")")-$(basename "$case_dir")-luo.bin"; done ;;
         fdt)   for f in Fixtures/*/*/kho-root.dtb Fixtures/*/*/luo.dtb; do
                    cp "$f" "$dir/$(basename "$(dirname "$f")")-$(basename "$f")"; done
                # the image index: the first totalsize bytes of each image

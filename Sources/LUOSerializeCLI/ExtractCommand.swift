@@ -19,7 +19,7 @@ struct ExtractCommand: ParsableCommand {
     @Argument(help: "The KHO image.", completion: .file(extensions: ["kho"]))
     var image: String
 
-    @Option(help: "Which FDT: kho (the KHO root FDT) or luo (the LUO FDT).")
+    @Option(help: "Which FDT: kho (the KHO root FDT) or luo (the LUO FDT; from Linux 7.2 the 32-byte luo_ser blob).")
     var fdt: FDTKind
 
     @Option(name: .shortAndLong, help: "Where to write the FDT blob.", completion: .file(extensions: ["dtb"]))
