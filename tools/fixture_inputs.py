@@ -3,7 +3,8 @@
 
 Fixtures/kho-v2-prerelease/ holds the pre-release kho-v2 + luo-v1 + memfd-v1
 generation's cases (the project's first eight); Fixtures/v7.1/ holds Linux
-v7.1's (kho-v3 + luo-v1 + memfd-v2, with kexec-metadata).
+v7.1's (kho-v3 + luo-v1 + memfd-v2, with kexec-metadata); Fixtures/v7.3/ holds
+Linux v7.2/v7.3's (kho-v4 + packed luo-v5 + memfd-v2, with kexec-metadata).
 
 The inputs are deterministic: the same script always writes the same bytes.
 Each case exercises one thing the issue names (empty state, limits, FLB, payload,
@@ -142,6 +143,39 @@ V7_1_CASES = {
 }
 
 
+# v7.2/v7.3: 51 sessions fill a session block and 63 files a file block;
+# the cases cross both boundaries.
+V7_3_CASES = {
+    "01-empty": {"kernel": "7.3", "liveupdate_number": 1, "sessions": [], "flb": []},
+    "02-two-session-blocks": {
+        "kernel": "7.3",
+        "liveupdate_number": 2,
+        "sessions": [
+            {"name": "vm0", "files": [
+                memfd_v2_file(1, SPARSE, 4096, 0x1),
+                memfd_v2_file(2, b"", 0, 0x0),
+                memfd_v2_file(3, pattern(100, 14), 100, 0xf),
+                {"token": 4, "compatible": "vfio-pci-v1", "data": "0xfedcba9876543210"},
+            ]},
+        ] + [{"name": "idle-%02d" % i, "files": []} for i in range(51)],
+        "flb": [],
+        "kexec_metadata": {"previous_release": "7.3.4", "kexec_count": 1},
+    },
+    "03-two-file-blocks-flb": {
+        "kernel": "7.2",
+        "liveupdate_number": 6,
+        "sessions": [{"name": "many-files", "files": [
+            {"token": i, "compatible": "vfio-pci-v1", "data": "0x%x" % (0x1000 * i)} for i in range(64)
+        ] + [memfd_v2_file(64, pattern(5000, 16), 5000, 0xe)]}],
+        "flb": [
+            {"name": "iommu-core-v1", "data": "0xabcdef0000", "count": 2},
+            {"name": "kvm-global-v1", "data": "0x0", "count": 1},
+        ],
+        "kexec_metadata": {"previous_release": "7.2.13-amd64", "kexec_count": 3},
+    },
+}
+
+
 def write_cases(root, generation_folder, cases, kernel=None):
     names = []
     for name, manifest in cases.items():
@@ -160,6 +194,7 @@ def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "Fixtures"
     names = write_cases(root, "kho-v2-prerelease", CASES, kernel=PRERELEASE)
     names += write_cases(root, "v7.1", V7_1_CASES)
+    names += write_cases(root, "v7.3", V7_3_CASES)
     print("\n".join(names))
 
 

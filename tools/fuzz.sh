@@ -73,7 +73,9 @@ seed() { # target dir
     mkdir -p "$dir"
     case $target in
         image)
-               for f in Fixtures/*/*/image.kho; do cp "$f" "$dir/$(name_of "$f").kho"; done ;;
+               for f in Fixtures/*/*/image.kho; do cp "$f" "$dir/$(name_of "$f").kho"; done
+               # a bare luo-v5 luo_ser (debugfs sub_fdts/LUO of v7.2+)
+               for f in Fixtures/*/*/luo.bin; do cp "$f" "$dir/$(name_of "$f")-luo.bin"; done ;;
         import) # each fixture's state encoded from a low base, as raw memory from address 0
                swift build --product luo-serialize >/dev/null
                local cli tmp; cli="$(swift build --show-bin-path)/luo-serialize"; tmp=$(mktemp -d)

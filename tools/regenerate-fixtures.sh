@@ -11,10 +11,14 @@ for case in $cases; do
     dir="Fixtures/$case"
     "$bin" encode "$dir/input.json" -o "$dir/image.kho"
     "$bin" extract "$dir/image.kho" --fdt kho -o "$dir/kho-root.dtb"
-    "$bin" extract "$dir/image.kho" --fdt luo -o "$dir/luo.dtb"
-    for fdt in kho-root luo; do
-        dtc -q -I dtb -O dts -o "$dir/$fdt.dts" "$dir/$fdt.dtb"
-    done
+    dtc -q -I dtb -O dts -o "$dir/kho-root.dts" "$dir/kho-root.dtb"
+    if [[ "$case" == v7.3/* ]]; then
+        # From v7.2 the LUO blob is the 32-byte packed luo_ser, not an FDT.
+        "$bin" extract "$dir/image.kho" --fdt luo -o "$dir/luo.bin"
+    else
+        "$bin" extract "$dir/image.kho" --fdt luo -o "$dir/luo.dtb"
+        dtc -q -I dtb -O dts -o "$dir/luo.dts" "$dir/luo.dtb"
+    fi
     dtc -q -I dtb -O dts -o "$dir/index.dts" "$dir/image.kho"
     echo "regenerated $dir"
 done

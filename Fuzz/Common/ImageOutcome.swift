@@ -19,6 +19,7 @@ func decode(_ storage: AlignedBytes) -> Outcome {
             return .image(image.state, unreferenced: image.unreferencedBlocks.count)
         case let .khoRootFDT(root): return .bareFDT("\(root)")
         case let .luoFDT(luo): return .bareFDT("\(luo)")
+        case let .luoSer(ser): return .bareFDT("\(ser)")
         }
     } catch {
         // Every error must describe itself (FDT errors name byte offsets,

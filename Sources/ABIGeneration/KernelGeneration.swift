@@ -50,9 +50,9 @@ public struct KernelGeneration: Hashable, Sendable, CustomStringConvertible {
         releases.isEmpty ? "\(name) (no released kernel)" : "\(name) (Linux \(releases.joined(separator: ", ")))"
     }
 
-    /// What a manifest writes to name this generation: its first release,
-    /// or its name when no release writes it.
-    public var manifestName: String { releases.first ?? name }
+    /// What a manifest writes to name this generation: the newest release
+    /// that writes it (its last), or its name when no release writes it.
+    public var manifestName: String { releases.last ?? name }
 }
 
 /// The KHO root FDT of a generation (`include/linux/kho/abi/kexec_handover.h`).

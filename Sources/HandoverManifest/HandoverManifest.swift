@@ -24,14 +24,14 @@ import HandoverModel
 /// ```
 ///
 /// Keys are exactly those above. `kernel` names the generation: a kernel
-/// release (`"7.1"`; `"6.19"`, `"7.0"`, `"7.2"`, `"7.3"` are refused as not
+/// release (`"7.3"`, `"7.2"`, `"7.1"`; `"6.19"`, `"7.0"` are refused as not
 /// yet supported) or a generation name (`"kho-v2+luo-v1+memfd-v1"`, the
 /// pre-release generation no released kernel wrote); without it a manifest
-/// means the newest supported generation (v7.1). The memfd handler is the
-/// generation's (`memfd-v2` for v7.1, `memfd-v1` for the pre-release one).
-/// `kexec_metadata` belongs to generations with that subtree (v7.1) and
-/// may be left out (the generation's default: previous release `7.1.8`,
-/// count 1). `seals` (a u32, a number or a `"0x…"` string) may be left out
+/// means the newest supported generation (v7.3). The memfd handler is the
+/// generation's (`memfd-v2` from v7.1, `memfd-v1` for the pre-release one).
+/// `kexec_metadata` belongs to generations with that subtree (v7.1 on) and
+/// may be left out (the generation's default: previous release `7.3.4` or
+/// `7.1.8`, count 1). `seals` (a u32, a number or a `"0x…"` string) may be left out
 /// (0); it must be 0 with `memfd-v1`. `flb` may be left out. Integers are read
 /// from their text, so every `u64` is exact. `data` may also be a bare
 /// integer. A file holds exactly one of `data`, `memfd` (only for

@@ -66,6 +66,13 @@ struct DecodeCommand: ParsableCommand {
             case .text:
                 StandardStreams.writeOutput(TextTreeRenderer.render(luo: contents, bytes: bytes, path: image))
             }
+        case let .luoSer(ser):
+            switch format {
+            case .json:
+                StandardStreams.writeOutput(BareFDTJSON.luoSer(ser))
+            case .text:
+                StandardStreams.writeOutput(TextTreeRenderer.render(luoSer: ser, path: image))
+            }
         }
     }
 }
@@ -127,6 +134,20 @@ enum BareFDTJSON {
           "kind": "kho-root-fdt",
           "preserved_memory_map": "\(Hex.format(contents.memoryMapPhys))",
           "subtrees": \(subtrees.isEmpty ? "[]" : "[\n" + subtrees.joined(separator: ",\n") + "\n  ]")
+        }
+
+        """
+    }
+
+    /// A bare `luo-v5` `struct luo_ser` (32 bytes, not an FDT).
+    static func luoSer(_ ser: LUOSer) -> String {
+        """
+        {
+          "kind": "luo-ser",
+          "compatible": \(HandoverManifest.jsonStringLiteral(ser.compatible)),
+          "liveupdate_number": \(ser.liveupdateNumber),
+          "sessions_pa": "\(Hex.format(ser.sessionsPhys))",
+          "flbs_pa": "\(Hex.format(ser.flbsPhys))"
         }
 
         """

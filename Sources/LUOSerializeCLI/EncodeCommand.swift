@@ -10,17 +10,17 @@ struct EncodeCommand: ParsableCommand {
         abstract: "Build a KHO image from a manifest (JSON, or YAML for .yaml/.yml).",
         discussion: """
         Manifest keys: kernel (a release such as "7.1", or a generation name; default \
-        the newest supported, 7.1); liveupdate_number; sessions, each {name, files}; each \
+        the newest supported, 7.3); liveupdate_number; sessions, each {name, files}; each \
         file {token, compatible} plus exactly one of data (a u64: a number or a "0x..." \
         string), memfd {size, pos, seals, contents_base64} (for the generation's memfd \
-        handler: memfd-v2 in 7.1) or payload_base64; flb, each {name, data, count}; \
-        kexec_metadata {previous_release, kexec_count} (7.1). Unknown keys are an error \
+        handler: memfd-v2 in 7.1, 7.2, 7.3) or payload_base64; flb, each {name, data, count}; \
+        kexec_metadata {previous_release, kexec_count} (7.1 on). Unknown keys are an error \
         naming the key. The image is written atomically; a progress bar is drawn on a \
         terminal for images over 64 MiB.
 
-        --kernel picks the generation for a manifest without a kernel key: 7.1 writes \
-        kho-v3 + luo-v1 + memfd-v2; 6.19, 7.0, 7.2 and 7.3 are known but not yet \
-        supported (exit 2). A manifest naming another kernel than --kernel is an error.
+        --kernel picks the generation for a manifest without a kernel key: 7.2 and 7.3 \
+        write kho-v4 + packed luo-v5 + memfd-v2, 7.1 writes kho-v3 + luo-v1 + memfd-v2; \
+        6.19 and 7.0 are known but not yet supported (exit 2). A manifest naming another kernel than --kernel is an error.
 
         Example:
           luo-serialize encode Examples/handover.json -o /tmp/handover.kho

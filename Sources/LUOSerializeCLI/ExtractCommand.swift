@@ -19,7 +19,7 @@ struct ExtractCommand: ParsableCommand {
     @Argument(help: "The KHO image.", completion: .file(extensions: ["kho"]))
     var image: String
 
-    @Option(help: "Which FDT: kho (the KHO root FDT) or luo (the LUO FDT).")
+    @Option(help: "Which FDT: kho (the KHO root FDT) or luo (the LUO FDT; from Linux 7.2 the 32-byte luo_ser blob).")
     var fdt: FDTKind
 
     @Option(name: .shortAndLong, help: "Where to write the FDT blob.", completion: .file(extensions: ["dtb"]))
@@ -35,6 +35,9 @@ struct ExtractCommand: ParsableCommand {
             throw CLIFailure.invalid("\(image): is a bare KHO root FDT; the LUO FDT it points to is not in the file")
         case (.luoFDT, .kho):
             throw CLIFailure.invalid("\(image): is a bare LUO FDT, not a KHO root FDT")
+        case let (.luoSer(ser), .luo): bytes = ser.bytes
+        case (.luoSer, .kho):
+            throw CLIFailure.invalid("\(image): is a bare luo-v5 luo_ser, not a KHO root FDT")
         }
         try OutputFile.write(bytes, to: output, label: "extracting \(output)")
     }

@@ -29,6 +29,7 @@ final class LoadedInput {
         case let .image(decoded): return decoded
         case .khoRootFDT: throw .invalid("\(path): is a bare KHO root FDT, not an image: \(what)")
         case .luoFDT: throw .invalid("\(path): is a bare LUO FDT, not an image: \(what)")
+        case .luoSer: throw .invalid("\(path): is a bare luo-v5 luo_ser, not an image: \(what)")
         }
     }
 }

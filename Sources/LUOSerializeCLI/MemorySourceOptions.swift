@@ -34,6 +34,8 @@ struct MemorySourceOptions: ParsableArguments {
         let head = RawInputFile.head(path, count: 4)
         if head == ELFCoreFile.magic { return .elf }
         if head == [0xd0, 0x0d, 0xfe, 0xed] || head.count < 4 { return .image }
+        // A bare luo-v5 luo_ser (debugfs sub_fdts/LUO of v7.2+): 32 bytes starting "luo-".
+        if head == Array("luo-".utf8), RawInputFile.size(path) == 32 { return .image }
         if khoFDT != nil { return .raw }
         throw .invalid("\(path): is neither an FDT (a KHO image, a debugfs FDT) nor an ELF core;"
             + " for raw physical memory give --source-format raw (and --phys-base if it does not start at 0)")

@@ -53,18 +53,27 @@ enum TextTreeRenderer {
                 + " (\(Hex.byteCount(block.size)))\(owners[block.phys].map { "  " + $0 } ?? "")\n"
         }
 
-        out += "LUO FDT @ \(Hex.format(layout.luoFDTPhys)) (\(image.luoFDT.count) bytes, \(LUOv1.compatible)):\n"
-        out += FDTDumpFormatter.dump(image.luoFDT, indent: "  ")
-        out += "liveupdate-number: \(state.liveupdateNumber)\n"
-
-        out += "sessions: luo_session_header_ser @ \(Hex.format(layout.sessionHeaderPhys)), count \(state.sessions.count)\n"
+        if state.generation.luo.isFDT {
+            out += "LUO FDT @ \(Hex.format(layout.luoFDTPhys)) (\(image.luoFDT.count) bytes, \(LUOv1.compatible)):\n"
+            out += FDTDumpFormatter.dump(image.luoFDT, indent: "  ")
+            out += "liveupdate-number: \(state.liveupdateNumber)\n"
+            out += "sessions: luo_session_header_ser @ \(Hex.format(layout.sessionHeaderPhys)), count \(state.sessions.count)\n"
+        } else {
+            out += "LUO luo_ser @ \(Hex.format(layout.luoFDTPhys)) (\(image.luoFDT.count) bytes, \(state.generation.luo.compatible)):"
+                + " liveupdate_num \(state.liveupdateNumber), sessions_pa \(Hex.format(layout.sessionHeaderPhys)),"
+                + " flbs_pa \(Hex.format(layout.flbHeaderPhys))\n"
+            out += "sessions: \(state.sessions.count) in \(layout.sessionBlocks.count) kho_block\(layout.sessionBlocks.count == 1 ? "" : "s")"
+                + "\(layout.sessionBlocks.isEmpty ? "" : ": " + layout.sessionBlocks.map { Hex.format($0) }.joined(separator: " -> "))\n"
+        }
         for (index, session) in state.sessions.enumerated() {
             let sessionLayout = layout.sessions[index]
             out += "  session[\(index)] \(Hex.quoted(session.name)): luo_session_ser @ \(Hex.format(sessionLayout.entryPhys))\n"
-            out += "    file_set_ser: files @ \(Hex.format(sessionLayout.filesPhys)), count \(session.files.count)\n"
+            out += "    file_set_ser: files @ \(Hex.format(sessionLayout.filesPhys)), count \(session.files.count)"
+                + (sessionLayout.fileBlocks.count > 1
+                    ? " in kho_blocks " + sessionLayout.fileBlocks.map { Hex.format($0) }.joined(separator: " -> ") : "") + "\n"
             for (slot, file) in session.files.enumerated() {
                 let data = sessionLayout.fileData[slot]
-                let entryPhys = sessionLayout.filesPhys + UInt64(slot * LUOFileSer.size)
+                let entryPhys = sessionLayout.fileEntryPhys(slot)
                 out += "    file[\(slot)] luo_file_ser @ \(Hex.format(entryPhys)): token \(file.token) (\(Hex.format(file.token))),"
                     + " compatible \(Hex.quoted(file.compatible)), data \(Hex.format(data))\n"
                 out += contentLines(file.content, data: data, handler: state.generation.memfd, indent: "      ")
@@ -160,8 +169,13 @@ enum TextTreeRenderer {
             layout.sessionHeaderPhys: "session block", layout.flbHeaderPhys: "FLB block",
         ]
         if layout.kexecMetadataPhys != 0 { owners[layout.kexecMetadataPhys] = "kexec-metadata" }
+        if !image.state.generation.luo.isFDT { owners[layout.luoFDTPhys] = "luo_ser" }
+        for (number, block) in layout.sessionBlocks.enumerated() { owners[block] = "session block \(number)" }
         for (index, session) in layout.sessions.enumerated() {
             if session.filesPhys != 0 { owners[session.filesPhys] = "file array of session[\(index)]" }
+            for (number, block) in session.fileBlocks.enumerated() {
+                owners[block] = "file block \(number) of session[\(index)]"
+            }
             for (slot, data) in session.fileData.enumerated() {
                 let name = "session[\(index)].file[\(slot)]"
                 switch image.state.sessions[index].files[slot].content {
@@ -197,6 +211,17 @@ enum TextTreeRenderer {
         for subtree in contents.subtrees {
             out += "subtree \(Hex.escaped(subtree.name)): preserved-data @ \(Hex.format(subtree.phys))\n"
         }
+        return out
+    }
+
+    /// The tree for a bare `luo-v5` `struct luo_ser` (debugfs `sub_fdts/LUO` of v7.2+).
+    static func render(luoSer ser: LUOSer, path: String) -> String {
+        var out = "bare luo_ser \(path) (\(LUOSer.size) bytes, not an FDT): addresses only, the memory they name is not in this file\n"
+        out += generationLine(.linux7_3)
+        out += "compatible: \(Hex.quoted(ser.compatible))\n"
+        out += "liveupdate_num: \(ser.liveupdateNumber)\n"
+        out += "sessions_pa: \(Hex.format(ser.sessionsPhys))\(ser.sessionsPhys == 0 ? " (no sessions)" : " (first session kho_block)")\n"
+        out += "flbs_pa: \(Hex.format(ser.flbsPhys)) (luo_flb_header_ser)\n"
         return out
     }
 

@@ -43,6 +43,11 @@ struct VerifyCommand: ParsableCommand {
                 + " session header at \(Hex.format(luo.sessionHeaderPhys)), FLB header at \(Hex.format(luo.flbHeaderPhys));"
                 + " the memory it points at is not in the file, so nothing past the FDT was checked\n")
             return
+        case let .luoSer(ser):
+            StandardStreams.writeOutput("\(image): valid bare luo_ser (\(ser.compatible), Linux 7.2/7.3): liveupdate_num \(ser.liveupdateNumber),"
+                + " sessions_pa \(Hex.format(ser.sessionsPhys)), flbs_pa \(Hex.format(ser.flbsPhys));"
+                + " the memory it points at is not in the file, so nothing past the 32 bytes was checked\n")
+            return
         }
         let state = decoded.state
         let layout = decoded.layout

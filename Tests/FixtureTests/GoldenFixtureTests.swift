@@ -14,14 +14,15 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = root.appendingPathComponent("Fixtures")
     /// One folder per generation: the pre-release `kho-v2` generation's
-    /// eight cases and Linux v7.1's.
-    static let expectedGenerations = ["kho-v2-prerelease", "v7.1"]
+    /// eight cases, Linux v7.1's and Linux v7.2/v7.3's.
+    static let expectedGenerations = ["kho-v2-prerelease", "v7.1", "v7.3"]
     static let expectedCases = [
         "kho-v2-prerelease/01-empty", "kho-v2-prerelease/02-session-without-files",
         "kho-v2-prerelease/03-several-sessions", "kho-v2-prerelease/04-longest-names",
         "kho-v2-prerelease/05-flb-entries", "kho-v2-prerelease/06-multi-page-payload",
         "kho-v2-prerelease/07-max-sessions", "kho-v2-prerelease/08-max-files",
         "v7.1/01-empty", "v7.1/02-sealed-sparse-memfds", "v7.1/03-flb-payload-metadata",
+        "v7.3/01-empty", "v7.3/02-two-session-blocks", "v7.3/03-two-file-blocks-flb",
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -32,10 +33,15 @@ import Testing
         func bytes(_ file: String) throws -> [UInt8] { Array(try Data(contentsOf: directory.appendingPathComponent(file))) }
         func input() throws -> HandoverState { try HandoverManifest.load(path: path("input.json")) }
         /// The generation the case's folder is for.
-        var generation: KernelGeneration { name.hasPrefix("v7.1/") ? .linux7_1 : .khoV2Prerelease }
+        var generation: KernelGeneration {
+            name.hasPrefix("v7.3/") ? .linux7_3 : name.hasPrefix("v7.1/") ? .linux7_1 : .khoV2Prerelease
+        }
     }
 
-    static let cases = expectedCases.map { Case(name: $0) }
+    /// The cases whose LUO state is an FDT (`luo.dtb`).
+    static let cases = expectedCases.filter { !$0.hasPrefix("v7.3/") }.map { Case(name: $0) }
+    /// The v7.2/v7.3 cases: the LUO blob is the 32-byte `luo_ser` (`luo.bin`).
+    static let luoV5Cases = expectedCases.filter { $0.hasPrefix("v7.3/") }.map { Case(name: $0) }
 
     @Test func everyCaseIsPresentAndNothingElse() throws {
         let generations = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
@@ -48,8 +54,41 @@ import Testing
         #expect(found == Self.expectedCases)
         for name in Self.expectedCases {
             let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.appendingPathComponent(name).path).sorted()
-            #expect(files == ["image.kho", "index.dts", "input.json", "kho-root.dtb", "kho-root.dts", "luo.dtb", "luo.dts"])
+            #expect(files == (name.hasPrefix("v7.3/")
+                ? ["image.kho", "index.dts", "input.json", "kho-root.dtb", "kho-root.dts", "luo.bin"]
+                : ["image.kho", "index.dts", "input.json", "kho-root.dtb", "kho-root.dts", "luo.dtb", "luo.dts"]))
         }
+    }
+
+    @Test(arguments: luoV5Cases) func v73CasesReencodeAndDecode(_ fixture: Case) throws {
+        let input = try fixture.input()
+        #expect(input.generation == .linux7_3)
+        let image = try KHOImageWriter().encode(input)
+        #expect(image.bytes == (try fixture.bytes("image.kho")))
+        #expect(image.khoRootFDT == (try fixture.bytes("kho-root.dtb")))
+        #expect(image.luoFDT == (try fixture.bytes("luo.bin")))
+        let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
+        #expect(decoded.state == input.readBackFromImage)
+        #expect(decoded.unreferencedBlocks.isEmpty)
+        #expect(try KHOImageWriter().encode(decoded.state).bytes == (try fixture.bytes("image.kho")))
+        guard case let .luoSer(ser) = try KHOImageReader.read(path: fixture.path("luo.bin")) else {
+            Issue.record("luo.bin is not read as a luo_ser"); return
+        }
+        #expect(ser == LUOSer(liveupdateNumber: input.liveupdateNumber, sessionsPhys: decoded.layout.sessionHeaderPhys,
+                              flbsPhys: decoded.layout.flbHeaderPhys))
+        guard case let .khoRootFDT(root) = try KHOImageReader.read(path: fixture.path("kho-root.dtb")) else {
+            Issue.record("kho-root.dtb is not read as a KHO root FDT"); return
+        }
+        #expect(root.subtrees == [KHOv2RootFDT.Subtree(name: "LUO", phys: decoded.layout.luoFDTPhys),
+                                  KHOv2RootFDT.Subtree(name: "kexec-metadata", phys: decoded.layout.kexecMetadataPhys)])
+        for (blob, text) in [("kho-root.dtb", "kho-root.dts"), ("image.kho", "index.dts")] {
+            let result = try Self.run("/usr/bin/dtc", ["-q", "-I", "dtb", "-O", "dts", fixture.path(blob)])
+            #expect(result.output == String(decoding: try fixture.bytes(text), as: UTF8.self), "\(blob)")
+        }
+        let pyRoot = try Self.pylibfdt(fixture.path("kho-root.dtb"))
+        #expect(pyRoot.nodes["/"]?["compatible"] == Self.hexString("kho-v4"))
+        #expect(pyRoot.nodes["/LUO"]?["blob-size"] == Self.littleEndianHex(32))
+        #expect(pyRoot.nodes["/LUO"]?["preserved-data"] == Self.littleEndianHex(decoded.layout.luoFDTPhys))
     }
 
     @Test(arguments: cases) func reencodesByteForByte(_ fixture: Case) throws {

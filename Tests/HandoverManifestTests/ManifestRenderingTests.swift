@@ -84,7 +84,7 @@ import Testing
             == "{\n  \"kernel\": \"kho-v2+luo-v1+memfd-v1\",\n  \"liveupdate_number\": 1,\n  \"sessions\": [],\n  \"flb\": []\n}\n")
         // The newest generation names its release and writes its kexec-metadata.
         #expect(HandoverManifest.render(HandoverState(liveupdateNumber: 1))
-            == "{\n  \"kernel\": \"7.1\",\n  \"liveupdate_number\": 1,\n  \"sessions\": [],\n  \"flb\": [],\n"
-            + "  \"kexec_metadata\": {\n    \"previous_release\": \"7.1.8\",\n    \"kexec_count\": 1\n  }\n}\n")
+            == "{\n  \"kernel\": \"7.3\",\n  \"liveupdate_number\": 1,\n  \"sessions\": [],\n  \"flb\": [],\n"
+            + "  \"kexec_metadata\": {\n    \"previous_release\": \"7.3.4\",\n    \"kexec_count\": 1\n  }\n}\n")
     }
 }

@@ -41,6 +41,7 @@ import Testing
             case let .image(image): return "image: \(image.state.sessions.count) sessions"
             case .khoRootFDT: return "KHO root FDT"
             case .luoFDT: return "LUO FDT"
+            case .luoSer: return "luo_ser"
             }
         } catch {
             return "\(error)"

@@ -41,8 +41,8 @@ import Testing
         let decoded = try KHOImageReader.readImage(path: image)
         #expect(plan.khoFDTPhys == decoded.layout.khoRootFDTPhys)
         #expect(plan.memoryMapPhys == decoded.layout.memoryMapPhys)
-        #expect(plan.rootCompatible == "kho-v3")
-        #expect(plan.luo == "luo-v1 FDT")
+        #expect(plan.rootCompatible == "kho-v4")
+        #expect(plan.luo == "luo-v5 packed luo_ser")
         #expect(plan.preservedBlocks == decoded.layout.preservedBlocks)
         #expect(plan.subtrees.map(\.name) == ["LUO", "kexec-metadata"])
     }
@@ -209,7 +209,7 @@ import Testing
     @Test func aDebugfsPrefixOfTheRootIsNamed() throws {
         let root = try KHOImageWriter().encode(Self.state).khoRootFDT
         let prefix = AlignedBytes(copying: root.prefix(root.count - 52))
-        #expect(throws: KHOImageError.truncatedFDT(compatible: "kho-v3", totalSize: root.count, available: root.count - 52)) {
+        #expect(throws: KHOImageError.truncatedFDT(compatible: "kho-v4", totalSize: root.count, available: root.count - 52)) {
             try KHOImageReader.decode(prefix)
         }
     }

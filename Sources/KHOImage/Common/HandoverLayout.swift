@@ -56,11 +56,15 @@ public struct HandoverLayout: Equatable, Sendable {
     public var sessions: [SessionLayout]
     /// The `kexec-metadata` block (`kho-v3`), 0 when the generation has none.
     public var kexecMetadataPhys: UInt64
+    /// `luo-v5`: every block of the session chain, in chain order (the
+    /// first is `sessionHeaderPhys`); empty in `luo-v1`, whose session
+    /// block is one folio.
+    public var sessionBlocks: [UInt64]
 
     /// Creates a layout.
     public init(regions: [ImageRegion], khoRootFDTPhys: UInt64, memoryMapPhys: UInt64, luoFDTPhys: UInt64,
                 sessionHeaderPhys: UInt64, flbHeaderPhys: UInt64, preservedBlocks: [PreservedBlock],
-                sessions: [SessionLayout], kexecMetadataPhys: UInt64 = 0) {
+                sessions: [SessionLayout], kexecMetadataPhys: UInt64 = 0, sessionBlocks: [UInt64] = []) {
         self.regions = regions
         self.khoRootFDTPhys = khoRootFDTPhys
         self.memoryMapPhys = memoryMapPhys
@@ -70,6 +74,7 @@ public struct HandoverLayout: Equatable, Sendable {
         self.preservedBlocks = preservedBlocks
         self.sessions = sessions
         self.kexecMetadataPhys = kexecMetadataPhys
+        self.sessionBlocks = sessionBlocks
     }
 
     /// The number of preserved pages.
@@ -84,11 +89,23 @@ public struct SessionLayout: Equatable, Sendable {
     public var filesPhys: UInt64
     /// Each file's `data`, in order.
     public var fileData: [UInt64]
+    /// `luo-v5`: every block of the file chain, in chain order (the first
+    /// is `filesPhys`); empty in `luo-v1`, whose file array is one folio.
+    public var fileBlocks: [UInt64]
 
     /// Creates a session layout.
-    public init(entryPhys: UInt64, filesPhys: UInt64, fileData: [UInt64]) {
+    public init(entryPhys: UInt64, filesPhys: UInt64, fileData: [UInt64], fileBlocks: [UInt64] = []) {
         self.entryPhys = entryPhys
         self.filesPhys = filesPhys
         self.fileData = fileData
+        self.fileBlocks = fileBlocks
+    }
+
+    /// The physical address of file `slot`'s `luo_file_ser`: in the file
+    /// array (`luo-v1`), or in its block of the chain (`luo-v5`).
+    public func fileEntryPhys(_ slot: Int) -> UInt64 {
+        guard !fileBlocks.isEmpty else { return filesPhys + UInt64(slot * 64) }
+        let perBlock = (4096 - 16) / 64
+        return fileBlocks[slot / perBlock] + 16 + UInt64((slot % perBlock) * 64)
     }
 }

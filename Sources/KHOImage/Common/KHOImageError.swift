@@ -65,6 +65,24 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// More than one page holds a usable KHO root FDT: `--kho-fdt` must say
     /// which one is the handover.
     case severalKHORoots(candidates: [UInt64])
+    /// A `kho_block` chain (`luo-v5`) that `kho_block_set_restore` refuses.
+    case blockChain(BlockChain, KHOBlock.ChainError)
+
+    /// Which `kho_block` chain of a `luo-v5` state.
+    public enum BlockChain: Equatable, Sendable, CustomStringConvertible {
+        /// The session set (`luo_ser.sessions_pa`).
+        case sessions
+        /// The files of the session called `session`.
+        case files(session: String)
+
+        /// `session chain`, `file chain of session "name"`.
+        public var description: String {
+            switch self {
+            case .sessions: "session"
+            case let .files(session): "file (session \"\(session)\")"
+            }
+        }
+    }
 
     /// The kernel's errno for the same situation.
     public var errno: Int32 {
@@ -135,6 +153,19 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "no KHO root FDT whose memory map walks cleanly in \(pagesSearched) pages"
                 + (rejected.isEmpty ? "" : " (rejected: \(rejected.prefix(4).joined(separator: "; "))\(rejected.count > 4 ? "; and \(rejected.count - 4) more" : ""))")
                 + "; give its address with --kho-fdt"
+        case let .blockChain(chain, error):
+            var line = "\(chain) chain: \(error)"
+            if case .emptyBlock = error {
+                switch chain {
+                case .sessions:
+                    line += "; the next kernel refuses it (kho_block_set_restore: invalid entry count 0) and panics at boot,"
+                        + " losing every session. Linux 7.2 and 7.3 leave such an empty block linked when creating a session"
+                        + " with a name already in use fails (EEXIST) while every session block is full"
+                case .files:
+                    line += "; the next kernel refuses it (kho_block_set_restore: invalid entry count 0), so this session cannot be retrieved"
+                }
+            }
+            return line
         case let .severalKHORoots(candidates):
             return "\(candidates.count) pages hold a usable KHO root FDT (\(candidates.map(hex).joined(separator: ", "))); choose one with --kho-fdt"
         }

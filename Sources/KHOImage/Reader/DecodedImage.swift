@@ -10,7 +10,8 @@ public struct DecodedImage: Sendable {
     public var layout: HandoverLayout
     /// The KHO root FDT (`totalsize` bytes), as debugfs shows it.
     public var khoRootFDT: [UInt8]
-    /// The LUO FDT (`totalsize` bytes), as debugfs shows it.
+    /// The LUO FDT (`totalsize` bytes), as debugfs shows it; in `luo-v5`
+    /// (v7.2+) the 32-byte `struct luo_ser` blob registered as `LUO`.
     public var luoFDT: [UInt8]
     /// Subtrees of the KHO root FDT other than `LUO`.
     public var otherSubtrees: [KHOv2RootFDT.Subtree]
@@ -26,4 +27,7 @@ public enum HandoverInput: Sendable {
     case khoRootFDT(KHOv2RootFDT.Contents)
     /// A bare LUO FDT (debugfs `kho/out/sub_fdts/LUO`): addresses only.
     case luoFDT(LUOv1FDT.Contents)
+    /// A bare `luo-v5` `struct luo_ser` (debugfs `kho/*/sub_fdts/LUO` of
+    /// v7.2+, 32 bytes): the numbers and addresses it holds.
+    case luoSer(LUOSer)
 }

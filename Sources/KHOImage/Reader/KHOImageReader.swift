@@ -24,6 +24,9 @@ public enum KHOImageReader {
         guard storage.count <= maximumImageSize else {
             throw .fileTooLarge(size: storage.count, limit: maximumImageSize)
         }
+        if storage.count == LUOSer.size, let ser = try? LUOSer.decode(storage.rawBuffer) {
+            return .luoSer(ser)
+        }
         guard storage.count >= FDTBlob.headerSize else { throw .fileTooSmall(size: storage.count) }
         if let truncated = TruncatedFDT.recognize(storage.rawBuffer) { throw truncated }
         let blob: FDTBlob
@@ -50,6 +53,7 @@ public enum KHOImageReader {
         case let .image(image): return image
         case .khoRootFDT: throw .indexValue(property: "compatible", reason: "input is a bare KHO root FDT, not an image")
         case .luoFDT: throw .indexValue(property: "compatible", reason: "input is a bare LUO FDT, not an image")
+        case .luoSer: throw .indexValue(property: "compatible", reason: "input is a bare luo-v5 luo_ser, not an image")
         }
     }
 
@@ -92,6 +96,11 @@ struct ImageDecoder {
         case let .failure(error)?: throw .structure(what: "KHO root FDT", error: error)
         case let .success(subtree)?: luoSubtree = subtree
         }
+        // Each LUO generation reads itself; luo-v5 (v7.2+) in LUOv5Decoder.swift.
+        if !generation.luo.isFDT {
+            return try decodeLUOv5(index: index, memory: memory, root: root, rootBlob: rootBlob, luoSubtree: luoSubtree,
+                                   kexecMetadata: kexecMetadata, kexecMetadataPhys: kexecMetadataPhys, preserved: &preserved)
+        }
         try RootView.refuseNonFDTLUO(at: luoSubtree.phys, memory)
         let luoBlob = try memory.fdt(at: luoSubtree.phys, maxLength: LUOv1.fdtSize, what: "LUO FDT")
         if let size = luoSubtree.blobSize, size != UInt64(luoBlob.totalSize) {
@@ -124,7 +133,7 @@ struct ImageDecoder {
     /// Checks `length` bytes at `phys` are in the image and preserved, and
     /// claims their block; returns the bytes.
     @discardableResult
-    private func require(_ phys: UInt64, _ length: UInt64, _ what: String, _ memory: PhysicalMemoryView,
+    func require(_ phys: UInt64, _ length: UInt64, _ what: String, _ memory: PhysicalMemoryView,
                          _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> UnsafeRawBufferPointer {
         let bytes = try memory.bytes(at: phys, length: Int(length), what: what)
         try preserved.requirePreserved(phys, length: length, what: what)
@@ -264,7 +273,7 @@ struct ImageDecoder {
     }
 
     /// `luo_flb_setup_incoming` and the lookups `luo_flb_retrieve_one` makes.
-    private func decodeFLBs(_ headerPhys: UInt64, _ memory: PhysicalMemoryView,
+    func decodeFLBs(_ headerPhys: UInt64, _ memory: PhysicalMemoryView,
                             _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> [FLBRecord] {
         let what = "FLB header at 0x\(String(headerPhys, radix: 16))"
         let header = try require(headerPhys, UInt64(LUOFLBHeaderSer.size), "FLB header", memory, &preserved)
@@ -300,7 +309,7 @@ struct ImageDecoder {
     /// `memfd-v1` files first (their structures are claimed), then any file
     /// whose `data` is the start of a preserved block nothing else claims
     /// (a payload); everything else stays raw data.
-    private func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ format: MemfdFormat,
+    func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ format: MemfdFormat,
                                 _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap) throws(KHOImageError) {
         let memfdCompatible = format.compatible
         for s in sessions.indices {

@@ -26,8 +26,7 @@ struct RootView {
 
     /// Parses `blob` with the parser of the generation its compatible
     /// names; a known generation that is not implemented (`kho-v1` of
-    /// v6.19/v7.0, `kho-v4` of v7.2/v7.3) is an `unsupportedGeneration`
-    /// error naming it.
+    /// v6.19/v7.0) is an `unsupportedGeneration` error naming it.
     static func parse(_ blob: FDTBlob) throws(KHOImageError) -> RootView {
         let compatible: String
         do { compatible = try blob.root.string("compatible") } catch {
@@ -35,6 +34,11 @@ struct RootView {
         }
         do throws(ABIError) {
             switch compatible {
+            case KHOv4RootFDT.compatible:
+                let contents = try KHOv4RootFDT.parse(blob)
+                return RootView(generation: .linux7_3, memoryMapPhys: contents.memoryMapPhys,
+                                subtrees: contents.subtrees.map { Subtree(name: $0.name, phys: $0.phys, blobSize: $0.blobSize) },
+                                unusableSubtrees: contents.unusableSubtrees)
             case KHOv3RootFDT.compatible:
                 let contents = try KHOv3RootFDT.parse(blob)
                 return RootView(generation: .linux7_1, memoryMapPhys: contents.memoryMapPhys,
@@ -70,9 +74,9 @@ struct RootView {
                               unusableSubtrees: unusableSubtrees)
     }
 
-    /// From v7.2 the `LUO` blob is a packed `struct luo_ser` starting with
-    /// its compatible (`luo-v5`) instead of an FDT: name that generation
-    /// instead of calling the blob a broken FDT.
+    /// Under a root of an FDT generation, a `LUO` blob that is a packed
+    /// `struct luo_ser` (`luo-v5`, v7.2+) instead of an FDT: name that
+    /// generation instead of calling the blob a broken FDT.
     static func refuseNonFDTLUO(at phys: UInt64, _ memory: PhysicalMemoryView) throws(KHOImageError) {
         guard let head = try? memory.bytes(at: phys, length: 8, what: "LUO blob") else { return }
         guard head.loadUnaligned(as: UInt32.self) != FDTBlob.magic.bigEndian else { return }

@@ -10,7 +10,8 @@ public struct EncodedImage: Sendable {
     public let layout: HandoverLayout
     /// The KHO root FDT as debugfs shows it (`kho/out/fdt`): `totalsize` bytes.
     public let khoRootFDT: [UInt8]
-    /// The LUO FDT as debugfs shows it (`kho/out/sub_fdts/LUO`).
+    /// The LUO FDT as debugfs shows it (`kho/out/sub_fdts/LUO`); in `luo-v5`
+    /// (v7.2+) the 32-byte `struct luo_ser` blob.
     public let luoFDT: [UInt8]
     let memoryBase: UInt64
     /// The simulated physical memory from `memoryBase` on.

@@ -58,6 +58,8 @@ public struct KHOImageWriter: Sendable {
     }
 
     private func layOut(_ state: HandoverState) throws -> EncodedImage {
+        // Each LUO generation lays itself out; luo-v5 (v7.2+) in LUOv5Writer.swift.
+        if !state.generation.luo.isFDT { return try layOutLUOv5(state) }
         var arena = PhysicalArena(base: base)
         arena.reserve(additional: Self.estimatedArenaBytes(state))
 
@@ -192,7 +194,7 @@ public struct KHOImageWriter: Sendable {
 
     /// A file handler's `preserve`: allocates and fills what `content`
     /// needs and returns the `data` u64 the file array records.
-    private func preserve(_ content: FileContent, memfdFormat: MemfdFormat, in arena: inout PhysicalArena) -> UInt64 {
+    func preserve(_ content: FileContent, memfdFormat: MemfdFormat, in arena: inout PhysicalArena) -> UInt64 {
         switch content {
         case let .data(value):
             return value

@@ -18,15 +18,16 @@ public enum ModelValidator {
             throw .unsupportedGeneration(name: generation.name)
         }
         try validateKexecMetadata(state.kexecMetadata, generation: generation)
-        guard state.sessions.count <= LUOv1.maxSessions else {
-            throw .tooManySessions(count: state.sessions.count, maximum: LUOv1.maxSessions)
+        let limits = generation.limits
+        guard state.sessions.count <= limits.maxSessions else {
+            throw .tooManySessions(count: state.sessions.count, maximum: limits.maxSessions)
         }
         var sessionNames: Set<String> = []
         sessionNames.reserveCapacity(state.sessions.count)
         // Sized for the largest session (a session over the limit is
         // refused before any of its tokens is inserted).
         let largest = state.sessions.reduce(0) { max($0, $1.files.count) }
-        let tokens = TokenTable(capacity: min(largest, LUOv1.maxFilesPerSession))
+        let tokens = TokenTable(capacity: min(largest, limits.maxFilesPerSession))
         // Files mostly share a handler: a compatible equal to the last one
         // that passed needs no second look.
         var lastValidCompatible: String?
@@ -37,10 +38,11 @@ public enum ModelValidator {
             guard sessionNames.insert(session.name).inserted else {
                 throw .duplicateSessionName(name: session.name)
             }
-            try validateFiles(of: session, memfd: generation.memfd, tokens: tokens, lastValidCompatible: &lastValidCompatible)
+            try validateFiles(of: session, memfd: generation.memfd, maxFiles: limits.maxFilesPerSession, tokens: tokens,
+                              lastValidCompatible: &lastValidCompatible)
         }
-        guard state.flbs.count <= LUOv1.maxFLBs else {
-            throw .tooManyFLBs(count: state.flbs.count, maximum: LUOv1.maxFLBs)
+        guard state.flbs.count <= limits.maxFLBs else {
+            throw .tooManyFLBs(count: state.flbs.count, maximum: limits.maxFLBs)
         }
         var flbNames: Set<String> = []
         for flb in state.flbs {
@@ -74,11 +76,11 @@ public enum ModelValidator {
         }
     }
 
-    private static func validateFiles(of session: SessionRecord, memfd format: MemfdFormat, tokens: TokenTable,
+    private static func validateFiles(of session: SessionRecord, memfd format: MemfdFormat, maxFiles: Int, tokens: TokenTable,
                                       lastValidCompatible: inout String?) throws(ModelError) {
-        guard session.files.count <= LUOv1.maxFilesPerSession else {
+        guard session.files.count <= maxFiles else {
             throw .tooManyFiles(session: session.name, count: session.files.count,
-                                maximum: LUOv1.maxFilesPerSession)
+                                maximum: maxFiles)
         }
         tokens.reset()
         for index in session.files.indices {

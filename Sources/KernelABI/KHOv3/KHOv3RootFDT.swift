@@ -32,6 +32,12 @@ public enum KHOv3RootFDT {
 
     /// `kho_out_fdt_setup` into `page`, a zero-filled page the caller owns.
     public static func makeSkeleton(memoryMapPhys: UInt64, into page: AlignedBytes) throws(FDTError) -> FDTEditor {
+        try makeSkeleton(memoryMapPhys: memoryMapPhys, into: page, compatible: compatible)
+    }
+
+    /// The same skeleton with another root `compatible` (`kho-v4` shares
+    /// every other byte).
+    static func makeSkeleton(memoryMapPhys: UInt64, into page: AlignedBytes, compatible: String) throws(FDTError) -> FDTEditor {
         precondition(page.count == size, "the KHO root FDT lives in one page")
         let writer = try FDTSequentialWriter(writingInto: page)
         try writer.finishReservemap()
@@ -128,6 +134,11 @@ public enum KHOv3RootFDT {
     /// address; each subnode needs an 8-byte `preserved-data` and an 8-byte
     /// `blob-size` to be usable.
     public static func parse(_ blob: FDTBlob) throws(ABIError) -> Contents {
+        try parse(blob, compatible: compatible)
+    }
+
+    /// The same reading for a root whose `compatible` must be `compatible`.
+    static func parse(_ blob: FDTBlob, compatible: String) throws(ABIError) -> Contents {
         let root = blob.root
         try root.requireCompatible(compatible, known: KnownGenerations.khoRoot)
         let memoryMap = try root.kernelU64(memoryMapProperty)

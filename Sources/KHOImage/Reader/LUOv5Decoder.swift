@@ -1,0 +1,155 @@
+import FDT
+import HandoverModel
+import KernelABI
+
+/// The incoming side of `luo-v5` (Linux v7.2, v7.3): `luo_early_startup`,
+/// `luo_session_setup_incoming` / `luo_session_deserialize`,
+/// `luo_file_deserialize` and `luo_flb_setup_incoming`, with
+/// `kho_block_set_restore`'s rules on every chain.
+extension ImageDecoder {
+    func decodeLUOv5(index: ImageIndex.Contents, memory: PhysicalMemoryView, root: RootView, rootBlob: FDTBlob,
+                     luoSubtree: RootView.Subtree, kexecMetadata: KexecMetadata?, kexecMetadataPhys: UInt64,
+                     preserved: inout PreservedMemoryMap) throws(KHOImageError) -> DecodedImage {
+        let generation = root.generation
+        let luoPhys = luoSubtree.phys
+        // The kernel needs blob-size >= 32 (luo_early_startup) and writes
+        // exactly sizeof(struct luo_ser); anything else is not an image a
+        // kernel wrote, and could not be written again.
+        let blobSize = luoSubtree.blobSize ?? 0
+        guard blobSize == UInt64(LUOSer.size) else {
+            throw .structure(what: "KHO root FDT subtree \(LUOv5.subtreeName)", error: .invalidValue(
+                field: KHOv3RootFDT.blobSizeProperty, value: blobSize,
+                reason: "a \(LUOv5.compatible) luo_ser is \(LUOSer.size) bytes\(blobSize < UInt64(LUOSer.size) ? " (the kernel refuses a smaller one)" : "")"))
+        }
+        let what = "luo_ser at 0x\(String(luoPhys, radix: 16))"
+        let serBytes = try require(luoPhys, UInt64(LUOSer.size), what, memory, &preserved)
+        let ser: LUOSer
+        do { ser = try LUOSer.decode(serBytes) } catch { throw .structure(what: what, error: error) }
+
+        var sessions: [SessionRecord] = []
+        var layouts: [SessionLayout] = []
+        var sessionBlocks: [UInt64] = []
+        if ser.sessionsPhys != 0 {
+            let chain = try restoreChain(head: ser.sessionsPhys, entrySize: LUOSessionSer.size, chain: .sessions,
+                                         memory: memory, preserved: &preserved)
+            sessionBlocks = chain.map(\.phys)
+            (sessions, layouts) = try decodeSessionBlocks(chain, memory: memory, preserved: &preserved)
+        }
+        let flbs = ser.flbsPhys == 0 ? [] : try decodeFLBs(ser.flbsPhys, memory, &preserved)
+        try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved)
+
+        let layout = HandoverLayout(
+            regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
+            luoFDTPhys: luoPhys, sessionHeaderPhys: ser.sessionsPhys, flbHeaderPhys: ser.flbsPhys,
+            preservedBlocks: preserved.blocks, sessions: layouts, kexecMetadataPhys: kexecMetadataPhys,
+            sessionBlocks: sessionBlocks)
+        let ownNames = [LUOv5.subtreeName, generation.kexecMetadata?.nodeName].compactMap { $0 }
+        return DecodedImage(
+            state: HandoverState(generation: generation, liveupdateNumber: ser.liveupdateNumber, sessions: sessions,
+                                 flbs: flbs, kexecMetadata: kexecMetadata),
+            layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: Array(serBytes),
+            otherSubtrees: root.subtrees.filter { !ownNames.contains($0.name) }
+                .map { KHOv2RootFDT.Subtree(name: $0.name, phys: $0.phys) },
+            unreferencedBlocks: preserved.unclaimed)
+    }
+
+    /// `kho_block_set_restore` on the chain from `head`, then each block's
+    /// used bytes checked to be in the image, preserved, and in a block no
+    /// other structure uses; the blocks are claimed.
+    private func restoreChain(head: UInt64, entrySize: Int, chain: KHOImageError.BlockChain, memory: PhysicalMemoryView,
+                              preserved: inout PreservedMemoryMap) throws(KHOImageError) -> [(phys: UInt64, header: KHOBlock.Header)] {
+        let walked = try KHOBlock.walk(head: head, entrySize: entrySize) { (phys: UInt64) throws(KHOImageError) in
+            KHOBlock.Header.decode(try memory.bytes(at: phys, length: KHOBlock.headerSize, what: "\(chain) block"))
+        }
+        let blocks: [(phys: UInt64, header: KHOBlock.Header)]
+        switch walked {
+        case let .success(found): blocks = found
+        case let .failure(error): throw .blockChain(chain, error)
+        }
+        for (number, block) in blocks.enumerated() {
+            if let owner = preserved.blockIndex(containing: block.phys).map({ preserved.blocks[$0] }),
+               preserved.isClaimed(owner.phys) {
+                throw .structure(what: "\(chain) block \(number)", error: .invalidValue(
+                    field: "next", value: block.phys,
+                    reason: "lies in the preserved block at 0x\(String(owner.phys, radix: 16)), which another structure already uses"))
+            }
+            let length = UInt64(KHOBlock.headerSize) + block.header.count * UInt64(entrySize)
+            try require(block.phys, length, "\(chain) block \(number) (\(block.header.count) entries)", memory, &preserved)
+        }
+        return blocks
+    }
+
+    /// `luo_session_deserialize`: each entry of each block, in order.
+    private func decodeSessionBlocks(_ blocks: [(phys: UInt64, header: KHOBlock.Header)], memory: PhysicalMemoryView,
+                                     preserved: inout PreservedMemoryMap) throws(KHOImageError) -> ([SessionRecord], [SessionLayout]) {
+        var sessions: [SessionRecord] = []
+        var layouts: [SessionLayout] = []
+        var names: Set<String> = []
+        var tokens: TokenTable?
+        var index = 0
+        for block in blocks {
+            let count = Int(block.header.count)
+            let bytes = try memory.bytes(at: block.phys, length: KHOBlock.headerSize + count * LUOSessionSer.size,
+                                         what: "session block")
+            for slot in 0..<count {
+                defer { index += 1 }
+                let offset = KHOBlock.headerSize + slot * LUOSessionSer.size
+                let entryPhys = block.phys + UInt64(offset)
+                let entry: LUOSessionSer
+                do { entry = try LUOSessionSer.decode(bytes, at: offset, label: "session \(index)") } catch {
+                    throw .structure(what: "session entry \(index) at 0x\(String(entryPhys, radix: 16))", error: error)
+                }
+                guard names.insert(entry.name).inserted else { throw .duplicateSession(name: entry.name) }
+                let what = "session \"\(entry.name)\""
+                if entry.files == 0 || entry.count == 0 {
+                    // luo_file_deserialize only warns about a count without
+                    // files; neither it nor our writer makes one.
+                    guard entry.files == 0, entry.count == 0 else {
+                        throw .structure(what: what, error: .invalidValue(
+                            field: entry.files == 0 ? "file_set_ser.count" : "file_set_ser.files",
+                            value: entry.files == 0 ? entry.count : entry.files,
+                            reason: "files and count must be zero together"))
+                    }
+                    sessions.append(SessionRecord(name: entry.name))
+                    layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
+                    continue
+                }
+                let chain = try restoreChain(head: entry.files, entrySize: LUOFileSer.size, chain: .files(session: entry.name),
+                                             memory: memory, preserved: &preserved)
+                let found = chain.reduce(UInt64(0)) { $0 + $1.header.count }
+                guard found == entry.count else {
+                    throw .structure(what: what, error: .invalidValue(
+                        field: "file_set_ser.count", value: entry.count,
+                        reason: "its file blocks hold \(found) entries (the kernel refuses the session: file count mismatch)"))
+                }
+                if tokens == nil || tokens!.capacity < Int(found) { tokens = TokenTable(capacity: Int(found)) }
+                let table = tokens!
+                table.reset()
+                var records: [FileRecord] = []
+                var data: [UInt64] = []
+                records.reserveCapacity(Int(found))
+                data.reserveCapacity(Int(found))
+                for fileBlock in chain {
+                    let fileCount = Int(fileBlock.header.count)
+                    let files = try memory.bytes(at: fileBlock.phys, length: KHOBlock.headerSize + fileCount * LUOFileSer.size,
+                                                 what: "file block")
+                    for fileSlot in 0..<fileCount {
+                        let fileOffset = KHOBlock.headerSize + fileSlot * LUOFileSer.size
+                        let file: LUOFileSer
+                        do { file = try LUOFileSer.decode(files, at: fileOffset, label: "file \(records.count)") } catch {
+                            throw .structure(what: "\(what) file \(records.count) at 0x\(String(fileBlock.phys + UInt64(fileOffset), radix: 16))",
+                                             error: error)
+                        }
+                        guard table.insert(file.token) else { throw .duplicateToken(session: entry.name, token: file.token) }
+                        records.append(FileRecord(token: file.token, compatible: file.compatible, content: .data(file.data)))
+                        data.append(file.data)
+                    }
+                }
+                sessions.append(SessionRecord(name: entry.name, files: records))
+                layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data,
+                                             fileBlocks: chain.map(\.phys)))
+            }
+        }
+        return (sessions, layouts)
+    }
+}
