@@ -139,7 +139,7 @@ private struct Walk<Memory: PhysicalMemory> {
         structures.append(.init(name: "KHO root FDT", bytes: root))
         for subtree in subtrees {
             if subtree.name == LUOv1.subtreeName {
-                try walkLUO(subtree.phys)
+                if generation.luo.isFDT { try walkLUO(subtree.phys) } else { try walkLUOv5(subtree.phys) }
             } else {
                 let (bytes, _) = try blockBytes(subtree.phys, "subtree \(subtree.name)")
                 structures.append(.init(name: "subtree \(subtree.name)", bytes: bytes))
@@ -182,6 +182,52 @@ private struct Walk<Memory: PhysicalMemory> {
         }
         let (flbs, _) = try blockBytes(layout.flbHeaderPhys, "FLB block")
         structures.append(.init(name: "FLB block", bytes: flbs))
+    }
+
+    /// LUO's state as a packed `luo_ser` (`luo-v5`): it, the session block
+    /// chain, each session's file block chain and what each file preserved,
+    /// the FLB block.
+    mutating func walkLUOv5(_ phys: UInt64) throws(KHOImageError) {
+        let locatedSer = try blockBytes(phys, "luo_ser")
+        var ser = locatedSer.bytes
+        mask(&ser, at: locatedSer.offset + LUOSer.sessionsOffset)
+        mask(&ser, at: locatedSer.offset + LUOSer.flbsOffset)
+        structures.append(.init(name: "luo_ser", bytes: ser))
+        try walkChain(layout.sessionBlocks, entrySize: LUOSessionSer.size, what: "session block") { walk, block, entry in
+            walk.mask(&block, at: entry + LUOSessionSer.filesOffset)
+        }
+        for (index, session) in image.state.sessions.enumerated() {
+            let sessionLayout = layout.sessions[index]
+            try walkChain(sessionLayout.fileBlocks, entrySize: LUOFileSer.size, what: "file block of \"\(session.name)\"") { walk, block, entry in
+                let data = block.withUnsafeBytes { $0.loadLittleEndian(UInt64.self, at: entry + LUOFileSer.dataOffset) }
+                if walk.block(containing: data)?.phys == data { walk.mask(&block, at: entry + LUOFileSer.dataOffset) }
+            }
+            for (slot, file) in session.files.enumerated() {
+                try walkFile(file, data: sessionLayout.fileData[slot], what: "\"\(session.name)\" token \(file.token)")
+            }
+        }
+        if layout.flbHeaderPhys != 0 {
+            let (flbs, _) = try blockBytes(layout.flbHeaderPhys, "FLB block")
+            structures.append(.init(name: "FLB block", bytes: flbs))
+        }
+    }
+
+    /// The blocks of a `kho_block` chain, each with its `next` and, through
+    /// `entry`, its entries' address fields labelled.
+    mutating func walkChain(_ blocks: [UInt64], entrySize: Int, what: String,
+                            entry: (inout Walk, inout [UInt8], Int) -> Void) throws(KHOImageError) {
+        for (number, phys) in blocks.enumerated() {
+            let located = try blockBytes(phys, what)
+            var bytes = located.bytes
+            let base = located.offset
+            let count = bytes.withUnsafeBytes { $0.loadLittleEndian(UInt64.self, at: base + KHOBlock.countOffset) }
+            mask(&bytes, at: base + KHOBlock.nextOffset)
+            let fits = UInt64((bytes.count - base - KHOBlock.headerSize) / entrySize)
+            for slot in 0..<Int(min(count, fits)) {
+                entry(&self, &bytes, base + KHOBlock.headerSize + slot * entrySize)
+            }
+            structures.append(.init(name: "\(what) \(number)", bytes: bytes))
+        }
     }
 
     /// What one file's handler preserved: a payload block, or a memfd's
