@@ -166,4 +166,24 @@ import Testing
         // The addresses themselves differ: this is a comparison up to them.
         #expect(encoded.layout.khoRootFDTPhys != real.layout.khoRootFDTPhys)
     }
+
+    /// The inject runs (`inject/`): a real kernel restored every file of the
+    /// scenario from an image this project encoded from 0x10000000. The
+    /// regions the lab wrote into the stopped guest are the regions the
+    /// writer lays the scenario out in today, so the evidence is about this
+    /// writer, not an older one.
+    @Test(arguments: captures) func aRealKernelRestoredEverythingFromOurImage(_ capture: Capture) throws {
+        let log = try String(contentsOfFile: capture.path("inject/serial-stage2.log"), encoding: .utf8)
+        #expect(log.contains("LUOLAB RESULT: 10 files OK, 0 failed"))
+        let gdb = try String(contentsOfFile: capture.path("inject/gdb.log"), encoding: .utf8)
+        let written = gdb.split(separator: "\n").filter { $0.hasPrefix("wrote region phys ") }.map { line -> ImageRegion in
+            let words = line.split(separator: " ")
+            return ImageRegion(phys: UInt64(words[3].dropFirst(2), radix: 16)!, size: UInt64(words[5].dropFirst(2), radix: 16)!,
+                               fileOffset: UInt64(words[8].dropFirst(2).dropLast(), radix: 16)!)
+        }
+        let generation = try KernelGeneration.forRelease(capture.release)
+        let encoded = try KHOImageWriter(base: 0x1000_0000).encode(try capture.expectedState(generation: generation))
+        #expect(written == encoded.layout.regions)
+        #expect(gdb.contains("copied image root FDT page 0x\(String(encoded.layout.khoRootFDTPhys, radix: 16)) -> kernel root FDT page"))
+    }
 }
