@@ -11,7 +11,7 @@ import Testing
         let result = try CLI.run(["verify", image])
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty)
-        #expect(result.stdout == "\(image): valid: 2 sessions, 3 files, \(layout.preservedPages) preserved pages"
+        #expect(result.stdout == "\(image): valid: a Linux 7.1 kernel accepts it (kho-v3+luo-v1+memfd-v2): 2 sessions, 3 files, \(layout.preservedPages) preserved pages"
             + " in \(layout.preservedBlocks.count) blocks, 1 FLB entry, liveupdate-number 1\n")
     }
 
