@@ -51,7 +51,7 @@ let package = Package(
         // The release-built benchmark (run by tools/benchmark.sh beside the C baseline).
         .executableTarget(
             name: "LUOBenchmark",
-            dependencies: ["KHOImage", "LiveUpdate", "HandoverModel", "KernelABI", "FDT"],
+            dependencies: ["KHOImage", "LiveUpdate", "HandoverModel", "KernelABI", "FDT", "ABIGeneration"],
             path: "Benchmarks/LUOBenchmark"
         ),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Swift vs C: builds the release LUOBenchmark and the C baseline
 # (tools/c-baseline, gcc -O2 -lfdt), runs both on the same sizes in one go and
-# prints, for each figure, the Swift time, the C time and the ratio Swift/C;
+# prints, for each figure, the Swift time, the C time and the ratio Swift/C
+# (on C_GENERATION, the one generation the C baseline writes); then the Swift
+# cost per file of every generation in GENERATIONS beside REF_GENERATION's;
 # then the cost per file over a range of sizes (the curve), and memfd copy
-# throughput through the library as a fraction of plain memcpy.
+# throughput through the library (newest generation) as a fraction of plain
+# memcpy.
 #
-#   bash tools/benchmark.sh            # everything (about two minutes)
+#   bash tools/benchmark.sh            # everything (about three minutes)
 #   QUICK=1 bash tools/benchmark.sh    # fewer repetitions, no 1 GiB memfd
+#   GENERATIONS="7.1" bash tools/benchmark.sh   # measure fewer generations
 #
 # Each size runs in its own process (so peak RSS belongs to that size), each
 # process repeats the measurement REPS times in-process and reports the median;
@@ -18,6 +22,18 @@ cd "$(dirname "$0")/.."
 QUICK=${QUICK:-0}
 ROUNDS=${ROUNDS:-3}
 [ "$QUICK" = 1 ] && ROUNDS=1
+
+# The Swift generations measured, newest first: each a release or a generation
+# name as `LUOBenchmark records ... GENERATION` (KernelGeneration.lookup) takes
+# it. A new generation is one more word here.
+read -ra GENS <<<"${GENERATIONS:-7.1 kho-v2+luo-v1+memfd-v1}"
+# The generation the C baseline writes and reads (byte-identical to Swift's).
+C_GEN=7.1
+# The generation the others are compared with: the pre-release kho-v2 every
+# figure was measured on before v7.1.
+REF_GEN=kho-v2+luo-v1+memfd-v1
+# short column label of a generation: "7.1", "kho-v2"
+tag() { echo "${1%%+*}"; }
 
 bash tools/install-system-packages.sh
 echo "building (release) ..." >&2
@@ -50,6 +66,7 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 echo "swift: $(swift --version 2>/dev/null | head -1)"
 echo "gcc: $(gcc --version | head -1); libfdt $(dpkg-query -W -f='${Version}' libfdt-dev 2>/dev/null || echo '?')"
 echo "rounds: $ROUNDS (median), image files in $base"
+echo "generations (Swift): ${GENS[*]}; C baseline: $C_GEN; compared with: $REF_GEN"
 echo
 
 # sessions files images reps label
@@ -61,19 +78,28 @@ sizes=(
 )
 [ "$QUICK" = 1 ] && sizes=("1 1 1 51 1x1" "100 100 1 11 100x100" "819 128 1 5 819x128(max)" "819 128 10 3 10x(max):10-images")
 
+# Every size runs the C baseline, then Swift in each generation; the C
+# generation's Swift images are compared with C's right after they are written.
+echo "Swift vs C, generation $C_GEN:"
 printf "%-22s %9s | %13s %13s %7s | %13s %13s %7s | %9s %9s %6s\n" \
     "sessions x files" "files" "encode Swift" "encode C" "ratio" "decode Swift" "decode C" "ratio" "RSS Swift" "RSS C" "ratio"
 for size in "${sizes[@]}"; do
     read -r s f n reps label <<<"$size"
-    run_rounds "$work/swift-$label" "$SWIFT_BIN" records "$s" "$f" "$n" "$reps" "$work"
     run_rounds "$work/c-$label" "$C_BIN" records "$s" "$f" "$n" "$reps" "$work"
-    for i in $(seq 0 $((n - 1))); do
-        cmp -s "$work/swift-$i.kho" "$work/c-$i.kho" || { echo "image $i of $label: Swift and C images differ" >&2; exit 1; }
+    for g in "${GENS[@]}" "$REF_GEN"; do
+        [ -e "$work/swift-$g-$label.1" ] && continue
+        run_rounds "$work/swift-$g-$label" "$SWIFT_BIN" records "$s" "$f" "$n" "$reps" "$work" "$g"
+        [ "$g" = "$C_GEN" ] || continue
+        for i in $(seq 0 $((n - 1))); do
+            cmp -s "$work/swift-$i.kho" "$work/c-$i.kho" || { echo "image $i of $label: Swift and C images differ" >&2; exit 1; }
+        done
     done
-    se=$(rmed "$work/swift-$label" encode_ns); ce=$(rmed "$work/c-$label" encode_ns)
-    sd=$(rmed "$work/swift-$label" decode_ns); cd=$(rmed "$work/c-$label" decode_ns)
-    sm=$(rmed "$work/swift-$label" maxrss_kb); cm=$(rmed "$work/c-$label" maxrss_kb)
-    files=$(val "$work/swift-$label.1" files)
+    sw="$work/swift-$C_GEN-$label"
+    [ -e "$sw.1" ] || { echo "C_GEN $C_GEN is not in GENERATIONS" >&2; exit 1; }
+    se=$(rmed "$sw" encode_ns); ce=$(rmed "$work/c-$label" encode_ns)
+    sd=$(rmed "$sw" decode_ns); cd=$(rmed "$work/c-$label" decode_ns)
+    sm=$(rmed "$sw" maxrss_kb); cm=$(rmed "$work/c-$label" maxrss_kb)
+    files=$(val "$sw.1" files)
     awk -v l="$label" -v fl="$files" -v se="$se" -v ce="$ce" -v sd="$sd" -v cd="$cd" -v sm="$sm" -v cm="$cm" 'BEGIN {
         printf "%-22s %9d | %10.1f us %10.1f us %6.2fx | %10.1f us %10.1f us %6.2fx | %6.1f MB %6.1f MB %5.2fx\n",
             l, fl, se/1e3, ce/1e3, se/ce, sd/1e3, cd/1e3, sd/cd, sm/1024, cm/1024, sm/cm }'
@@ -81,34 +107,65 @@ done
 echo "(images byte-identical between Swift and C at every size)"
 
 echo
-echo "token lookup: every file of one image found by (session name, token); Swift only:"
+echo "Swift per generation: ns per file (encode, decode), peak RSS, and the ratio to $REF_GEN:"
+printf "%-22s %9s | %-24s | %9s %9s %8s | %9s %9s\n" \
+    "sessions x files" "files" "generation" "enc ns" "dec ns" "RSS" "enc/ref" "dec/ref"
+for size in "${sizes[@]}"; do
+    read -r s f n reps label <<<"$size"
+    ref="$work/swift-$REF_GEN-$label"
+    re=$(rmed "$ref" encode_ns); rd=$(rmed "$ref" decode_ns)
+    for g in "${GENS[@]}"; do
+        sw="$work/swift-$g-$label"
+        awk -v l="$label" -v fl="$(val "$sw.1" files)" -v g="$(val "$sw.1" generation)" \
+            -v se="$(rmed "$sw" encode_ns)" -v sd="$(rmed "$sw" decode_ns)" -v sm="$(rmed "$sw" maxrss_kb)" \
+            -v re="$re" -v rd="$rd" 'BEGIN {
+            printf "%-22s %9d | %-24s | %9.1f %9.1f %5.1f MB | %8.2fx %8.2fx\n",
+                l, fl, g, se/(fl ? fl : 1), sd/(fl ? fl : 1), sm/1024, se/re, sd/rd }'
+    done
+done
+
+echo
+echo "token lookup: every file of one image found by (session name, token); Swift only, generation $C_GEN:"
 printf "%-22s %9s | %14s %14s %8s\n" "sessions x files" "files" "first(where:)" "HandoverIndex" "speedup"
 for size in "${sizes[@]}"; do
     read -r s f n reps label <<<"$size"
     [ "$n" = 1 ] || continue
-    awk -v l="$label" -v fl="$((s * f))" -v li="$(rmed "$work/swift-$label" lookup_linear_ns)" \
-        -v ix="$(rmed "$work/swift-$label" lookup_index_ns)" 'BEGIN {
+    awk -v l="$label" -v fl="$((s * f))" -v li="$(rmed "$work/swift-$C_GEN-$label" lookup_linear_ns)" \
+        -v ix="$(rmed "$work/swift-$C_GEN-$label" lookup_index_ns)" 'BEGIN {
         printf "%-22s %9d | %11.3f ms %11.3f ms %7.1fx\n", l, fl, li/1e6, ix/1e6, (ix > 0 ? li/ix : 0) }'
 done
 
 echo
 echo "cost per file (the curve; 128 files per session, one process per point, ns per file):"
-printf "%-12s %9s | %10s %10s | %10s %10s\n" "sessions" "files" "enc Swift" "enc C" "dec Swift" "dec C"
+curve_gens=("${GENS[@]}")
+[[ " ${GENS[*]} " == *" $REF_GEN "* ]] || curve_gens+=("$REF_GEN")
+header=$(printf "%-12s %9s |" "sessions" "files")
+for g in "${curve_gens[@]}"; do header+=$(printf " %10s" "enc $(tag "$g")"); done
+header+=$(printf " %10s |" "enc C")
+for g in "${curve_gens[@]}"; do header+=$(printf " %10s" "dec $(tag "$g")"); done
+header+=$(printf " %10s" "dec C")
+echo "$header"
 curve=("8 128 1" "64 128 1" "256 128 1" "512 128 1" "819 128 1" "819 128 2" "819 128 5" "819 128 10")
 [ "$QUICK" = 1 ] && curve=("64 128 1" "819 128 1" "819 128 10")
 for point in "${curve[@]}"; do
     read -r s f n <<<"$point"
     reps=$(( n > 1 ? 5 : 11 ))
-    "$SWIFT_BIN" records "$s" "$f" "$n" "$reps" "$work" > "$work/curve-swift"
+    fl=$((s * f * n))
     "$C_BIN" records "$s" "$f" "$n" "$reps" "$work" > "$work/curve-c"
-    awk -v s="$((s * n))" -v fl="$((s * f * n))" \
-        -v se="$(val "$work/curve-swift" encode_ns)" -v ce="$(val "$work/curve-c" encode_ns)" \
-        -v sd="$(val "$work/curve-swift" decode_ns)" -v cd="$(val "$work/curve-c" decode_ns)" 'BEGIN {
-        printf "%-12d %9d | %10.1f %10.1f | %10.1f %10.1f\n", s, fl, se/fl, ce/fl, sd/fl, cd/fl }'
+    enc="" dec=""
+    for g in "${curve_gens[@]}"; do
+        "$SWIFT_BIN" records "$s" "$f" "$n" "$reps" "$work" "$g" > "$work/curve-swift"
+        enc+=$(awk -v t="$(val "$work/curve-swift" encode_ns)" -v fl="$fl" 'BEGIN { printf " %10.1f", t/fl }')
+        dec+=$(awk -v t="$(val "$work/curve-swift" decode_ns)" -v fl="$fl" 'BEGIN { printf " %10.1f", t/fl }')
+    done
+    enc+=$(awk -v t="$(val "$work/curve-c" encode_ns)" -v fl="$fl" 'BEGIN { printf " %10.1f |", t/fl }')
+    dec+=$(awk -v t="$(val "$work/curve-c" decode_ns)" -v fl="$fl" 'BEGIN { printf " %10.1f", t/fl }')
+    printf "%-12d %9d |%s%s\n" "$((s * n))" "$fl" "$enc" "$dec"
 done
 
 echo
-echo "memfd copy through the library (into the image, then out into a new memfd) vs memcpy of the same bytes:"
+echo "memfd copy through the library (into the image, then out into a new memfd) vs memcpy of the same bytes;"
+echo "model API on the newest generation (its memfd handler), LiveUpdate on the generation its orchestrator writes:"
 printf "%-8s | %-34s | %10s %10s | %10s %10s | %10s %10s\n" "size" "path" "in GB/s" "out GB/s" "in/memcpy" "out/memcpy" "both GB/s" "both/memcpy"
 mem_sizes=(1048576 67108864 1073741824)
 [ "$QUICK" = 1 ] && mem_sizes=(1048576 67108864)

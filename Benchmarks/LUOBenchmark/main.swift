@@ -6,19 +6,27 @@
 // the script can divide one by the other. Run one size per process so that
 // maxrss_kb belongs to that size alone.
 //
-//   LUOBenchmark records SESSIONS FILES IMAGES REPS DIR
+//   LUOBenchmark records SESSIONS FILES IMAGES REPS DIR [GENERATION]
 //       encode IMAGES images of SESSIONS sessions x FILES raw-data files
 //       (KHOImageWriter.encode), write them to DIR/swift-<i>.kho, decode
 //       them from their paths (KHOImageReader.readImage: mmap, validate,
-//       every record); prints encode_ns, decode_ns, files, maxrss_kb.
+//       every record); prints generation, encode_ns, decode_ns, files,
+//       maxrss_kb. GENERATION is a release ("7.1") or a generation name
+//       ("kho-v2+luo-v1+memfd-v1"), as KernelGeneration.lookup takes it;
+//       without it, the newest (the writer's default).
 //   LUOBenchmark memfd BYTES REPS DIR
 //       a memfd of BYTES through the library: into the image (read the memfd,
 //       FileContent.memfd, encode) and back out (readImage, a new memfd with
-//       the decoded contents), both through the model API and through the
-//       LiveUpdate orchestrator with its MemfdHandler (memcpy of the same
-//       bytes is measured by the C baseline). Prints model_in_ns,
-//       model_out_ns, lu_in_ns, lu_out_ns, maxrss_kb.
+//       the decoded contents), both through the model API (the newest
+//       generation, its memfd handler) and through the LiveUpdate
+//       orchestrator with its MemfdHandler (memcpy of the same bytes is
+//       measured by the C baseline). Prints model_in_ns, model_out_ns,
+//       lu_in_ns, lu_out_ns, maxrss_kb.
+//   LUOBenchmark golden DIR
+//       varied images of every supported generation, to cmp before and
+//       after a library change.
 
+import ABIGeneration
 import FDT
 import HandoverModel
 import KernelABI
@@ -62,9 +70,10 @@ let benchCompatible = "bench-data-v1"
 
 /// The benchmark's model, identical to the C baseline's `make_model`:
 /// sessions `session-<s>` (`image<i>-session-<s>` when there are several
-/// images), files with tokens 1...F, `data` = token * 3.
-func makeState(image: Int, images: Int, sessions: Int, files: Int) -> HandoverState {
-    HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: (0..<sessions).map { s in
+/// images), files with tokens 1...F, `data` = token * 3, in `generation`
+/// with its default `kexec-metadata` (the C baseline writes v7.1's).
+func makeState(generation: KernelGeneration, image: Int, images: Int, sessions: Int, files: Int) -> HandoverState {
+    HandoverState(generation: generation, liveupdateNumber: 1, sessions: (0..<sessions).map { s in
         SessionRecord(name: images > 1 ? "image\(image)-session-\(s)" : "session-\(s)",
                       files: (0..<files).map { f in
                           FileRecord(token: UInt64(f + 1), compatible: benchCompatible, content: .data(UInt64(f + 1) * 3))
@@ -80,7 +89,8 @@ func setMallocOption(_ option: Int32, _ value: Int32) {
     _ = unsafeBitCast(symbol, to: Mallopt.self)(option, value)
 }
 
-func runRecords(sessions: Int, files: Int, images: Int, reps: Int, directory: String) throws {
+func runRecords(generation: KernelGeneration, sessions: Int, files: Int, images: Int, reps: Int,
+                directory: String) throws {
     // The same allocator settings as the C baseline's records mode: freed
     // arenas stay in the heap between repetitions (no trimming, no per-arena
     // mmap), so both sides measure encoding, not the kernel handing out
@@ -88,7 +98,9 @@ func runRecords(sessions: Int, files: Int, images: Int, reps: Int, directory: St
     // are freed at a time, and every repetition faults its arenas in again).
     setMallocOption(-3, 32 << 20)  // M_MMAP_THRESHOLD
     setMallocOption(-1, 1 << 30)   // M_TRIM_THRESHOLD
-    let states = (0..<images).map { makeState(image: $0, images: images, sessions: sessions, files: files) }
+    let states = (0..<images).map {
+        makeState(generation: generation, image: $0, images: images, sessions: sessions, files: files)
+    }
     let writer = KHOImageWriter()
     var encoded: [EncodedImage] = []
     var encodeTimes: [UInt64] = []
@@ -143,6 +155,7 @@ func runRecords(sessions: Int, files: Int, images: Int, reps: Int, directory: St
         indexTimes.append(now() - start)
     }
     guard found == 2 * linearTimes.count * probe.fileCount else { fail("token lookup missed files") }
+    print("generation \(generation.name)")
     print("encode_ns \(median(encodeTimes))")
     print("decode_ns \(median(decodeTimes))")
     print("lookup_linear_ns \(median(linearTimes))")
@@ -186,9 +199,9 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
         do {
             var start = now()
             let contents = try MemfdContents(readingDescriptor: source.fd)
-            let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
+            let state = HandoverState(generation: .newest, liveupdateNumber: 1, sessions: [
                 SessionRecord(name: "vm0", files: [
-                    FileRecord(token: 1, compatible: MemfdV1.compatible, content: .memfd(contents)),
+                    FileRecord(token: 1, compatible: KernelGeneration.newest.memfd.compatible, content: .memfd(contents)),
                 ]),
             ])
             var image: EncodedImage? = try KHOImageWriter().encode(state)
@@ -240,47 +253,59 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
 }
 
 /// Writes a few varied images (raw data, payloads, memfds of several sizes,
-/// empty sessions, FLBs, the kernel's limits) to DIR and decodes each back,
-/// so that a change to the library can be checked byte for byte against
-/// the images an earlier build wrote (`cmp`).
+/// empty sessions, FLBs, the kernel's limits) of every supported generation
+/// to DIR (`golden-<generation>-<i>.kho`) and decodes each back, so that a
+/// change to the library can be checked byte for byte against the images an
+/// earlier build wrote (`cmp`).
 func runGolden(directory: String) throws {
-    var states: [HandoverState] = [makeState(image: 0, images: 1, sessions: 819, files: 128)]
-    states.append(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 7, sessions: [
-        SessionRecord(name: "vm0", files: [
-            FileRecord(token: 1, compatible: MemfdV1.compatible,
-                       content: .memfd(MemfdContents(contents: (0..<5000).map { UInt8(truncatingIfNeeded: $0) }, position: 17))),
-            FileRecord(token: 2, compatible: "vfio-v1", content: .data(0xdead_beef)),
-            FileRecord(token: 3, compatible: "blob-v1", content: .payload(Array(repeating: 7, count: 8192))),
-            FileRecord(token: 4, compatible: MemfdV1.compatible, content: .memfd(MemfdContents(contents: []))),
-            FileRecord(token: 5, compatible: MemfdV1.compatible,
-                       content: .memfd(MemfdContents(contents: (0..<(4096 * 600 + 3)).map { UInt8(truncatingIfNeeded: $0 * 7) }))),
-        ]),
-        SessionRecord(name: "empty"),
-        SessionRecord(name: "ünïcode-ß", files: [FileRecord(token: .max, compatible: "x", content: .payload(Array(repeating: 1, count: 4096)))]),
-    ], flbs: [FLBRecord(name: "iommu-core-v1", data: 0x1234, count: 2), FLBRecord(name: "b", data: 0, count: 1)]))
-    states.append(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1))
-    for (index, state) in states.enumerated() {
-        let path = "\(directory)/golden-\(index).kho"
-        try KHOImageWriter(base: index == 2 ? 0x4000_0000_0000 : KHOImageWriter.defaultBase).encode(state).write(to: path)
-        guard try KHOImageReader.readImage(path: path).state == state else { fail("golden \(index) does not round-trip") }
-        print("golden-\(index).kho")
+    for generation in KernelGeneration.supported {
+        let memfd = generation.memfd.compatible
+        var states: [HandoverState] = [makeState(generation: generation, image: 0, images: 1, sessions: 819, files: 128)]
+        states.append(HandoverState(generation: generation, liveupdateNumber: 7, sessions: [
+            SessionRecord(name: "vm0", files: [
+                FileRecord(token: 1, compatible: memfd,
+                           content: .memfd(MemfdContents(contents: (0..<5000).map { UInt8(truncatingIfNeeded: $0) }, position: 17))),
+                FileRecord(token: 2, compatible: "vfio-v1", content: .data(0xdead_beef)),
+                FileRecord(token: 3, compatible: "blob-v1", content: .payload(Array(repeating: 7, count: 8192))),
+                FileRecord(token: 4, compatible: memfd, content: .memfd(MemfdContents(contents: []))),
+                FileRecord(token: 5, compatible: memfd,
+                           content: .memfd(MemfdContents(contents: (0..<(4096 * 600 + 3)).map { UInt8(truncatingIfNeeded: $0 * 7) }))),
+            ]),
+            SessionRecord(name: "empty"),
+            SessionRecord(name: "ünïcode-ß", files: [FileRecord(token: .max, compatible: "x", content: .payload(Array(repeating: 1, count: 4096)))]),
+        ], flbs: [FLBRecord(name: "iommu-core-v1", data: 0x1234, count: 2), FLBRecord(name: "b", data: 0, count: 1)]))
+        states.append(HandoverState(generation: generation, liveupdateNumber: 1))
+        for (index, state) in states.enumerated() {
+            let name = "golden-\(generation.manifestName)-\(index).kho"
+            let path = "\(directory)/\(name)"
+            try KHOImageWriter(base: index == 2 ? 0x4000_0000_0000 : KHOImageWriter.defaultBase).encode(state).write(to: path)
+            guard try KHOImageReader.readImage(path: path).state == state else { fail("\(name) does not round-trip") }
+            print(name)
+        }
     }
 }
 
 let arguments = CommandLine.arguments
 do {
     switch (arguments.count, arguments.count > 1 ? arguments[1] : "") {
-    case (7, "records"):
+    case (7, "records"), (8, "records"):
         guard let sessions = Int(arguments[2]), let files = Int(arguments[3]), let images = Int(arguments[4]),
               let reps = Int(arguments[5]), reps > 0, images > 0 else { fail("bad numbers") }
-        try runRecords(sessions: sessions, files: files, images: images, reps: reps, directory: arguments[6])
+        let generation: KernelGeneration
+        do {
+            generation = arguments.count == 8 ? try KernelGeneration.lookup(arguments[7]) : .newest
+        } catch {
+            fail("\(error)")
+        }
+        try runRecords(generation: generation, sessions: sessions, files: files, images: images, reps: reps,
+                       directory: arguments[6])
     case (5, "memfd"):
         guard let bytes = Int(arguments[2]), let reps = Int(arguments[3]), reps > 0 else { fail("bad numbers") }
         try runMemfd(bytes: bytes, reps: reps, directory: arguments[4])
     case (3, "golden"):
         try runGolden(directory: arguments[2])
     default:
-        fail("usage: LUOBenchmark records SESSIONS FILES IMAGES REPS DIR | memfd BYTES REPS DIR")
+        fail("usage: LUOBenchmark records SESSIONS FILES IMAGES REPS DIR [GENERATION] | memfd BYTES REPS DIR | golden DIR")
     }
 } catch {
     fail("\(error)")

@@ -13,6 +13,13 @@
  * refused). The images it writes are byte-identical to the Swift writer's
  * (tools/benchmark.sh checks that with cmp).
  *
+ * It writes and reads one generation: Linux v7.1's (kho-v3 + luo-v1 +
+ * memfd-v2), the Swift writer's default. kho-v3 differs from the pre-release
+ * kho-v2 in the root's compatible, a blob-size u64 beside each subtree's
+ * preserved-data, and the kexec-metadata block and subtree added at KHO init
+ * (docs/FORMAT.md section 4). The benchmark's files are raw data, so no
+ * memfd structures are written or read here.
+ *
  * Usage:
  *   luo_baseline records SESSIONS FILES IMAGES REPS DIR
  *       encode (REPS times, median reported) IMAGES images of SESSIONS x FILES,
@@ -55,6 +62,16 @@
 #define TABLE_LOG2 9
 #define ORDER0_LOG2 52
 #define IMAGE_COMPAT "luo-serialize,kho-image-v1"
+#define KHO_COMPAT "kho-v3"
+/* struct kho_kexec_metadata, version 1, packed: u32 version,
+ * char previous_release[65], u32 kexec_count. The Swift model's default for
+ * v7.1 (KexecMetadata.default(for: .linux7_1)). */
+#define KEXEC_METADATA_NODE "kexec-metadata"
+#define KEXEC_METADATA_SIZE 73
+#define KEXEC_METADATA_VERSION 1
+#define KEXEC_RELEASE_LEN 65
+#define KEXEC_PREVIOUS_RELEASE "7.1.8"
+#define KEXEC_COUNT 1
 #define BENCH_COMPAT "bench-data-v1"
 
 static void die(const char *what)
@@ -267,6 +284,18 @@ static void validate(const struct session_in *sessions, int nsessions)
 	}
 }
 
+/* kho_add_subtree of kho-v3: reopen the root to a page, add the node, set
+ * preserved-data then blob-size (both raw little-endian u64), pack. */
+static void add_subtree(uint8_t *kho, const char *name, uint64_t phys, uint64_t blob_size)
+{
+	check(fdt_open_into(kho, kho, 4096), "fdt_open_into");
+	int node = fdt_add_subnode(kho, 0, name);
+	check(node, "fdt_add_subnode");
+	check(fdt_setprop(kho, node, "preserved-data", &phys, 8), "preserved-data");
+	check(fdt_setprop(kho, node, "blob-size", &blob_size, 8), "blob-size");
+	check(fdt_pack(kho), "fdt_pack");
+}
+
 static void encode(const struct session_in *sessions, int nsessions, uint64_t liveupdate_number,
 		   struct encoded *out)
 {
@@ -283,18 +312,25 @@ static void encode(const struct session_in *sessions, int nsessions, uint64_t li
 	a->bytes = malloc(a->cap);
 	if (!a->bytes) die("out of memory");
 
-	/* kho_init */
+	/* kho_init: the radix root, the root FDT page, the kexec-metadata block */
 	a->radix_root = arena_alloc(a, 0);
 	uint64_t kho_phys = alloc_preserve(a, 0);
+	uint64_t meta_phys = alloc_preserve(a, order_for_bytes(KEXEC_METADATA_SIZE));
 	static uint8_t kho[4096] __attribute__((aligned(8)));
 	memset(kho, 0, sizeof kho);
 	check(fdt_create(kho, sizeof kho), "fdt_create kho");
 	check(fdt_finish_reservemap(kho), "kho reservemap");
 	check(fdt_begin_node(kho, ""), "kho root");
-	check(fdt_property_string(kho, "compatible", "kho-v2"), "kho compatible");
+	check(fdt_property_string(kho, "compatible", KHO_COMPAT), "kho compatible");
 	check(fdt_property(kho, "preserved-memory-map", &a->radix_root, 8), "memory map");
 	check(fdt_end_node(kho), "kho end");
 	check(fdt_finish(kho), "kho finish");
+	uint8_t *meta = at(a, meta_phys);
+	uint32_t meta_version = KEXEC_METADATA_VERSION, meta_count = KEXEC_COUNT;
+	memcpy(meta, &meta_version, 4);
+	memcpy(meta + 4, KEXEC_PREVIOUS_RELEASE, strlen(KEXEC_PREVIOUS_RELEASE)); /* the page is zeroed */
+	memcpy(meta + 4 + KEXEC_RELEASE_LEN, &meta_count, 4);
+	add_subtree(kho, KEXEC_METADATA_NODE, meta_phys, KEXEC_METADATA_SIZE);
 
 	/* luo_fdt_setup */
 	uint64_t luo_phys = alloc_preserve(a, 0);
@@ -320,11 +356,7 @@ static void encode(const struct session_in *sessions, int nsessions, uint64_t li
 	check(fdt_finish(luo), "luo finish");
 	memcpy(at(a, luo_phys), luo, sizeof luo);
 	put_le64(at(a, flb_block), 1);
-	check(fdt_open_into(kho, kho, sizeof kho), "fdt_open_into");
-	int node = fdt_add_subnode(kho, 0, "LUO");
-	check(node, "fdt_add_subnode");
-	check(fdt_setprop(kho, node, "preserved-data", &luo_phys, 8), "preserved-data");
-	check(fdt_pack(kho), "fdt_pack");
+	add_subtree(kho, "LUO", luo_phys, fdt_totalsize(luo));
 	memcpy(at(a, kho_phys), kho, sizeof kho);
 
 	/* preservation: one file array per session with files; raw data needs no pages */
@@ -436,6 +468,8 @@ struct decoded {
 	struct session_rec *sessions;
 	int nsessions;
 	uint64_t liveupdate_number;
+	char previous_release[KEXEC_RELEASE_LEN];
+	uint32_t kexec_count;
 	size_t unreferenced;
 };
 
@@ -687,15 +721,21 @@ static int decode(struct decoded *d, const char *path)
 	/* KHO root FDT */
 	const void *kho = fdt_at(d, kho_phys, PAGE_SIZE);
 	if (!kho) return fail("KHO root FDT");
-	if (!prop_string_is(kho, 0, "compatible", "kho-v2")) return fail("kho compatible");
-	uint64_t map_root, luo_phys = 0;
+	if (!prop_string_is(kho, 0, "compatible", KHO_COMPAT)) return fail("kho compatible");
+	uint64_t map_root, luo_phys = 0, luo_size = 0, meta_phys = 0, meta_size = 0;
 	if (prop_u64(kho, 0, "preserved-memory-map", &map_root, 0) || !map_root) return fail("memory map");
-	int node, len, found = 0;
+	int node, len, found = 0, meta_found = 0;
 	fdt_for_each_subnode(node, kho, 0) {
-		uint64_t phys;
+		uint64_t phys, size;
 		const char *name = fdt_get_name(kho, node, &len);
 		if (prop_u64(kho, node, "preserved-data", &phys, 0)) return fail("preserved-data");
-		if (!found && len == 3 && !memcmp(name, "LUO", 3)) { luo_phys = phys; found = 1; }
+		if (prop_u64(kho, node, "blob-size", &size, 0)) return fail("blob-size");
+		if (!found && len == 3 && !memcmp(name, "LUO", 3)) { luo_phys = phys; luo_size = size; found = 1; }
+		if (!meta_found && len == (int)strlen(KEXEC_METADATA_NODE) && !memcmp(name, KEXEC_METADATA_NODE, len)) {
+			meta_phys = phys;
+			meta_size = size;
+			meta_found = 1;
+		}
 	}
 
 	/* the preserved-memory map */
@@ -711,10 +751,33 @@ static int decode(struct decoded *d, const char *path)
 	d->claimed = calloc(1, d->nblocks + 1);
 	if (!require(d, kho_phys, fdt_totalsize(kho))) return fail("KHO root FDT not preserved");
 
+	/* kexec-metadata (kho_in_kexec_metadata): blob-size >= 4, version 1,
+	 * blob-size >= 73, the release a C string, all preserved and the
+	 * blob-size inside its preserved block */
+	if (!meta_found) return fail("no kexec-metadata subtree");
+	const uint8_t *meta = mem(d, meta_phys, meta_size < KEXEC_METADATA_SIZE ? meta_size : KEXEC_METADATA_SIZE);
+	if (!meta || meta_size < 4) return fail("kexec-metadata blob-size");
+	uint32_t meta_version;
+	memcpy(&meta_version, meta, 4);
+	if (meta_version != KEXEC_METADATA_VERSION) return fail("kexec-metadata version");
+	if (meta_size < KEXEC_METADATA_SIZE) return fail("kexec-metadata blob-size");
+	if (meta[4] == 0) {
+		for (int i = 1; i < KEXEC_RELEASE_LEN; i++)
+			if (meta[4 + i]) return fail("kexec-metadata previous_release");
+		d->previous_release[0] = 0;
+	} else if (!cstring_ok(meta + 4, KEXEC_RELEASE_LEN, d->previous_release))
+		return fail("kexec-metadata previous_release");
+	memcpy(&d->kexec_count, meta + 4 + KEXEC_RELEASE_LEN, 4);
+	if (require_preserved(d, meta_phys, KEXEC_METADATA_SIZE)) return fail("kexec-metadata not preserved");
+	long mb = block_index(d, meta_phys);
+	if (mb < 0 || meta_size > d->blocks[mb].phys + (PAGE_SIZE << d->blocks[mb].order) - meta_phys)
+		return fail("kexec-metadata blob-size past its block");
+	d->claimed[mb] = 1;
+
 	/* LUO FDT */
 	if (!found) return fail("no LUO subtree");
 	const void *luo = fdt_at(d, luo_phys, PAGE_SIZE);
-	if (!luo || !require(d, luo_phys, fdt_totalsize(luo))) return fail("LUO FDT");
+	if (!luo || luo_size != fdt_totalsize(luo) || !require(d, luo_phys, fdt_totalsize(luo))) return fail("LUO FDT");
 	if (!prop_string_is(luo, 0, "compatible", "luo-v1")) return fail("luo compatible");
 	if (prop_u64(luo, 0, "liveupdate-number", &d->liveupdate_number, 0)) return fail("number");
 	int sn = fdt_subnode_offset(luo, 0, "luo-session");

@@ -104,22 +104,33 @@ public enum ModelValidator {
                     throw .payloadTooLarge(session: session.name, token: token,
                                            bytes: bytes.count, maximum: maximumPayloadBytes)
                 }
-            case let .memfd(memfd):
-                guard compatible == format.compatible else {
-                    throw .memfdHandlerMismatch(session: session.name, token: token, compatible: compatible,
-                                                expected: format.compatible)
-                }
-                // memfd_luo_preserve: seals outside MEMFD_LUO_ALL_SEALS are
-                // -EOPNOTSUPP; memfd-v1 carries none at all.
-                guard memfd.seals & ~format.supportedSeals == 0 else {
-                    throw .unsupportedSeals(session: session.name, token: token, seals: memfd.seals,
-                                            handler: format.compatible, supported: format.supportedSeals)
-                }
-                guard UInt64(memfd.contents.count) == memfd.size else {
-                    throw .memfdSizeMismatch(session: session.name, token: token,
-                                             size: memfd.size, contents: memfd.contents.count)
-                }
+            case .memfd:
+                // Out of line, and reading the record again: using
+                // `compatible` here kept a copy of it alive for every file
+                // (a retain and a release per file, whatever its content).
+                try validateMemfd(session.files[index], session: session.name, format: format)
             }
+        }
+    }
+
+    /// A memfd file: the generation's handler compatible, seals it carries,
+    /// and contents of the recorded size.
+    @inline(never)
+    private static func validateMemfd(_ file: FileRecord, session: String, format: MemfdFormat) throws(ModelError) {
+        guard case let .memfd(memfd) = file.content else { return }
+        guard file.compatible == format.compatible else {
+            throw .memfdHandlerMismatch(session: session, token: file.token, compatible: file.compatible,
+                                        expected: format.compatible)
+        }
+        // memfd_luo_preserve: seals outside MEMFD_LUO_ALL_SEALS are
+        // -EOPNOTSUPP; memfd-v1 carries none at all.
+        guard memfd.seals & ~format.supportedSeals == 0 else {
+            throw .unsupportedSeals(session: session, token: file.token, seals: memfd.seals,
+                                    handler: format.compatible, supported: format.supportedSeals)
+        }
+        guard UInt64(memfd.contents.count) == memfd.size else {
+            throw .memfdSizeMismatch(session: session, token: file.token,
+                                     size: memfd.size, contents: memfd.contents.count)
         }
     }
 
