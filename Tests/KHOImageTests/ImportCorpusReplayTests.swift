@@ -1,0 +1,30 @@
+import FDT
+import Foundation
+import KHOImage
+import Testing
+
+/// Replays the import fuzz target's regression corpus (Tests/Corpus/import,
+/// see docs/ROBUSTNESS.md) with the calls the target makes: each input is
+/// physical memory from address 0; the importer plans an image from it or
+/// fails with a typed error, and whatever it plans lies inside the memory.
+@Suite struct ImportCorpusReplayTests {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus/import")
+
+    static let inputs: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+        .filter { !$0.hasPrefix(".") }.sorted()
+
+    @Test func corpusIsPresent() {
+        #expect(Self.inputs.count >= 5)
+    }
+
+    @Test(arguments: inputs) func replay(_ name: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Self.directory.appendingPathComponent(name)))
+        let memory = BufferMemory(phys: 0, storage: AlignedBytes(copying: bytes))
+        guard let plan = try? KHOImporter.plan(memory) else { return }
+        for region in plan.regions { #expect(memory.contains(region.phys, length: region.size), "\(name)") }
+        for block in plan.preservedBlocks { #expect(memory.contains(block.phys, length: block.size), "\(name)") }
+        // Decoding what was planned either succeeds or fails with a typed error.
+        _ = try? KHOImageReader.read(memory: memory, khoFDTPhys: plan.khoFDTPhys)
+    }
+}
