@@ -14,13 +14,15 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = root.appendingPathComponent("Fixtures")
     /// One folder per generation: the pre-release `kho-v2` generation's
-    /// eight cases, Linux v7.1's and Linux v7.2/v7.3's.
-    static let expectedGenerations = ["kho-v2-prerelease", "v7.1", "v7.3"]
+    /// eight cases, Linux v6.19's, v7.0's, v7.1's and v7.2/v7.3's.
+    static let expectedGenerations = ["kho-v2-prerelease", "v6.19", "v7.0", "v7.1", "v7.3"]
     static let expectedCases = [
         "kho-v2-prerelease/01-empty", "kho-v2-prerelease/02-session-without-files",
         "kho-v2-prerelease/03-several-sessions", "kho-v2-prerelease/04-longest-names",
         "kho-v2-prerelease/05-flb-entries", "kho-v2-prerelease/06-multi-page-payload",
         "kho-v2-prerelease/07-max-sessions", "kho-v2-prerelease/08-max-files",
+        "v6.19/01-empty", "v6.19/02-memfds-payload-no-flb",
+        "v7.0/01-empty", "v7.0/02-memfds-payloads-flb",
         "v7.1/01-empty", "v7.1/02-sealed-sparse-memfds", "v7.1/03-flb-payload-metadata",
         "v7.3/01-empty", "v7.3/02-two-session-blocks", "v7.3/03-two-file-blocks-flb",
     ]
@@ -34,7 +36,8 @@ import Testing
         func input() throws -> HandoverState { try HandoverManifest.load(path: path("input.json")) }
         /// The generation the case's folder is for.
         var generation: KernelGeneration {
-            name.hasPrefix("v7.3/") ? .linux7_3 : name.hasPrefix("v7.1/") ? .linux7_1 : .khoV2Prerelease
+            name.hasPrefix("v7.3/") ? .linux7_3 : name.hasPrefix("v7.1/") ? .linux7_1
+                : name.hasPrefix("v7.0/") ? .linux7_0 : name.hasPrefix("v6.19/") ? .linux6_19 : .khoV2Prerelease
         }
     }
 

@@ -40,7 +40,8 @@ public enum KHOImageReader {
             return .khoRootFDT(try RootView.parse(blob).addressesOnly)
         }
         if KnownGenerations.luoRoot.contains(compatible) {
-            do { return .luoFDT(try LUOv1FDT.parse(blob)) } catch {
+            // A bare LUO FDT names no generation: v6.19 has no luo-flb node.
+            do { return .luoFDT(try LUOv1FDT.parse(blob, flb: .optional)) } catch {
                 throw .structure(what: "LUO FDT", error: error)
             }
         }
