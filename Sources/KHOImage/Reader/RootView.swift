@@ -21,9 +21,7 @@ struct RootView {
 
     /// The root compatibles this reader implements, newest first.
     static var supportedCompatibles: String {
-        var seen: Set<String> = []
-        return KernelGeneration.supported.map(\.khoRoot.compatible).filter { seen.insert($0).inserted }
-            .joined(separator: ", ")
+        Set(KernelGeneration.supported.map(\.khoRoot.compatible)).sorted(by: >).joined(separator: ", ")
     }
 
     /// Parses `blob` with the parser of the generation its compatible
