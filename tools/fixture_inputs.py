@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes the input manifest of every golden fixture case to Fixtures/<generation>/<case>/input.json.
 
+Fixtures/v6.19/ and Fixtures/v7.0/ hold Linux v6.19's and v7.0's (kho-v1 + luo-v1 +
+memfd-v1; v6.19 without FLBs).
 Fixtures/kho-v2-prerelease/ holds the pre-release kho-v2 + luo-v1 + memfd-v1
 generation's cases (the project's first eight); Fixtures/v7.1/ holds Linux
 v7.1's (kho-v3 + luo-v1 + memfd-v2, with kexec-metadata); Fixtures/v7.3/ holds
@@ -176,6 +178,46 @@ V7_3_CASES = {
 }
 
 
+# v7.0 and v6.19 (kho-v1): the memory map is a chunk list of per-order
+# bitmaps; payloads of several orders give one chunk (and bitmap) per order.
+V7_0_CASES = {
+    "01-empty": {"kernel": "7.0", "liveupdate_number": 1, "sessions": [], "flb": []},
+    "02-memfds-payloads-flb": {
+        "kernel": "7.0",
+        "liveupdate_number": 3,
+        "sessions": [
+            {"name": "vm0", "files": [
+                memfd_file(1, 10000, 4096, 21),
+                memfd_file(2, 0, 0, 22),
+                {"token": 3, "compatible": "vfio-pci-v1", "data": "0xfedcba9876543210"},
+                {"token": 4, "compatible": "test-blob-v1", "payload_base64": b64(pattern(3 * 4096 + 1, 23))},
+                {"token": 5, "compatible": "test-blob-v1", "payload_base64": b64(pattern(40 * 4096, 24))},
+            ]},
+            {"name": "vm1-idle", "files": []},
+        ],
+        "flb": [
+            {"name": "iommu-core-v1", "data": "0xabcdef0000", "count": 2},
+            {"name": "kvm-global-v1", "data": "0x0", "count": 1},
+        ],
+    },
+}
+
+V6_19_CASES = {
+    "01-empty": {"kernel": "6.19", "liveupdate_number": 1, "sessions": [], "flb": []},
+    "02-memfds-payload-no-flb": {
+        "kernel": "6.19",
+        "liveupdate_number": 2,
+        "sessions": [
+            {"name": "vm0", "files": [
+                memfd_file(1, 5000, 5000, 25),
+                {"token": 2, "compatible": "test-blob-v1", "payload_base64": b64(pattern(2 * 4096, 26))},
+            ]},
+        ],
+        "flb": [],
+    },
+}
+
+
 def write_cases(root, generation_folder, cases, kernel=None):
     names = []
     for name, manifest in cases.items():
@@ -193,6 +235,8 @@ def write_cases(root, generation_folder, cases, kernel=None):
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "Fixtures"
     names = write_cases(root, "kho-v2-prerelease", CASES, kernel=PRERELEASE)
+    names += write_cases(root, "v6.19", V6_19_CASES)
+    names += write_cases(root, "v7.0", V7_0_CASES)
     names += write_cases(root, "v7.1", V7_1_CASES)
     names += write_cases(root, "v7.3", V7_3_CASES)
     print("\n".join(names))

@@ -62,12 +62,29 @@ public struct KHORootFormat: Hashable, Sendable {
     /// Whether each subtree node carries a `blob-size` u64 beside
     /// `preserved-data` (from `kho-v3` on).
     public let subtreeBlobSize: Bool
+    /// The u64 property of a subtree node holding its blob's address:
+    /// `fdt` in `kho-v1`, `preserved-data` from `kho-v2` on.
+    public let subtreeProperty: String
+    /// How the preserved-memory map is laid out.
+    public let memoryMap: MemoryMapFormat
 
     /// Creates a description.
-    public init(compatible: String, subtreeBlobSize: Bool) {
+    public init(compatible: String, subtreeBlobSize: Bool, subtreeProperty: String = "preserved-data",
+                memoryMap: MemoryMapFormat = .radixTree) {
         self.compatible = compatible
         self.subtreeBlobSize = subtreeBlobSize
+        self.subtreeProperty = subtreeProperty
+        self.memoryMap = memoryMap
     }
+}
+
+/// The layout of KHO's preserved-memory map.
+public enum MemoryMapFormat: Hashable, Sendable {
+    /// `kho-v1` (v6.19, v7.0): a linked list of `khoser_mem_chunk` pages of
+    /// per-order bitmaps, built by `kho_finalize` (0 until then).
+    case chunkedBitmaps
+    /// `kho-v2` on: the radix tree, its nodes allocated as blocks are preserved.
+    case radixTree
 }
 
 /// How LUO's state is carried.

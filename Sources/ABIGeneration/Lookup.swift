@@ -1,7 +1,7 @@
 /// Finding a generation by release or by name.
 extension KernelGeneration {
     /// Every generation this project writes and reads, newest first.
-    public static let supported: [KernelGeneration] = [.linux7_3, .linux7_1, .khoV2Prerelease]
+    public static let supported: [KernelGeneration] = [.linux7_3, .linux7_1, .linux7_0, .linux6_19, .khoV2Prerelease]
 
     /// The newest supported generation: what a model or manifest that does
     /// not name one means.
@@ -9,10 +9,7 @@ extension KernelGeneration {
 
     /// Released kernels whose generation is known but not implemented yet,
     /// with what sets that generation apart (spec: kernel-generations.md).
-    public static let knownUnsupportedReleases: [(release: String, generation: String)] = [
-        ("6.19", "kho-v1+luo-v1+memfd-v1 (no FLB node)"),
-        ("7.0", "kho-v1+luo-v1+memfd-v1"),
-    ]
+    public static let knownUnsupportedReleases: [(release: String, generation: String)] = []
 
     /// The generation the kernel release `release` writes (`"7.1"`; a
     /// longer release such as `"7.1.8"` or `"7.1.8-amd64"` means its

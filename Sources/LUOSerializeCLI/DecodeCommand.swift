@@ -86,8 +86,10 @@ extension DecodeCommand {
     /// byte for byte.
     static func reEncodingNotes(_ image: DecodedImage, imagePath: String) -> [String] {
         var notes: [String] = []
-        // The writer's first allocation, at its base, is the radix tree's root.
-        let base = image.layout.memoryMapPhys
+        // The writer's first allocation, at its base, is the radix tree's
+        // root; kho-v1 has none, and the KHO root FDT comes first.
+        let base = image.state.generation.khoRoot.memoryMap == .chunkedBitmaps
+            ? image.layout.khoRootFDTPhys : image.layout.memoryMapPhys
         let reproduced = (try? KHOImageWriter(base: base).encode(image.state)).map { encoded in
             encoded.fileSize == Int(RawInputFile.size(imagePath))
                 && (try? MappedFile.map(path: imagePath, limit: KHOImageReader.maximumImageSize))

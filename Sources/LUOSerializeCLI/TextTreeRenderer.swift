@@ -46,7 +46,9 @@ enum TextTreeRenderer {
                 + image.otherSubtrees.map { "\(Hex.quoted($0.name)) @ \(Hex.format($0.phys))" }.joined(separator: ", ") + "\n"
         }
 
-        out += "preserved-memory-map @ \(Hex.format(layout.memoryMapPhys)) (radix tree): "
+        let mapKind = image.state.generation.khoRoot.memoryMap == .chunkedBitmaps
+            ? "kho-v1 chunk list of per-order bitmaps" : "radix tree"
+        out += "preserved-memory-map @ \(Hex.format(layout.memoryMapPhys)) (\(mapKind)): "
             + "\(layout.preservedBlocks.count) blocks, \(layout.preservedPages) pages\n"
         for block in layout.preservedBlocks {
             out += "  block \(Hex.format(block.phys))..\(Hex.format(block.phys + block.size)) order \(block.order)"

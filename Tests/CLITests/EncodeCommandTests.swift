@@ -161,10 +161,14 @@ import Testing
     @Test func kernelOptionPicksTheGeneration() throws {
         let directory = try TemporaryDirectory()
         let manifest = try directory.write("m.json", #"{"liveupdate_number": 1, "sessions": []}"#)
-        for release in ["6.19", "7.0", "9.9"] {
+        for release in ["9.9"] {
             let result = try CLI.run(["encode", manifest, "-o", directory.path("x.kho"), "--kernel", release])
             #expect(result.status == 2, "--kernel \(release)")
             #expect(result.stderr.contains("--kernel \(release): "), "\(result.stderr)")
+        }
+        for (release, generation) in [("7.0", KernelGeneration.linux7_0), ("6.19", .linux6_19)] {
+            #expect(try CLI.run(["encode", manifest, "-o", directory.path("k.kho"), "--kernel", release]).status == 0)
+            #expect(try KHOImageReader.readImage(path: directory.path("k.kho")).state.generation == generation)
         }
         #expect(try CLI.run(["encode", manifest, "-o", directory.path("v71.kho"), "--kernel", "7.1"]).status == 0)
         #expect(try KHOImageReader.readImage(path: directory.path("v71.kho")).state.generation == .linux7_1)

@@ -14,13 +14,15 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = root.appendingPathComponent("Fixtures")
     /// One folder per generation: the pre-release `kho-v2` generation's
-    /// eight cases, Linux v7.1's and Linux v7.2/v7.3's.
-    static let expectedGenerations = ["kho-v2-prerelease", "v7.1", "v7.3"]
+    /// eight cases, Linux v6.19's, v7.0's, v7.1's and v7.2/v7.3's.
+    static let expectedGenerations = ["kho-v2-prerelease", "v6.19", "v7.0", "v7.1", "v7.3"]
     static let expectedCases = [
         "kho-v2-prerelease/01-empty", "kho-v2-prerelease/02-session-without-files",
         "kho-v2-prerelease/03-several-sessions", "kho-v2-prerelease/04-longest-names",
         "kho-v2-prerelease/05-flb-entries", "kho-v2-prerelease/06-multi-page-payload",
         "kho-v2-prerelease/07-max-sessions", "kho-v2-prerelease/08-max-files",
+        "v6.19/01-empty", "v6.19/02-memfds-payload-no-flb",
+        "v7.0/01-empty", "v7.0/02-memfds-payloads-flb",
         "v7.1/01-empty", "v7.1/02-sealed-sparse-memfds", "v7.1/03-flb-payload-metadata",
         "v7.3/01-empty", "v7.3/02-two-session-blocks", "v7.3/03-two-file-blocks-flb",
     ]
@@ -34,7 +36,8 @@ import Testing
         func input() throws -> HandoverState { try HandoverManifest.load(path: path("input.json")) }
         /// The generation the case's folder is for.
         var generation: KernelGeneration {
-            name.hasPrefix("v7.3/") ? .linux7_3 : name.hasPrefix("v7.1/") ? .linux7_1 : .khoV2Prerelease
+            name.hasPrefix("v7.3/") ? .linux7_3 : name.hasPrefix("v7.1/") ? .linux7_1
+                : name.hasPrefix("v7.0/") ? .linux7_0 : name.hasPrefix("v6.19/") ? .linux6_19 : .khoV2Prerelease
         }
     }
 
@@ -147,7 +150,8 @@ import Testing
         #expect(root.contains("compatible = \"\(fixture.generation.khoRoot.compatible)\";"))
         #expect(root.contains("preserved-memory-map = \(Self.fdtdumpCells(decoded.layout.memoryMapPhys));"))
         #expect(root.contains("LUO {"))
-        #expect(root.contains("preserved-data = \(Self.fdtdumpCells(decoded.layout.luoFDTPhys));"))
+        // kho-v1 (v6.19, v7.0) calls the subtree's address `fdt`.
+        #expect(root.contains("\(fixture.generation.khoRoot.subtreeProperty) = \(Self.fdtdumpCells(decoded.layout.luoFDTPhys));"))
         if fixture.generation == .linux7_1 {
             #expect(root.contains("kexec-metadata {"))
             #expect(root.contains("blob-size = \(Self.fdtdumpCells(UInt64(decoded.luoFDT.count)));"))
@@ -158,8 +162,10 @@ import Testing
         #expect(luo.contains("liveupdate-number = \(Self.fdtdumpCells(decoded.state.liveupdateNumber));"))
         #expect(luo.contains("compatible = \"luo-session-v2\";"))
         #expect(luo.contains("luo-session-header = \(Self.fdtdumpCells(decoded.layout.sessionHeaderPhys));"))
-        #expect(luo.contains("compatible = \"luo-flb-v1\";"))
-        #expect(luo.contains("luo-flb-header = \(Self.fdtdumpCells(decoded.layout.flbHeaderPhys));"))
+        // v6.19 has no FLBs and no luo-flb node.
+        let hasFLB = fixture.generation.luo.flbCompatible != nil
+        #expect(luo.contains("compatible = \"luo-flb-v1\";") == hasFLB)
+        #expect(luo.contains("luo-flb-header = \(Self.fdtdumpCells(decoded.layout.flbHeaderPhys));") == hasFLB)
     }
 
     @Test(arguments: cases) func pythonLibfdtReadsTheSameValues(_ fixture: Case) throws {
@@ -168,7 +174,7 @@ import Testing
         #expect(root.totalsize == decoded.khoRootFDT.count)
         #expect(root.nodes["/"]?["compatible"] == Self.hexString(fixture.generation.khoRoot.compatible))
         #expect(root.nodes["/"]?["preserved-memory-map"] == Self.littleEndianHex(decoded.layout.memoryMapPhys))
-        #expect(root.nodes["/LUO"]?["preserved-data"] == Self.littleEndianHex(decoded.layout.luoFDTPhys))
+        #expect(root.nodes["/LUO"]?[fixture.generation.khoRoot.subtreeProperty] == Self.littleEndianHex(decoded.layout.luoFDTPhys))
         if fixture.generation == .linux7_1 {
             #expect(root.nodes["/LUO"]?["blob-size"] == Self.littleEndianHex(UInt64(decoded.luoFDT.count)))
             #expect(root.nodes["/kexec-metadata"]?["preserved-data"] == Self.littleEndianHex(decoded.layout.kexecMetadataPhys))
@@ -182,8 +188,12 @@ import Testing
         #expect(luo.nodes["/"]?["liveupdate-number"] == Self.littleEndianHex(decoded.state.liveupdateNumber))
         #expect(luo.nodes["/luo-session"]?["compatible"] == Self.hexString("luo-session-v2"))
         #expect(luo.nodes["/luo-session"]?["luo-session-header"] == Self.littleEndianHex(decoded.layout.sessionHeaderPhys))
-        #expect(luo.nodes["/luo-flb"]?["compatible"] == Self.hexString("luo-flb-v1"))
-        #expect(luo.nodes["/luo-flb"]?["luo-flb-header"] == Self.littleEndianHex(decoded.layout.flbHeaderPhys))
+        if fixture.generation.luo.flbCompatible != nil {
+            #expect(luo.nodes["/luo-flb"]?["compatible"] == Self.hexString("luo-flb-v1"))
+            #expect(luo.nodes["/luo-flb"]?["luo-flb-header"] == Self.littleEndianHex(decoded.layout.flbHeaderPhys))
+        } else {
+            #expect(luo.nodes["/luo-flb"] == nil)
+        }
         let index = try Self.pylibfdt(fixture.path("image.kho"))
         #expect(index.nodes.count == 1 + decoded.layout.regions.count)
         for region in decoded.layout.regions {

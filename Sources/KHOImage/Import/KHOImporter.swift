@@ -92,15 +92,34 @@ public enum KHOImporter {
         let pages = RadixPagesFromMemory(memory: memory)
         var blocks: [PreservedBlock] = []
         let limit = memory.pageCount
-        do {
-            try KHORadixTree.walk(root: probe.memoryMapPhys, pages: pages) { (phys: UInt64, order: Int) throws(ABIError) in
-                blocks.append(PreservedBlock(phys: phys, order: order))
-                guard blocks.count <= limit else {
-                    throw .radixTree(phys: probe.memoryMapPhys, problem: "lists more blocks than the memory has pages (\(limit))")
+        if probe.compatible == KHORootProbe.chunkListGeneration {
+            // kho-v1: the chunk list and its bitmaps (pages read are recorded
+            // like radix nodes: they are the map, and go into the image).
+            do {
+                try KHOMemChunkList.walk(first: probe.memoryMapPhys, maxChunks: limit, pages: pages) { (phys: UInt64, order: Int) throws(ABIError) in
+                    blocks.append(PreservedBlock(phys: phys, order: order))
+                    guard blocks.count <= limit else {
+                        throw .memoryChunk(phys: probe.memoryMapPhys, problem: "the list marks more blocks than the memory has pages (\(limit))")
+                    }
                 }
+            } catch {
+                // Chunk and bitmap pages are not preserved: the next kernel
+                // frees them once it has read them, and may reuse them.
+                throw .structure(what: "preserved-memory map (kho-v1 chunk list at 0x\(String(probe.memoryMapPhys, radix: 16)); "
+                    + "its chunk and bitmap pages are not preserved, so memory captured after the next kernel started "
+                    + "may no longer hold them: capture it while the outgoing kernel is stopped after kho_finalize)", error: error)
             }
-        } catch {
-            throw .structure(what: "preserved-memory map", error: error)
+        } else {
+            do {
+                try KHORadixTree.walk(root: probe.memoryMapPhys, pages: pages) { (phys: UInt64, order: Int) throws(ABIError) in
+                    blocks.append(PreservedBlock(phys: phys, order: order))
+                    guard blocks.count <= limit else {
+                        throw .radixTree(phys: probe.memoryMapPhys, problem: "lists more blocks than the memory has pages (\(limit))")
+                    }
+                }
+            } catch {
+                throw .structure(what: "preserved-memory map", error: error)
+            }
         }
         blocks.sort { $0.phys < $1.phys }
         for block in blocks where !memory.contains(block.phys, length: block.size) {
@@ -113,7 +132,8 @@ public enum KHOImporter {
         // The image holds the preserved blocks, and the map itself (its
         // pages are not preserved, but the reader walks them) and the root.
         var spans = blocks.map { (phys: $0.phys, end: $0.phys + $0.size) }
-        spans += pages.nodes.map { (phys: $0, end: $0 + UInt64(PageGeometry.pageSize)) }
+        let mapPages = Array(Set(pages.nodes))
+        spans += mapPages.map { (phys: $0, end: $0 + UInt64(PageGeometry.pageSize)) }
         spans.append((root, root + UInt64(PageGeometry.pageSize)))
         spans.sort { $0.phys < $1.phys }
         var regions: [PhysicalRange] = []
@@ -127,7 +147,7 @@ public enum KHOImporter {
         return ImportPlan(khoFDTPhys: root, rootCompatible: probe.compatible, memoryMapPhys: probe.memoryMapPhys,
                           subtrees: probe.subtrees.map { ImportPlan.Subtree(name: $0.name, phys: $0.phys, size: $0.size) },
                           luo: probe.luoDescription(memory: memory),
-                          preservedBlocks: blocks, memoryMapNodes: pages.nodes.sorted(), regions: regions)
+                          preservedBlocks: blocks, memoryMapNodes: mapPages.sorted(), regions: regions)
     }
 
     /// Imports the handover in `memory` into a `.kho` image at `path`,

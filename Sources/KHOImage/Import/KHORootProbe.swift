@@ -3,9 +3,9 @@ import KernelABI
 
 /// What the import needs of a KHO root FDT, whatever its generation: the
 /// compatible, the memory map's address and each subtree's blob. Only the
-/// KHO level is read here, so memory of any radix-tree generation
-/// (`kho-v2`, `kho-v3`, `kho-v4`) imports even where this tool cannot yet
-/// decode its LUO level.
+/// KHO level is read here, so memory of any generation (`kho-v1`'s chunk
+/// list, or the radix tree of `kho-v2`, `kho-v3`, `kho-v4`) imports even
+/// where this tool cannot decode its LUO level.
 struct KHORootProbe {
     /// The generations whose memory map is the radix tree this tool walks.
     static let radixTreeGenerations = ["kho-v2", "kho-v3", "kho-v4"]
@@ -27,7 +27,7 @@ struct KHORootProbe {
     var compatible: String
     /// `preserved-memory-map`.
     var memoryMapPhys: UInt64
-    /// Subnodes with a usable `preserved-data`, in FDT order.
+    /// Subnodes with a usable `preserved-data` (`fdt` in `kho-v1`), in FDT order.
     var subtrees: [Subtree]
 
     /// Reads the FDT at `phys` (at most one page, never past the memory).
@@ -47,20 +47,20 @@ struct KHORootProbe {
         } catch {
             throw .structure(what: what, error: .fdt(error))
         }
-        if compatible == Self.chunkListGeneration {
-            throw .structure(what: what, error: .unsupportedGeneration(
-                node: "/", found: compatible, supported: Self.radixTreeGenerations.joined(separator: ", ")))
-        }
-        guard Self.radixTreeGenerations.contains(compatible) else {
+        let known = [Self.chunkListGeneration] + Self.radixTreeGenerations
+        guard known.contains(compatible) else {
             throw .structure(what: what, error: .wrongCompatible(
-                node: "/", expected: Self.radixTreeGenerations.joined(separator: " or "), found: compatible))
+                node: "/", expected: known.joined(separator: " or "), found: compatible))
         }
+        // kho-v1 names a subtree's blob `fdt`, later generations `preserved-data`.
+        let subtreeProperty = compatible == Self.chunkListGeneration ? KHOv1RootFDT.subtreeProperty
+                                                                    : KHOv2RootFDT.subtreeProperty
         memoryMapPhys = try Self.u64(root, KHOv2RootFDT.memoryMapProperty, what)
         var found: [Subtree] = []
         let children: [FDTNodeRef]
         do { children = try root.subnodes() } catch { throw .structure(what: what, error: .fdt(error)) }
         for child in children {
-            guard let data = try? child.rawU64(KHOv2RootFDT.subtreeProperty) else { continue }
+            guard let data = try? child.rawU64(subtreeProperty) else { continue }
             found.append(Subtree(name: child.name, phys: data, size: try? child.rawU64(Self.blobSizeProperty)))
         }
         subtrees = found

@@ -40,7 +40,8 @@ public enum KHOImageReader {
             return .khoRootFDT(try RootView.parse(blob).addressesOnly)
         }
         if KnownGenerations.luoRoot.contains(compatible) {
-            do { return .luoFDT(try LUOv1FDT.parse(blob)) } catch {
+            // A bare LUO FDT names no generation: v6.19 has no luo-flb node.
+            do { return .luoFDT(try LUOv1FDT.parse(blob, flb: .optional)) } catch {
                 throw .structure(what: "LUO FDT", error: error)
             }
         }
@@ -75,11 +76,18 @@ struct ImageDecoder {
         // kho_populate / kho_mem_retrieve, and the generation the root names.
         let rootBlob = try memory.fdt(at: index.khoFDTPhys, maxLength: PageGeometry.pageSize, what: "KHO root FDT")
         let root = try RootView.parse(rootBlob)
-        let generation = root.generation
+        var generation = root.generation
+        let chunkedBitmaps = generation.khoRoot.memoryMap == .chunkedBitmaps
         guard root.memoryMapPhys != 0 else {
-            throw .structure(what: "KHO root FDT", error: .invalidValue(field: KHOv2RootFDT.memoryMapProperty, value: 0, reason: "the memory map address is null"))
+            throw .structure(what: "KHO root FDT", error: .invalidValue(
+                field: KHOv2RootFDT.memoryMapProperty, value: 0,
+                reason: chunkedBitmaps
+                    ? "the kho-v1 memory map was never finalized (it is 0 until reboot() calls kho_finalize); the next kernel would not restore anything (kho_populate: -ENOENT)"
+                    : "the memory map address is null"))
         }
-        var preserved = try PreservedMemoryMap(root: root.memoryMapPhys, memory: memory)
+        var preserved = chunkedBitmaps
+            ? try PreservedMemoryMap(chunkList: root.memoryMapPhys, memory: memory)
+            : try PreservedMemoryMap(root: root.memoryMapPhys, memory: memory)
         try require(index.khoFDTPhys, UInt64(rootBlob.totalSize), "KHO root FDT", memory, &preserved)
 
         // kho_kexec_metadata_init (kho-v3 on)
@@ -110,10 +118,14 @@ struct ImageDecoder {
         }
         try require(luoSubtree.phys, UInt64(luoBlob.totalSize), "LUO FDT", memory, &preserved)
         let luo: LUOv1FDT.Contents
-        do { luo = try LUOv1FDT.parse(luoBlob) } catch { throw .structure(what: "LUO FDT", error: error) }
+        do { luo = try LUOv1FDT.parse(luoBlob, flb: chunkedBitmaps ? .optional : .required) } catch {
+            throw .structure(what: "LUO FDT", error: error)
+        }
+        // kho-v1: v7.0 writes a luo-flb node, v6.19 (no FLBs yet) does not.
+        if chunkedBitmaps, luoBlob.root.subnode(LUOv1.flbNodeName) == nil { generation = .linux6_19 }
 
         var (sessions, sessionLayouts) = try decodeSessions(luo.sessionHeaderPhys, memory, &preserved)
-        let flbs = try decodeFLBs(luo.flbHeaderPhys, memory, &preserved)
+        let flbs = generation.luo.flbCompatible == nil ? [] : try decodeFLBs(luo.flbHeaderPhys, memory, &preserved)
         try decodeContents(&sessions, sessionLayouts, generation.memfd, memory, &preserved)
 
         let layout = HandoverLayout(

@@ -26,6 +26,31 @@ struct PreservedMemoryMap {
         } catch {
             throw .structure(what: "preserved-memory map", error: error)
         }
+        try self.init(checking: found, memory: memory)
+    }
+
+    /// Walks the `kho-v1` chunk list starting at `firstChunk` (see
+    /// ``KHOMemChunkList/walk(first:maxChunks:pages:visit:)``), bounded the
+    /// same way: no more chunks than the image has pages, no more blocks.
+    init(chunkList firstChunk: UInt64, memory: PhysicalMemoryView) throws(KHOImageError) {
+        var found: [PreservedBlock] = []
+        let limit = memory.totalPages
+        do {
+            try KHOMemChunkList.walk(first: firstChunk, maxChunks: limit, pages: memory) { (phys: UInt64, order: Int) throws(ABIError) in
+                found.append(PreservedBlock(phys: phys, order: order))
+                guard found.count <= limit else {
+                    throw .memoryChunk(phys: firstChunk, problem: "the list marks more blocks than the image has pages (\(limit))")
+                }
+            }
+        } catch {
+            throw .structure(what: "preserved-memory map", error: error)
+        }
+        try self.init(checking: found, memory: memory)
+    }
+
+    /// Sorts `found` and checks each block lies in one region and none overlap.
+    private init(checking found: [PreservedBlock], memory: PhysicalMemoryView) throws(KHOImageError) {
+        var found = found
         for block in found {
             guard let region = memory.region(containing: block.phys), block.size <= region.end - block.phys else {
                 throw .preservedBlock(phys: block.phys, order: block.order, problem: "is not inside the image")

@@ -21,12 +21,14 @@ struct RootView {
 
     /// The root compatibles this reader implements, newest first.
     static var supportedCompatibles: String {
-        KernelGeneration.supported.map(\.khoRoot.compatible).joined(separator: ", ")
+        Set(KernelGeneration.supported.map(\.khoRoot.compatible)).sorted(by: >).joined(separator: ", ")
     }
 
     /// Parses `blob` with the parser of the generation its compatible
-    /// names; a known generation that is not implemented (`kho-v1` of
-    /// v6.19/v7.0) is an `unsupportedGeneration` error naming it.
+    /// names; a known generation that is not implemented is an
+    /// `unsupportedGeneration` error naming it. A `kho-v1` root gives
+    /// `.linux7_0`; the decoder makes it `.linux6_19` when the LUO FDT has
+    /// no `luo-flb` node.
     static func parse(_ blob: FDTBlob) throws(KHOImageError) -> RootView {
         let compatible: String
         do { compatible = try blob.root.string("compatible") } catch {
@@ -43,6 +45,12 @@ struct RootView {
                 let contents = try KHOv3RootFDT.parse(blob)
                 return RootView(generation: .linux7_1, memoryMapPhys: contents.memoryMapPhys,
                                 subtrees: contents.subtrees.map { Subtree(name: $0.name, phys: $0.phys, blobSize: $0.blobSize) },
+                                unusableSubtrees: contents.unusableSubtrees)
+            case KHOv1RootFDT.compatible:
+                // v7.0 or v6.19: the LUO FDT tells (a luo-flb node or not).
+                let contents = try KHOv1RootFDT.parse(blob)
+                return RootView(generation: .linux7_0, memoryMapPhys: contents.memoryMapPhys,
+                                subtrees: contents.subtrees.map { Subtree(name: $0.name, phys: $0.phys, blobSize: nil) },
                                 unusableSubtrees: contents.unusableSubtrees)
             case KHOv2RootFDT.compatible:
                 let contents = try KHOv2RootFDT.parse(blob)

@@ -67,7 +67,11 @@ public struct KHOImageWriter: Sendable {
         // kho_init: the radix tree root (kzalloc, not preserved), the root
         // FDT page, and from kho-v3 on the kexec-metadata block
         // (kho_kexec_metadata_init -> kho_alloc_preserve(73)).
-        arena.allocateRadixRoot()
+        // kho-v1 (v6.19, v7.0) has no radix root: its bitmaps are allocated
+        // as blocks are preserved, its chunk list by kho_finalize (below).
+        let chunkedBitmaps = generation.khoRoot.memoryMap == .chunkedBitmaps
+        let hasFLB = generation.luo.flbCompatible != nil
+        if chunkedBitmaps { arena.useChunkedBitmaps() } else { arena.allocateRadixRoot() }
         let khoRootPhys = arena.allocatePreserved(order: 0)
         var kexecMetadataPhys: UInt64 = 0
         if let metadata = generation.kexecMetadata {
@@ -80,7 +84,9 @@ public struct KHOImageWriter: Sendable {
         // first: each of their bytes is written once.
         let sessionBlockBytes = LUOv1.sessionBlockPages * PageGeometry.pageSize
         let sessionBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: sessionBlockBytes), zeroed: false)
-        let flbBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.flbBlockPages * PageGeometry.pageSize))
+        // v6.19 has no FLBs: no FLB block, no luo-flb node.
+        let flbBlock = hasFLB
+            ? arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.flbBlockPages * PageGeometry.pageSize)) : 0
 
         // The FDTs are built in their own (zeroed) pages of the arena, with
         // the same calls as the kernel makes, and copied out for the debugfs
@@ -89,6 +95,9 @@ public struct KHOImageWriter: Sendable {
         let khoRoot: FDTEditor
         let addSubtree: (String, UInt64, UInt64) throws -> Void
         switch generation.khoRoot.compatible {
+        case KHOv1RootFDT.compatible:
+            khoRoot = try KHOv1RootFDT.makeSkeleton(into: rootPage)
+            addSubtree = { name, phys, _ in try KHOv1RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
         case KHOv3RootFDT.compatible:
             khoRoot = try KHOv3RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
             addSubtree = { name, phys, size in try KHOv3RootFDT.addSubtree(to: khoRoot, name: name, phys: phys, blobSize: size) }
@@ -105,13 +114,15 @@ public struct KHOImageWriter: Sendable {
         }
         let luo = try LUOv1FDT.build(.init(liveupdateNumber: state.liveupdateNumber,
                                            sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock),
-                                     into: arena.borrowBytes(at: luoPhys, length: LUOv1.fdtSize))
-        arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size) {
-            $0.storeLittleEndian(UInt64(LUOv1.flbBlockPages), at: LUOFLBHeaderSer.pageCountOffset)
+                                     into: arena.borrowBytes(at: luoPhys, length: LUOv1.fdtSize), flb: hasFLB)
+        if hasFLB {
+            arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size) {
+                $0.storeLittleEndian(UInt64(LUOv1.flbBlockPages), at: LUOFLBHeaderSer.pageCountOffset)
+            }
         }
         // kho_add_subtree(LUO, fdt, fdt_totalsize(fdt)).
         try addSubtree(LUOv1.subtreeName, luoPhys, UInt64(luo.totalSize))
-        let khoRootBlob = khoRoot.blob
+        var khoRootBlob = khoRoot.blob
         let luoBlob = luo.blob
 
         // Preservation, session by session, file by file.
@@ -126,7 +137,8 @@ public struct KHOImageWriter: Sendable {
                 if filesPhys == 0 {
                     filesPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: fileArrayBytes), zeroed: false)
                 }
-                data.append(preserve(session.files[index].content, memfdFormat: generation.memfd, in: &arena))
+                data.append(preserve(session.files[index].content, memfdFormat: generation.memfd,
+                                     foliosBeforeArray: chunkedBitmaps ? false : nil, in: &arena))
             }
             sessionLayouts.append(SessionLayout(entryPhys: 0, filesPhys: filesPhys, fileData: data))
         }
@@ -169,12 +181,24 @@ public struct KHOImageWriter: Sendable {
             let used = LUOSessionHeaderSer.size + state.sessions.count * LUOSessionSer.size
             ($0.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: sessionBlockBytes - used)
         }
-        arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size + state.flbs.count * LUOFLBSer.size) { block in
-            block.storeLittleEndian(UInt64(state.flbs.count), at: LUOFLBHeaderSer.countOffset)
-            for (slot, flb) in state.flbs.enumerated() {
-                LUOFLBSer(name: flb.name, data: flb.data, count: flb.count)
-                    .encode(into: block, at: LUOFLBHeaderSer.size + slot * LUOFLBSer.size)
+        if hasFLB {
+            arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size + state.flbs.count * LUOFLBSer.size) { block in
+                block.storeLittleEndian(UInt64(state.flbs.count), at: LUOFLBHeaderSer.countOffset)
+                for (slot, flb) in state.flbs.enumerated() {
+                    LUOFLBSer(name: flb.name, data: flb.data, count: flb.count)
+                        .encode(into: block, at: LUOFLBHeaderSer.size + slot * LUOFLBSer.size)
+                }
             }
+        }
+        // kho_finalize (kho-v1 only, after luo_session_serialize and
+        // luo_flb_serialize): the chunk list, one page per order in
+        // ascending order, then its address over the root's memory map.
+        var memoryMapPhys = arena.radixRoot
+        if chunkedBitmaps {
+            memoryMapPhys = arena.finalizeBitmaps()
+            let root = FDTEditor(editing: arena.borrowBytes(at: khoRootPhys, length: PageGeometry.pageSize))
+            try KHOv1RootFDT.setMemoryMap(in: root, firstChunk: memoryMapPhys)
+            khoRootBlob = root.blob
         }
 
         guard arena.top <= KHOImageWriter.physicalAddressLimit else {
@@ -183,7 +207,7 @@ public struct KHOImageWriter: Sendable {
         let ranges = Self.contiguousRanges(arena.allocations)
         let index = try ImageIndex.build(khoFDTPhys: khoRootPhys, ranges: ranges)
         let layout = HandoverLayout(
-            regions: index.regions, khoRootFDTPhys: khoRootPhys, memoryMapPhys: arena.radixRoot,
+            regions: index.regions, khoRootFDTPhys: khoRootPhys, memoryMapPhys: memoryMapPhys,
             luoFDTPhys: luoPhys, sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock,
             preservedBlocks: arena.preserved.map { PreservedBlock(phys: $0.phys, order: $0.order) }
                 .sorted { $0.phys < $1.phys },
@@ -194,7 +218,8 @@ public struct KHOImageWriter: Sendable {
 
     /// A file handler's `preserve`: allocates and fills what `content`
     /// needs and returns the `data` u64 the file array records.
-    func preserve(_ content: FileContent, memfdFormat: MemfdFormat, in arena: inout PhysicalArena) -> UInt64 {
+    func preserve(_ content: FileContent, memfdFormat: MemfdFormat, foliosBeforeArray: Bool? = nil,
+                  in arena: inout PhysicalArena) -> UInt64 {
         switch content {
         case let .data(value):
             return value
@@ -205,7 +230,7 @@ public struct KHOImageWriter: Sendable {
             arena.write(bytes, at: phys)
             return phys
         case let .memfd(memfd):
-            return MemfdPreserver.preserve(memfd, format: memfdFormat, in: &arena)
+            return MemfdPreserver.preserve(memfd, format: memfdFormat, foliosBeforeArray: foliosBeforeArray, in: &arena)
         }
     }
 

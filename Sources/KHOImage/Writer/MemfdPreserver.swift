@@ -12,7 +12,12 @@ enum MemfdPreserver {
     /// `kho_preserve_folio` per folio) the folios are preserved here, in
     /// index order; then `kho_preserve_vmalloc`: a chunk page (preserved),
     /// each array page preserved and listed, a new chunk whenever one fills.
-    static func preserve(_ memfd: MemfdContents, format: MemfdFormat, in arena: inout PhysicalArena) -> UInt64 {
+    ///
+    /// `foliosBeforeArray` nil means the format's own order: `memfd-v1` of
+    /// the pre-release generation preserves first; the `memfd-v1` of v6.19
+    /// and v7.0 already allocates the array first (false), as `memfd-v2` does.
+    static func preserve(_ memfd: MemfdContents, format: MemfdFormat, foliosBeforeArray: Bool? = nil,
+                         in arena: inout PhysicalArena) -> UInt64 {
         let serPhys = arena.allocatePreserved(order: 0)
         var folioCount: UInt64 = 0
         var folios = KHOVmalloc(first: 0, totalPages: 0, flags: 0, order: 0)
@@ -34,7 +39,7 @@ enum MemfdPreserver {
                     folioPages.append(phys)
                 }
             }
-            let foliosBeforeArray = format == .memfdV1
+            let foliosBeforeArray = foliosBeforeArray ?? (format == .memfdV1)
             if foliosBeforeArray { for phys in folioPages { arena.preserve(phys: phys, order: 0) } }
 
             let arrayPages = (0..<arrayPageCount).map { _ in arena.allocate(order: 0) }

@@ -23,6 +23,8 @@ struct PhysicalArena: RadixTreeMemory {
     private(set) var preserved: [(phys: UInt64, order: Int)] = []
     /// The radix tree's root node, once allocated.
     private(set) var radixRoot: UInt64 = 0
+    /// `kho-v1`: the per-order bitmaps, used instead of the radix tree.
+    private var bitmaps: KHOMemChunkList.Tracker?
 
     init(base: UInt64) {
         self.base = base
@@ -74,11 +76,32 @@ struct PhysicalArena: RadixTreeMemory {
         radixRoot = allocate(order: 0)
     }
 
+    /// `kho-v1`: track preserved memory in per-order bitmaps (allocated as
+    /// blocks are preserved) instead of a radix tree.
+    mutating func useChunkedBitmaps() {
+        precondition(radixRoot == 0 && preserved.isEmpty, "choose the memory map before preserving")
+        bitmaps = KHOMemChunkList.Tracker()
+    }
+
+    /// `kho_finalize` of `kho-v1`: the chunk list, allocated now; returns
+    /// its first chunk (0 when nothing is preserved).
+    mutating func finalizeBitmaps() -> UInt64 {
+        guard let tracker = bitmaps else { preconditionFailure("not a kho-v1 arena") }
+        return tracker.serialize(memory: &self)
+    }
+
     /// `kho_preserve_folio` / one step of `kho_preserve_pages`: records the
-    /// block and marks it in the radix tree, allocating tree nodes as needed.
+    /// block and marks it in the memory map, allocating radix-tree nodes or
+    /// (`kho-v1`) a bitmap page as needed.
     mutating func preserve(phys: UInt64, order: Int) {
-        precondition(radixRoot != 0, "preserve before the radix tree exists")
         preserved.append((phys, order))
+        if var tracker = bitmaps {
+            bitmaps = nil // keeps the tracker's storage unique while it grows
+            tracker.add(phys: phys, order: order, memory: &self)
+            bitmaps = tracker
+            return
+        }
+        precondition(radixRoot != 0, "preserve before the radix tree exists")
         KHORadixTree.add(phys: phys, order: order, root: radixRoot, memory: &self)
     }
 

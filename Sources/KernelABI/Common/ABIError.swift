@@ -18,6 +18,9 @@ public enum ABIError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidValue(field: String, value: UInt64, reason: String)
     /// The preserved-memory radix tree is malformed at the node at `phys`.
     case radixTree(phys: UInt64, problem: String)
+    /// The `kho-v1` chunk list (`struct khoser_mem_chunk`) is malformed at
+    /// the chunk at `phys`.
+    case memoryChunk(phys: UInt64, problem: String)
 
     /// One line naming the field and what is wrong.
     public var description: String {
@@ -36,6 +39,8 @@ public enum ABIError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(field) = 0x\(String(value, radix: 16)): \(reason)"
         case let .radixTree(phys, problem):
             "preserved-memory map node at 0x\(String(phys, radix: 16)): \(problem)"
+        case let .memoryChunk(phys, problem):
+            "preserved-memory map chunk at 0x\(String(phys, radix: 16)): \(problem)"
         }
     }
 }

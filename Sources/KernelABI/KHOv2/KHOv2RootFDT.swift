@@ -29,6 +29,12 @@ public enum KHOv2RootFDT {
     /// `kho_out_fdt_setup` into `page`, a zero-filled buffer of ``size``
     /// bytes the caller owns (the image's own page, say).
     public static func makeSkeleton(memoryMapPhys: UInt64, into page: AlignedBytes) throws(FDTError) -> FDTEditor {
+        try makeSkeleton(memoryMapPhys: memoryMapPhys, into: page, compatible: compatible)
+    }
+
+    /// The same skeleton with another root `compatible` (`kho-v1` shares
+    /// every other byte).
+    static func makeSkeleton(memoryMapPhys: UInt64, into page: AlignedBytes, compatible: String) throws(FDTError) -> FDTEditor {
         precondition(page.count == size, "the KHO root FDT lives in one page")
         let writer = try FDTSequentialWriter(writingInto: page)
         try writer.finishReservemap()
@@ -45,6 +51,11 @@ public enum KHOv2RootFDT {
     /// `FDT_ERR_EXISTS` (the kernel returns `-EEXIST`). Whatever fails, the
     /// tree is packed before the error is thrown (`goto out_pack`).
     public static func addSubtree(to root: FDTEditor, name: String, phys: UInt64) throws(FDTError) {
+        try addSubtree(to: root, name: name, phys: phys, property: subtreeProperty)
+    }
+
+    /// The same calls with the subtree's u64 called `property` (`fdt` in `kho-v1`).
+    static func addSubtree(to root: FDTEditor, name: String, phys: UInt64, property: String) throws(FDTError) {
         try root.openInPlace(capacity: size)
         let node: Int32
         do {
@@ -54,7 +65,7 @@ public enum KHOv2RootFDT {
             throw error
         }
         do {
-            try root.setProperty(nodeOffset: node, name: subtreeProperty, rawU64: phys)
+            try root.setProperty(nodeOffset: node, name: property, rawU64: phys)
         } catch {
             // As the kernel: the node stays, without its property, and the
             // tree is packed again.
@@ -124,6 +135,11 @@ public enum KHOv2RootFDT {
     /// with an 8-byte `preserved-data` is a subtree, the others are listed as
     /// unusable (the kernel only refuses them when asked for them).
     public static func parse(_ blob: FDTBlob) throws(ABIError) -> Contents {
+        try parse(blob, compatible: compatible, subtreeProperty: subtreeProperty)
+    }
+
+    /// The same reading with another root compatible and subtree property.
+    static func parse(_ blob: FDTBlob, compatible: String, subtreeProperty: String) throws(ABIError) -> Contents {
         let root = blob.root
         try root.requireCompatible(compatible, known: KnownGenerations.khoRoot)
         let memoryMap = try root.kernelU64(memoryMapProperty)

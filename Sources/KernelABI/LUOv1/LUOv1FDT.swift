@@ -37,7 +37,8 @@ public enum LUOv1FDT {
 
     /// The same calls into `page`, a zero-filled buffer of `LUO_FDT_SIZE`
     /// bytes the caller owns (the image's own page, say).
-    public static func build(_ contents: Contents, into page: AlignedBytes) throws(FDTError) -> FDTSequentialWriter {
+    /// Without `flb` (v6.19, which had no FLBs) the `luo-flb` node is left out.
+    public static func build(_ contents: Contents, into page: AlignedBytes, flb: Bool = true) throws(FDTError) -> FDTSequentialWriter {
         precondition(page.count == LUOv1.fdtSize, "the LUO FDT lives in one page")
         let writer = try FDTSequentialWriter(writingInto: page)
         try writer.finishReservemap()
@@ -48,10 +49,12 @@ public enum LUOv1FDT {
         try writer.property("compatible", string: LUOv1.sessionCompatible)
         try writer.property(LUOv1.sessionHeaderProperty, rawU64: contents.sessionHeaderPhys)
         try writer.endNode()
-        try writer.beginNode(LUOv1.flbNodeName)
-        try writer.property("compatible", string: LUOv1.flbCompatible)
-        try writer.property(LUOv1.flbHeaderProperty, rawU64: contents.flbHeaderPhys)
-        try writer.endNode()
+        if flb {
+            try writer.beginNode(LUOv1.flbNodeName)
+            try writer.property("compatible", string: LUOv1.flbCompatible)
+            try writer.property(LUOv1.flbHeaderProperty, rawU64: contents.flbHeaderPhys)
+            try writer.endNode()
+        }
         try writer.endNode()
         try writer.finish()
         return writer
@@ -61,12 +64,30 @@ public enum LUOv1FDT {
     /// (`luo_early_startup`, `luo_session_setup_incoming`,
     /// `luo_flb_setup_incoming`): each compatible, each u64 exactly 8 bytes.
     public static func parse(_ blob: FDTBlob) throws(ABIError) -> Contents {
+        try parse(blob, flb: .required)
+    }
+
+    /// Whether a reading wants the `luo-flb` node.
+    public enum FLBNode: Sendable {
+        /// v7.0 on: the node must be there.
+        case required
+        /// `kho-v1` roots: v7.0 has the node, v6.19 does not; a missing node
+        /// gives `flbHeaderPhys` 0.
+        case optional
+    }
+
+    /// Reads a LUO FDT; with `flb` `.optional` a missing `luo-flb` node is
+    /// not an error (v6.19) and `flbHeaderPhys` is then 0.
+    public static func parse(_ blob: FDTBlob, flb flbNode: FLBNode) throws(ABIError) -> Contents {
         let root = blob.root
         try root.requireCompatible(LUOv1.compatible, known: KnownGenerations.luoRoot)
         let number = try root.kernelU64(LUOv1.liveupdateNumberProperty)
         let session = try root.requiredSubnode(LUOv1.sessionNodeName)
         try session.requireCompatible(LUOv1.sessionCompatible, known: KnownGenerations.luoSession)
         let sessionHeader = try session.kernelU64(LUOv1.sessionHeaderProperty)
+        if flbNode == .optional, root.subnode(LUOv1.flbNodeName) == nil {
+            return Contents(liveupdateNumber: number, sessionHeaderPhys: sessionHeader, flbHeaderPhys: 0)
+        }
         let flb = try root.requiredSubnode(LUOv1.flbNodeName)
         try flb.requireCompatible(LUOv1.flbCompatible, known: KnownGenerations.luoFLB)
         let flbHeader = try flb.kernelU64(LUOv1.flbHeaderProperty)
