@@ -61,12 +61,12 @@ struct PreservedMemoryMap {
     }
 
     /// Checks that every page of `phys ..< phys + length` is preserved.
-    func requirePreserved(_ phys: UInt64, length: UInt64, what: String) throws(KHOImageError) {
+    func requirePreserved(_ phys: UInt64, length: UInt64, what: @autoclosure () -> String) throws(KHOImageError) {
         var cursor = phys
         let end = phys + max(length, 1)
         while cursor < end {
             guard let index = blockIndex(containing: cursor) else {
-                throw .notPreserved(what: what, phys: phys, length: length)
+                throw .notPreserved(what: what(), phys: phys, length: length)
             }
             cursor = blocks[index].phys + blocks[index].size
         }
