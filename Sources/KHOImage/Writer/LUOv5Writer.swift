@@ -72,11 +72,15 @@ extension KHOImageWriter {
             fileBlocks.reserveCapacity(KHOBlock.blocks(forEntries: session.files.count, entrySize: LUOFileSer.size))
             var data: [UInt64] = []
             data.reserveCapacity(session.files.count)
-            for slot in session.files.indices {
-                if slot % filesPerBlock == 0 {
-                    fileBlocks.append(arena.allocatePreserved(order: chainOrder, zeroed: false))
+            // A block, then the files it will hold (no division per file).
+            var slot = 0
+            while slot < session.files.count {
+                fileBlocks.append(arena.allocatePreserved(order: chainOrder, zeroed: false))
+                let end = min(slot + filesPerBlock, session.files.count)
+                while slot < end {
+                    data.append(preserve(session.files[slot].content, memfdFormat: generation.memfd, in: &arena))
+                    slot += 1
                 }
-                data.append(preserve(session.files[slot].content, memfdFormat: generation.memfd, in: &arena))
             }
             layouts.append(SessionLayout(entryPhys: 0, filesPhys: fileBlocks.first ?? 0, fileData: data, fileBlocks: fileBlocks))
         }
@@ -94,32 +98,34 @@ extension KHOImageWriter {
                 LUOSessionSer(name: session.name, files: fileBlocks.first ?? 0, count: UInt64(session.files.count))
                     .encode(into: $0, at: 0)
             }
-            let files = session.files
-            for (number, fileBlock) in fileBlocks.enumerated() {
-                let first = number * filesPerBlock
-                let count = min(filesPerBlock, files.count - first)
-                let next = number + 1 < fileBlocks.count ? fileBlocks[number + 1] : 0
-                arena.withBytes(at: fileBlock, length: KHOBlock.size) { bytes in
-                    bytes.storeLittleEndian(next, at: KHOBlock.nextOffset)
-                    bytes.storeLittleEndian(UInt64(count), at: KHOBlock.countOffset)
-                    for entry in 0..<count {
-                        let offset = KHOBlock.headerSize + entry * LUOFileSer.size
-                        let slot = first + entry
-                        let compatible = files[slot].compatible
-                        if let field = lastCompatibleField, compatible == lastCompatible {
-                            // Files mostly share a handler: copy its encoded name.
-                            (bytes.baseAddress! + offset).copyMemory(from: field, byteCount: LUOv1.handlerCompatibleLength)
-                            bytes.storeLittleEndian(fileData[slot], at: offset + LUOFileSer.dataOffset)
-                            bytes.storeLittleEndian(files[slot].token, at: offset + LUOFileSer.tokenOffset)
-                        } else {
-                            LUOFileSer.encode(compatible: compatible, data: fileData[slot], token: files[slot].token,
-                                              into: bytes, at: offset)
-                            lastCompatible = compatible
-                            lastCompatibleField = UnsafeRawPointer(bytes.baseAddress! + offset)
+            session.files.withUnsafeBufferPointer { files in
+                fileData.withUnsafeBufferPointer { fileData in
+                    for (number, fileBlock) in fileBlocks.enumerated() {
+                        let first = number * filesPerBlock
+                        let count = min(filesPerBlock, files.count - first)
+                        let next = number + 1 < fileBlocks.count ? fileBlocks[number + 1] : 0
+                        arena.withBytes(at: fileBlock, length: KHOBlock.size) { bytes in
+                            bytes.storeLittleEndian(next, at: KHOBlock.nextOffset)
+                            bytes.storeLittleEndian(UInt64(count), at: KHOBlock.countOffset)
+                            var entry = bytes.baseAddress! + KHOBlock.headerSize
+                            for slot in first..<(first + count) {
+                                if let field = lastCompatibleField, files[slot].compatible == lastCompatible {
+                                    // Files mostly share a handler: copy its encoded name.
+                                    entry.copyMemory(from: field, byteCount: LUOv1.handlerCompatibleLength)
+                                    entry.storeBytes(of: fileData[slot].littleEndian, toByteOffset: LUOFileSer.dataOffset, as: UInt64.self)
+                                    entry.storeBytes(of: files[slot].token.littleEndian, toByteOffset: LUOFileSer.tokenOffset, as: UInt64.self)
+                                } else {
+                                    LUOFileSer.encode(compatible: files[slot].compatible, data: fileData[slot], token: files[slot].token,
+                                                      into: UnsafeMutableRawBufferPointer(start: entry, count: LUOFileSer.size), at: 0)
+                                    lastCompatible = files[slot].compatible
+                                    lastCompatibleField = UnsafeRawPointer(entry)
+                                }
+                                entry += LUOFileSer.size
+                            }
+                            let used = KHOBlock.headerSize + count * LUOFileSer.size
+                            (bytes.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: KHOBlock.size - used)
                         }
                     }
-                    let used = KHOBlock.headerSize + count * LUOFileSer.size
-                    (bytes.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: KHOBlock.size - used)
                 }
             }
         }
