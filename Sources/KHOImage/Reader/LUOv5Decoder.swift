@@ -70,14 +70,23 @@ extension ImageDecoder {
         case let .failure(error): throw .blockChain(chain, error)
         }
         for (number, block) in blocks.enumerated() {
-            if let owner = preserved.blockIndex(containing: block.phys).map({ preserved.blocks[$0] }),
-               preserved.isClaimed(owner.phys) {
+            // One lookup of the preserved block holding the chain block
+            // serves the claimed check, the preserved check and the claim
+            // (what require() does with three).
+            let owner = preserved.blockIndex(containing: block.phys)
+            if let owner, preserved.isClaimed(index: owner) {
                 throw .structure(what: "\(chain) block \(number)", error: .invalidValue(
                     field: "next", value: block.phys,
-                    reason: "lies in the preserved block at 0x\(String(owner.phys, radix: 16)), which another structure already uses"))
+                    reason: "lies in the preserved block at 0x\(String(preserved.blocks[owner].phys, radix: 16)), which another structure already uses"))
             }
             let length = UInt64(KHOBlock.headerSize) + block.header.count * UInt64(entrySize)
-            try require(block.phys, length, "\(chain) block \(number) (\(block.header.count) entries)", memory, &preserved)
+            _ = try memory.bytes(at: block.phys, length: Int(length), what: "\(chain) block \(number) (\(block.header.count) entries)")
+            if let owner, block.phys + length <= preserved.blocks[owner].phys + preserved.blocks[owner].size {
+                preserved.claim(index: owner)
+            } else {
+                try preserved.requirePreserved(block.phys, length: length, what: "\(chain) block \(number) (\(block.header.count) entries)")
+                preserved.claim(block.phys)
+            }
         }
         return blocks
     }

@@ -77,6 +77,16 @@ struct PreservedMemoryMap {
         if let index = blockIndex(containing: phys) { claimed[index] = true }
     }
 
+    /// Marks block `index` (of ``blocks``) as used by a known structure.
+    mutating func claim(index: Int) {
+        claimed[index] = true
+    }
+
+    /// Whether block `index` (of ``blocks``) has been claimed.
+    func isClaimed(index: Int) -> Bool {
+        claimed[index]
+    }
+
     /// Whether the block starting at `phys` has been claimed.
     func isClaimed(_ phys: UInt64) -> Bool {
         guard let index = blockIndex(containing: phys), blocks[index].phys == phys else { return false }
