@@ -145,10 +145,11 @@ struct ImageDecoder {
     /// Checks `length` bytes at `phys` are in the image and preserved, and
     /// claims their block; returns the bytes.
     @discardableResult
-    func require(_ phys: UInt64, _ length: UInt64, _ what: String, _ memory: PhysicalMemoryView,
+    /// `what` is only built for an error.
+    func require(_ phys: UInt64, _ length: UInt64, _ what: @autoclosure () -> String, _ memory: PhysicalMemoryView,
                          _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> UnsafeRawBufferPointer {
-        let bytes = try memory.bytes(at: phys, length: Int(length), what: what)
-        try preserved.requirePreserved(phys, length: length, what: what)
+        let bytes = try memory.bytes(at: phys, length: Int(length), what: what())
+        try preserved.requirePreserved(phys, length: length, what: what())
         preserved.claim(phys)
         return bytes
     }

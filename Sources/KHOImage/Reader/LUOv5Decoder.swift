@@ -1,6 +1,9 @@
 import FDT
 import HandoverModel
 import KernelABI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The incoming side of `luo-v5` (Linux v7.2, v7.3): `luo_early_startup`,
 /// `luo_session_setup_incoming` / `luo_session_deserialize`,
@@ -67,14 +70,23 @@ extension ImageDecoder {
         case let .failure(error): throw .blockChain(chain, error)
         }
         for (number, block) in blocks.enumerated() {
-            if let owner = preserved.blockIndex(containing: block.phys).map({ preserved.blocks[$0] }),
-               preserved.isClaimed(owner.phys) {
+            // One lookup of the preserved block holding the chain block
+            // serves the claimed check, the preserved check and the claim
+            // (what require() does with three).
+            let owner = preserved.blockIndex(containing: block.phys)
+            if let owner, preserved.isClaimed(index: owner) {
                 throw .structure(what: "\(chain) block \(number)", error: .invalidValue(
                     field: "next", value: block.phys,
-                    reason: "lies in the preserved block at 0x\(String(owner.phys, radix: 16)), which another structure already uses"))
+                    reason: "lies in the preserved block at 0x\(String(preserved.blocks[owner].phys, radix: 16)), which another structure already uses"))
             }
             let length = UInt64(KHOBlock.headerSize) + block.header.count * UInt64(entrySize)
-            try require(block.phys, length, "\(chain) block \(number) (\(block.header.count) entries)", memory, &preserved)
+            _ = try memory.bytes(at: block.phys, length: Int(length), what: "\(chain) block \(number) (\(block.header.count) entries)")
+            if let owner, block.phys + length <= preserved.blocks[owner].phys + preserved.blocks[owner].size {
+                preserved.claim(index: owner)
+            } else {
+                try preserved.requirePreserved(block.phys, length: length, what: "\(chain) block \(number) (\(block.header.count) entries)")
+                preserved.claim(block.phys)
+            }
         }
         return blocks
     }
@@ -84,8 +96,17 @@ extension ImageDecoder {
                                      preserved: inout PreservedMemoryMap) throws(KHOImageError) -> ([SessionRecord], [SessionLayout]) {
         var sessions: [SessionRecord] = []
         var layouts: [SessionLayout] = []
+        let sessionCount = blocks.reduce(0) { $0 + Int($1.header.count) }
+        sessions.reserveCapacity(sessionCount)
+        layouts.reserveCapacity(sessionCount)
         var names: Set<String> = []
+        names.reserveCapacity(sessionCount)
         var tokens: TokenTable?
+        // Files mostly share a handler: a compatible field byte-equal to
+        // the last one decoded is that same string (in the mapped file,
+        // which outlives the decode).
+        var lastCompatible = ""
+        var lastCompatibleField: UnsafeRawPointer?
         var index = 0
         for block in blocks {
             let count = Int(block.header.count)
@@ -135,14 +156,27 @@ extension ImageDecoder {
                                                  what: "file block")
                     for fileSlot in 0..<fileCount {
                         let fileOffset = KHOBlock.headerSize + fileSlot * LUOFileSer.size
-                        let file: LUOFileSer
-                        do { file = try LUOFileSer.decode(files, at: fileOffset, label: "file \(records.count)") } catch {
-                            throw .structure(what: "\(what) file \(records.count) at 0x\(String(fileBlock.phys + UInt64(fileOffset), radix: 16))",
-                                             error: error)
+                        let field = files.baseAddress! + fileOffset
+                        let compatible: String
+                        if let last = lastCompatibleField, memcmp(last, field, LUOv1.handlerCompatibleLength) == 0 {
+                            compatible = lastCompatible
+                        } else {
+                            do {
+                                compatible = try FixedCString.decode(
+                                    UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
+                                    name: "file \(records.count) compatible")
+                            } catch {
+                                throw .structure(what: "\(what) file \(records.count) at 0x\(String(fileBlock.phys + UInt64(fileOffset), radix: 16))",
+                                                 error: error)
+                            }
+                            lastCompatible = compatible
+                            lastCompatibleField = UnsafeRawPointer(field)
                         }
-                        guard table.insert(file.token) else { throw .duplicateToken(session: entry.name, token: file.token) }
-                        records.append(FileRecord(token: file.token, compatible: file.compatible, content: .data(file.data)))
-                        data.append(file.data)
+                        let token = files.loadLittleEndian(UInt64.self, at: fileOffset + LUOFileSer.tokenOffset)
+                        let value = files.loadLittleEndian(UInt64.self, at: fileOffset + LUOFileSer.dataOffset)
+                        guard table.insert(token) else { throw .duplicateToken(session: entry.name, token: token) }
+                        records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
+                        data.append(value)
                     }
                 }
                 sessions.append(SessionRecord(name: entry.name, files: records))

@@ -26,19 +26,20 @@ struct PhysicalMemoryView: RadixTreePageSource {
 
     /// The file offset of `phys`, after checking that `length` bytes from
     /// there lie inside one region.
-    func fileOffset(of phys: UInt64, length: UInt64, what: String) throws(KHOImageError) -> Int {
+    /// `what` is only built for an error.
+    func fileOffset(of phys: UInt64, length: UInt64, what: @autoclosure () -> String) throws(KHOImageError) -> Int {
         guard let region = region(containing: phys) else {
-            throw .outsideImage(what: what, phys: phys, length: length)
+            throw .outsideImage(what: what(), phys: phys, length: length)
         }
         guard length <= region.end - phys else {
-            throw .straddlesRegions(what: what, phys: phys, length: length)
+            throw .straddlesRegions(what: what(), phys: phys, length: length)
         }
         return Int(region.fileOffset + (phys - region.phys))
     }
 
     /// The `length` bytes at `phys`, in place.
-    func bytes(at phys: UInt64, length: Int, what: String) throws(KHOImageError) -> UnsafeRawBufferPointer {
-        let offset = try fileOffset(of: phys, length: UInt64(length), what: what)
+    func bytes(at phys: UInt64, length: Int, what: @autoclosure () -> String) throws(KHOImageError) -> UnsafeRawBufferPointer {
+        let offset = try fileOffset(of: phys, length: UInt64(length), what: what())
         return UnsafeRawBufferPointer(rebasing: storage.rawBuffer[offset..<(offset + length)])
     }
 

@@ -86,12 +86,12 @@ struct PreservedMemoryMap {
     }
 
     /// Checks that every page of `phys ..< phys + length` is preserved.
-    func requirePreserved(_ phys: UInt64, length: UInt64, what: String) throws(KHOImageError) {
+    func requirePreserved(_ phys: UInt64, length: UInt64, what: @autoclosure () -> String) throws(KHOImageError) {
         var cursor = phys
         let end = phys + max(length, 1)
         while cursor < end {
             guard let index = blockIndex(containing: cursor) else {
-                throw .notPreserved(what: what, phys: phys, length: length)
+                throw .notPreserved(what: what(), phys: phys, length: length)
             }
             cursor = blocks[index].phys + blocks[index].size
         }
@@ -100,6 +100,16 @@ struct PreservedMemoryMap {
     /// Marks the block holding `phys` as used by a known structure.
     mutating func claim(_ phys: UInt64) {
         if let index = blockIndex(containing: phys) { claimed[index] = true }
+    }
+
+    /// Marks block `index` (of ``blocks``) as used by a known structure.
+    mutating func claim(index: Int) {
+        claimed[index] = true
+    }
+
+    /// Whether block `index` (of ``blocks``) has been claimed.
+    func isClaimed(index: Int) -> Bool {
+        claimed[index]
     }
 
     /// Whether the block starting at `phys` has been claimed.

@@ -51,46 +51,94 @@ extension KHOImageWriter {
         try KHOv4RootFDT.addSubtree(to: khoRoot, name: LUOv5.subtreeName, phys: luoSerPhys, blobSize: UInt64(LUOSer.size))
         let khoRootBlob = khoRoot.blob
 
-        // Sessions and files: each chain grows by a block, linked at once,
-        // when an entry no longer fits.
+        // Sessions and files: each chain grows by a block when an entry no
+        // longer fits. Chain blocks are written whole at reboot() (`next`,
+        // `count`, the entries, then zeros to the end of the page), so they
+        // are not zeroed first and each of their bytes is written once; the
+        // `next` link the kernel stores at once is stored then too, with
+        // the same value.
+        let sessionsPerBlock = LUOv5.sessionsPerBlock
+        let filesPerBlock = LUOv5.filesPerBlock
+        let chainOrder = PageGeometry.order(forBytes: KHOBlock.size)
         var sessionBlocks: [UInt64] = []
+        sessionBlocks.reserveCapacity(KHOBlock.blocks(forEntries: state.sessions.count, entrySize: LUOSessionSer.size))
         var layouts: [SessionLayout] = []
         layouts.reserveCapacity(state.sessions.count)
         for (index, session) in state.sessions.enumerated() {
-            if index % LUOv5.sessionsPerBlock == 0 {
-                Self.growChain(&sessionBlocks, in: &arena)
+            if index % sessionsPerBlock == 0 {
+                sessionBlocks.append(arena.allocatePreserved(order: chainOrder, zeroed: false))
             }
             var fileBlocks: [UInt64] = []
+            fileBlocks.reserveCapacity(KHOBlock.blocks(forEntries: session.files.count, entrySize: LUOFileSer.size))
             var data: [UInt64] = []
             data.reserveCapacity(session.files.count)
-            for slot in session.files.indices {
-                if slot % LUOv5.filesPerBlock == 0 {
-                    Self.growChain(&fileBlocks, in: &arena)
+            // A block, then the files it will hold (no division per file).
+            var slot = 0
+            while slot < session.files.count {
+                fileBlocks.append(arena.allocatePreserved(order: chainOrder, zeroed: false))
+                let end = min(slot + filesPerBlock, session.files.count)
+                while slot < end {
+                    data.append(preserve(session.files[slot].content, memfdFormat: generation.memfd, in: &arena))
+                    slot += 1
                 }
-                data.append(preserve(session.files[slot].content, memfdFormat: generation.memfd, in: &arena))
             }
             layouts.append(SessionLayout(entryPhys: 0, filesPhys: fileBlocks.first ?? 0, fileData: data, fileBlocks: fileBlocks))
         }
 
-        // reboot(): no allocation from here on.
+        // reboot(): no allocation from here on, so arena pointers stay valid.
+        var lastCompatible = ""
+        var lastCompatibleField: UnsafeRawPointer?
         for (index, session) in state.sessions.enumerated() {
-            let block = sessionBlocks[index / LUOv5.sessionsPerBlock]
-            let slot = index % LUOv5.sessionsPerBlock
-            let entryPhys = block + UInt64(KHOBlock.headerSize + slot * LUOSessionSer.size)
+            let block = sessionBlocks[index / sessionsPerBlock]
+            let entryPhys = block + UInt64(KHOBlock.headerSize + (index % sessionsPerBlock) * LUOSessionSer.size)
             layouts[index].entryPhys = entryPhys
-            let layout = layouts[index]
+            let fileBlocks = layouts[index].fileBlocks
+            let fileData = layouts[index].fileData
             arena.withBytes(at: entryPhys, length: LUOSessionSer.size) {
-                LUOSessionSer(name: session.name, files: layout.filesPhys, count: UInt64(session.files.count))
+                LUOSessionSer(name: session.name, files: fileBlocks.first ?? 0, count: UInt64(session.files.count))
                     .encode(into: $0, at: 0)
             }
-            Self.fillCounts(layout.fileBlocks, entries: session.files.count, perBlock: LUOv5.filesPerBlock, in: &arena)
-            for (slot, file) in session.files.enumerated() {
-                arena.withBytes(at: layout.fileEntryPhys(slot), length: LUOFileSer.size) {
-                    LUOFileSer.encode(compatible: file.compatible, data: layout.fileData[slot], token: file.token, into: $0, at: 0)
+            session.files.withUnsafeBufferPointer { files in
+                fileData.withUnsafeBufferPointer { fileData in
+                    for (number, fileBlock) in fileBlocks.enumerated() {
+                        let first = number * filesPerBlock
+                        let count = min(filesPerBlock, files.count - first)
+                        let next = number + 1 < fileBlocks.count ? fileBlocks[number + 1] : 0
+                        arena.withBytes(at: fileBlock, length: KHOBlock.size) { bytes in
+                            bytes.storeLittleEndian(next, at: KHOBlock.nextOffset)
+                            bytes.storeLittleEndian(UInt64(count), at: KHOBlock.countOffset)
+                            var entry = bytes.baseAddress! + KHOBlock.headerSize
+                            for slot in first..<(first + count) {
+                                if let field = lastCompatibleField, files[slot].compatible == lastCompatible {
+                                    // Files mostly share a handler: copy its encoded name.
+                                    entry.copyMemory(from: field, byteCount: LUOv1.handlerCompatibleLength)
+                                    entry.storeBytes(of: fileData[slot].littleEndian, toByteOffset: LUOFileSer.dataOffset, as: UInt64.self)
+                                    entry.storeBytes(of: files[slot].token.littleEndian, toByteOffset: LUOFileSer.tokenOffset, as: UInt64.self)
+                                } else {
+                                    LUOFileSer.encode(compatible: files[slot].compatible, data: fileData[slot], token: files[slot].token,
+                                                      into: UnsafeMutableRawBufferPointer(start: entry, count: LUOFileSer.size), at: 0)
+                                    lastCompatible = files[slot].compatible
+                                    lastCompatibleField = UnsafeRawPointer(entry)
+                                }
+                                entry += LUOFileSer.size
+                            }
+                            let used = KHOBlock.headerSize + count * LUOFileSer.size
+                            (bytes.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: KHOBlock.size - used)
+                        }
+                    }
                 }
             }
         }
-        Self.fillCounts(sessionBlocks, entries: state.sessions.count, perBlock: LUOv5.sessionsPerBlock, in: &arena)
+        for (number, block) in sessionBlocks.enumerated() {
+            let count = min(sessionsPerBlock, state.sessions.count - number * sessionsPerBlock)
+            let next = number + 1 < sessionBlocks.count ? sessionBlocks[number + 1] : 0
+            arena.withBytes(at: block, length: KHOBlock.size) { bytes in
+                bytes.storeLittleEndian(next, at: KHOBlock.nextOffset)
+                bytes.storeLittleEndian(UInt64(count), at: KHOBlock.countOffset)
+                let used = KHOBlock.headerSize + count * LUOSessionSer.size
+                (bytes.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: 0, count: KHOBlock.size - used)
+            }
+        }
         let ser = LUOSer(liveupdateNumber: state.liveupdateNumber, sessionsPhys: sessionBlocks.first ?? 0, flbsPhys: flbBlock)
         arena.withBytes(at: luoSerPhys, length: LUOSer.size) { ser.encode(into: $0) }
         arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size + state.flbs.count * LUOFLBSer.size) { block in
@@ -114,25 +162,6 @@ extension KHOImageWriter {
             sessions: layouts, kexecMetadataPhys: kexecMetadataPhys, sessionBlocks: sessionBlocks)
         return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(),
                             khoRootFDT: khoRootBlob, luoFDT: ser.bytes)
-    }
-
-    /// `kho_block_set_grow_one`: a preserved zeroed page, linked from the
-    /// chain's last block (`next`) at once.
-    private static func growChain(_ blocks: inout [UInt64], in arena: inout PhysicalArena) {
-        let block = arena.allocatePreserved(order: PageGeometry.order(forBytes: KHOBlock.size))
-        if let last = blocks.last {
-            arena.withBytes(at: last + UInt64(KHOBlock.nextOffset), length: 8) { $0.storeLittleEndian(block, at: 0) }
-        }
-        blocks.append(block)
-    }
-
-    /// What `kho_block_set_it_reserve_entry` leaves in each block's `count`:
-    /// full blocks `perBlock`, the last the remainder.
-    private static func fillCounts(_ blocks: [UInt64], entries: Int, perBlock: Int, in arena: inout PhysicalArena) {
-        for (index, block) in blocks.enumerated() {
-            let count = min(perBlock, entries - index * perBlock)
-            arena.withBytes(at: block + UInt64(KHOBlock.countOffset), length: 8) { $0.storeLittleEndian(UInt64(count), at: 0) }
-        }
     }
 
     /// The fixed blocks plus each chain block and its share of radix pages.

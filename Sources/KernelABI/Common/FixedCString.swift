@@ -28,15 +28,20 @@ public enum FixedCString {
             throw .badString(field: name(), problem: .unterminated)
         }
         let end = UnsafeRawPointer(nul) - base
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
         var offset = end + 1
         while offset < field.count {
-            if field[offset] != 0 { throw .badString(field: name(), problem: .bytesAfterTerminator(offset: offset)) }
+            if bytes[offset] != 0 { throw .badString(field: name(), problem: .bytesAfterTerminator(offset: offset)) }
             offset += 1
         }
         guard end > 0 else { throw .badString(field: name(), problem: .empty) }
-        let string = UnsafeRawBufferPointer(start: base, count: end).withMemoryRebound(to: UInt8.self) {
-            String(validating: $0, as: UTF8.self)
-        }
+        let utf8 = UnsafeBufferPointer(start: bytes, count: end)
+        // ASCII (every name the kernel's handlers use) is valid UTF-8 as it
+        // is: no generic validation, which costs a metadata lookup per call.
+        var high: UInt8 = 0
+        for byte in utf8 { high |= byte }
+        if high < 0x80 { return String(decoding: utf8, as: UTF8.self) }
+        let string = String(validating: utf8, as: UTF8.self)
         guard let string else { throw .badString(field: name(), problem: .notUTF8) }
         return string
     }

@@ -75,10 +75,17 @@ public enum KHOBlock {
         guard head != 0 else { return .success([]) }
         let perBlock = UInt64(entriesPerBlock(entrySize: entrySize))
         var blocks: [(phys: UInt64, header: Header)] = []
-        var seen: Set<UInt64> = []
+        // Chains are mostly a block or two: the blocks seen so far are
+        // searched in place, and a set is only built for a long chain.
+        var seen: Set<UInt64>?
         var phys = head
         while phys != 0 {
-            guard seen.insert(phys).inserted else { return .failure(.cyclic(head: head, repeated: phys)) }
+            if seen == nil, blocks.count >= 16 { seen = Set(blocks.lazy.map(\.phys)) }
+            if seen != nil {
+                guard seen!.insert(phys).inserted else { return .failure(.cyclic(head: head, repeated: phys)) }
+            } else if blocks.contains(where: { $0.phys == phys }) {
+                return .failure(.cyclic(head: head, repeated: phys))
+            }
             let read = try header(phys)
             blocks.append((phys, read))
             if blocks.count > maxBlocks { break }
