@@ -1,3 +1,5 @@
+import HandoverModel
+
 /// A read-only copy of an incoming session as it is now
 /// (``LiveUpdateOrchestrator/peekIncomingSession(named:)``): looking at it
 /// changes nothing, in particular it does not retrieve the session.

@@ -1,3 +1,5 @@
+import ABIGeneration
+
 /// The lifecycle rules that depend on which kernel release the orchestrator
 /// stands for, read from that release's `kernel/liveupdate/` sources.
 ///
