@@ -52,7 +52,12 @@ struct VerifyCommand: ParsableCommand {
         let state = decoded.state
         let layout = decoded.layout
         func plural(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
-        var summary = "\(image): valid: \(plural(state.sessions.count, "session")), \(plural(state.fileCount, "file")),"
+        let releases = state.generation.releases
+        let acceptedBy = releases.isEmpty
+            ? "no released Linux kernel accepts it"
+            : "a Linux \(releases.joined(separator: " or ")) kernel accepts it"
+        var summary = "\(image): valid: \(acceptedBy) (\(state.generation.name)):"
+            + " \(plural(state.sessions.count, "session")), \(plural(state.fileCount, "file")),"
             + " \(plural(layout.preservedPages, "preserved page")) in \(plural(layout.preservedBlocks.count, "block")),"
             + " \(plural(state.flbs.count, "FLB entry").replacingOccurrences(of: "entrys", with: "entries")),"
             + " liveupdate-number \(state.liveupdateNumber)"
