@@ -28,7 +28,9 @@ public struct FLBOperationArguments {
     /// The live object: set by preserve and retrieve, given to unpreserve and finish.
     public var object: Any?
 
-    init(flb: any FLB, data: UInt64 = 0, object: Any? = nil) {
+    /// Arguments as the orchestrator builds them; public so that an FLB can
+    /// be unit-tested by calling its callbacks directly.
+    public init(flb: any FLB, data: UInt64 = 0, object: Any? = nil) {
         self.flb = flb
         self.data = data
         self.object = object

@@ -16,6 +16,8 @@ final class FLBState {
     var incomingData: UInt64 = 0
     var incomingObject: Any?
     var incomingRetrieved = false
+    /// The error of the last failed retrieve (v7.3 returns it again).
+    var incomingRetrieveError: LiveUpdateError?
     var incomingFinished = false
 
     init(flb: any FLB) {

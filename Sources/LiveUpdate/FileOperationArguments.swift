@@ -1,4 +1,7 @@
 import HandoverModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What every file-handler callback receives (`struct
 /// liveupdate_file_op_args`): the handler, the session, the file, its
@@ -35,7 +38,12 @@ public struct FileOperationArguments {
     /// kernel-internal ``LiveUpdateOrchestrator/fileIncoming(_:token:)``.
     public let retrievedByUser: Bool
 
-    init(handler: any FileHandler, session: SessionHandle, token: UInt64, file: (any LiveFile)?,
+    /// Arguments as the orchestrator builds them; public so that a handler
+    /// can be unit-tested by calling its callbacks directly. `session` comes
+    /// from ``LiveUpdateOrchestrator/createSession(named:)`` or, for the
+    /// incoming callbacks, ``LiveUpdateOrchestrator/retrieveSession(named:)``
+    /// after ``LiveUpdateOrchestrator/loadIncoming(_:)-(HandoverState)``.
+    public init(handler: any FileHandler, session: SessionHandle, token: UInt64, file: (any LiveFile)?,
          serialized: FileContent, dataInImage: UInt64? = nil, privateState: Any? = nil,
          retrieved: Bool = false, retrievedByUser: Bool = false) {
         self.handler = handler
@@ -47,6 +55,35 @@ public struct FileOperationArguments {
         self.privateState = privateState
         self.retrieved = retrieved
         self.retrievedByUser = retrievedByUser
+    }
+
+    /// The orchestrator running the callback (the session's), through which
+    /// a handler looks up its dependencies; `nil` only if it is gone.
+    public var orchestrator: LiveUpdateOrchestrator? { session.orchestrator }
+
+    /// The token under which `dependency` is preserved in this (outgoing)
+    /// session: ``LiveUpdateOrchestrator/tokenOutgoing(_:_:)`` from a
+    /// freeze callback. From an incoming callback it is `-EINVAL`.
+    public func tokenOutgoing(of dependency: any LiveFile) throws(LiveUpdateError) -> UInt64 {
+        guard case let .outgoing(outgoing) = session else {
+            throw .dependencyLookupOutsideFreeze(session: session.name, operation: "an incoming callback")
+        }
+        guard let orchestrator = outgoing.orchestrator else { throw .sessionClosed(name: outgoing.name) }
+        return try orchestrator.tokenOutgoing(outgoing, dependency)
+    }
+
+    /// The file `token` of this (incoming) session, retrieved for in-kernel
+    /// use: ``LiveUpdateOrchestrator/fileIncoming(_:token:)``. A circular
+    /// dependency is ``LiveUpdateError/retrieveCycle(session:token:requestedBySession:requestedBy:)``
+    /// (`-EDEADLK`). From an outgoing callback it is `-EINVAL`.
+    public func fileIncoming(token: UInt64) throws(LiveUpdateError) -> any LiveFile {
+        guard case let .incoming(incoming) = session else {
+            throw .handlerFailed(session: session.name, token: token, compatible: handler.compatible,
+                                 operation: "fileIncoming", errno: EINVAL,
+                                 reason: "an outgoing session has no incoming files")
+        }
+        guard let orchestrator = incoming.orchestrator else { throw .sessionClosed(name: incoming.name) }
+        return try orchestrator.fileIncoming(incoming, token: token)
     }
 
     /// The `u64` the file array carries for this file: the value of a

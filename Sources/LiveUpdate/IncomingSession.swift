@@ -7,7 +7,10 @@
 public final class IncomingSession {
     /// The session's name as the image holds it.
     public let name: String
-    weak var orchestrator: LiveUpdateOrchestrator?
+    /// The orchestrator (the kernel) the session belongs to; `nil` once it
+    /// is gone. A handler reaches it here, or as
+    /// ``FileOperationArguments/orchestrator``.
+    public internal(set) weak var orchestrator: LiveUpdateOrchestrator?
     /// The files in preservation order; change it only through
     /// ``removeLast()``, which keeps ``filesByToken`` in step.
     private(set) var files: [IncomingFile]
@@ -15,6 +18,8 @@ public final class IncomingSession {
     private(set) var filesByToken: [UInt64: IncomingFile]
     var isOpen = true
     var retrievedByUser = false
+    /// Closed with files that could not be finished.
+    var isLeaked = false
 
     init(name: String, files: [IncomingFile], orchestrator: LiveUpdateOrchestrator) {
         self.name = name
@@ -73,9 +78,15 @@ public final class IncomingSession {
         try live().finish(self)
     }
 
-    /// Closes the session: finishes it, then removes it. If finishing is
-    /// refused the session stays open and the error is thrown.
-    public func close() throws(LiveUpdateError) {
+    /// Closes the session (closing the session fd, `luo_session_release`):
+    /// finishes it, then removes it. Closing always closes: if finishing is
+    /// refused (a can-finish said no) the handle is dead anyway and the
+    /// unfinished files are leaked with the session, which stays listed but
+    /// can never be retrieved again; the outcome says so. Incoming files
+    /// never take the unpreserve path. Throws only for a session already
+    /// closed (`-EBADF`) or a call from inside a callback.
+    @discardableResult
+    public func close() throws(LiveUpdateError) -> IncomingCloseOutcome {
         try live().close(self)
     }
 

@@ -9,21 +9,19 @@ import Glibc
 public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible {
     // MARK: Registration
 
-    /// A handler or FLB compatible string is empty, longer than 47 bytes or
-    /// holds a NUL (`-EINVAL`).
-    case invalidCompatible(compatible: String, reason: String)
-    /// A handler with this compatible is already registered (`-EEXIST`).
+    /// A handler with this compatible is already registered (`-EEXIST`,
+    /// `liveupdate_register_file_handler`).
     case handlerExists(compatible: String)
-    /// No handler with this compatible is registered (`-ENOENT`).
-    case handlerNotRegistered(compatible: String)
-    /// Handlers and FLBs can be registered or unregistered only while no
-    /// session, incoming or outgoing, exists (`-EBUSY`).
-    case registrationBusy(compatible: String, sessions: Int)
-    /// The FLB (or another FLB with the same compatible) is already linked
-    /// to this handler, or its compatible is taken by another FLB (`-EEXIST`).
+    /// An FLB was registered for a handler that is not registered
+    /// (`-EINVAL`, `liveupdate_register_flb`: the handler's FLB list is not
+    /// initialized).
+    case flbHandlerNotRegistered(flb: String, handler: String)
+    /// This FLB object is already linked to this handler, or (on its first
+    /// registration) another registered FLB has its compatible (`-EEXIST`).
     case flbExists(flb: String, handler: String)
-    /// The FLB is not linked to this handler, or (with an empty `handler`)
-    /// not registered at all (`-ENOENT`).
+    /// `flbIncoming` for an FLB that is registered with no handler
+    /// (`-ENOENT`; an extension: the kernel keeps an FLB's state inside the
+    /// FLB and does not look at registration there).
     case flbNotRegistered(flb: String, handler: String)
     /// Registering this FLB would exceed the 63 global FLBs the FLB block
     /// holds (`-ENOSPC`).
@@ -59,6 +57,10 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
     /// tokens are looked up only from freeze, never from preserve, so that
     /// preservation order is never enforced (`-EINVAL`).
     case dependencyLookupOutsideFreeze(session: String, operation: String)
+    /// Extension: ``OutgoingSession/unpreserve(token:)`` for a file that is
+    /// not the last one preserved; files leave a session last to first
+    /// (`-EINVAL`).
+    case unpreserveOutOfOrder(session: String, token: UInt64, lastToken: UInt64)
     /// An operation that changes sessions or files was called from inside a
     /// handler callback, where the kernel holds the session mutex
     /// (`-EDEADLK`).
@@ -79,6 +81,12 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
     /// The image names a handler compatible no registered handler has
     /// (`-ENOENT` at deserialization).
     case unknownCompatible(session: String, token: UInt64, compatible: String)
+    /// A handler's retrieve asked (through `fileIncoming`) for a file whose
+    /// own retrieve is still running: a circular dependency. The kernel holds
+    /// the file's mutex across its retrieve, so it would deadlock
+    /// (`-EDEADLK`). `token` is the file asked for; `requestedBy` the file
+    /// whose retrieve asked.
+    case retrieveCycle(session: String, token: UInt64, requestedBySession: String, requestedBy: UInt64)
     /// Finish refused: this file's can-finish said no, so no file was
     /// finished (`-EBUSY`).
     case cannotFinish(session: String, token: UInt64, compatible: String)
@@ -87,6 +95,11 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
     case flbNoIncomingData(flb: String)
     /// The incoming image has no entry for this FLB (`-ENOENT`).
     case flbNotInImage(flb: String)
+    /// The last dependent file of the FLB was finished, but the FLB's
+    /// retrieve failed with `retrieveError`, so its finish never ran and its
+    /// state is leaked (the kernel `WARN`s and goes on). The files were
+    /// finished. ``errno`` is the retrieve's.
+    indirect case flbFinishSkipped(flb: String, retrieveError: LiveUpdateError)
 
     // MARK: Handlers, images and the system
 
@@ -103,14 +116,15 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
     /// The kernel's errno for the same situation.
     public var errno: Int32 {
         switch self {
-        case .invalidCompatible, .invalidSessionName, .sessionAlreadyRetrieved, .dependencyLookupOutsideFreeze:
+        case .flbHandlerNotRegistered, .invalidSessionName, .sessionAlreadyRetrieved,
+             .dependencyLookupOutsideFreeze, .unpreserveOutOfOrder:
             EINVAL
         case .handlerExists, .flbExists, .sessionExists, .tokenExists:
             EEXIST
-        case .handlerNotRegistered, .flbNotRegistered, .noHandler, .unknownToken, .fileNotInSession,
+        case .flbNotRegistered, .noHandler, .unknownToken, .fileNotInSession,
              .unknownSession, .unknownCompatible, .flbNotInImage:
             ENOENT
-        case .registrationBusy, .fileAlreadyPreserved, .alreadyHandedOver, .incomingAlreadyLoaded, .cannotFinish:
+        case .fileAlreadyPreserved, .alreadyHandedOver, .incomingAlreadyLoaded, .cannotFinish:
             EBUSY
         case .tooManyFLBs, .tooManyFiles:
             ENOSPC
@@ -118,8 +132,10 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
             ENOMEM
         case .sessionClosed:
             EBADF
-        case .reentrantCall:
+        case .reentrantCall, .retrieveCycle:
             EDEADLK
+        case let .flbFinishSkipped(_, retrieveError):
+            retrieveError.errno
         case .flbNoIncomingData:
             ENODATA
         case let .handlerFailed(_, _, _, _, code, _), let .flbFailed(_, _, code, _), let .system(_, code):
@@ -133,14 +149,10 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         switch self {
-        case let .invalidCompatible(compatible, reason):
-            return "compatible \"\(compatible)\": \(reason)"
         case let .handlerExists(compatible):
             return "a file handler \"\(compatible)\" is already registered"
-        case let .handlerNotRegistered(compatible):
-            return "no file handler \"\(compatible)\" is registered"
-        case let .registrationBusy(compatible, sessions):
-            return "cannot (un)register \"\(compatible)\" while \(sessions) session(s) exist"
+        case let .flbHandlerNotRegistered(flb, handler):
+            return "cannot register FLB \"\(flb)\": file handler \"\(handler)\" is not registered"
         case let .flbExists(flb, handler):
             return "FLB \"\(flb)\" is already registered (handler \"\(handler)\")"
         case let .flbNotRegistered(flb, handler):
@@ -170,6 +182,8 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
             return "the file is not preserved in session \"\(session)\""
         case let .dependencyLookupOutsideFreeze(session, operation):
             return "session \"\(session)\": tokenOutgoing called from \(operation); dependency tokens are looked up only from freeze"
+        case let .unpreserveOutOfOrder(session, token, lastToken):
+            return "session \"\(session)\" token \(hex(token)): only the last preserved file (token \(hex(lastToken))) can be unpreserved"
         case let .reentrantCall(operation, callback):
             return "\(operation) called from inside the \(callback) callback"
         case .alreadyHandedOver:
@@ -182,12 +196,17 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
             return "an incoming image was already loaded"
         case let .unknownCompatible(session, token, compatible):
             return "session \"\(session)\" token \(hex(token)): no handler is registered for compatible \"\(compatible)\""
+        case let .retrieveCycle(session, token, requestedBySession, requestedBy):
+            let requester = requestedBySession == session ? "" : " of session \"\(requestedBySession)\""
+            return "session \"\(session)\" token \(hex(token)): circular dependency: its retrieve is still running and token \(hex(requestedBy))\(requester) asked for it"
         case let .cannotFinish(session, token, compatible):
             return "session \"\(session)\" token \(hex(token)) (\(compatible)): can-finish refused; nothing was finished"
         case let .flbNoIncomingData(flb):
             return "FLB \"\(flb)\": no incoming FLB data"
         case let .flbNotInImage(flb):
             return "FLB \"\(flb)\" is not in the incoming image"
+        case let .flbFinishSkipped(flb, retrieveError):
+            return "FLB \"\(flb)\": retrieve failed at finish, so its finish did not run and its state is leaked: \(retrieveError)"
         case let .handlerFailed(session, token, compatible, operation, code, reason):
             return "session \"\(session)\" token \(hex(token)) (\(compatible)): \(operation) failed: \(reason) (errno \(code))"
         case let .flbFailed(flb, operation, code, reason):

@@ -12,11 +12,40 @@ extension LiveUpdateOrchestrator {
     /// whole load with ``LiveUpdateError/unknownCompatible(session:token:compatible:)``
     /// (`-ENOENT`) and nothing is loaded. An image is loaded once (`-EBUSY`).
     public func loadIncoming(_ image: DecodedImage) throws(LiveUpdateError) {
+        try loadIncoming(image.state, fileData: image.state.sessions.indices.map {
+            $0 < image.layout.sessions.count ? image.layout.sessions[$0].fileData : []
+        })
+    }
+
+    /// Loads a handover given as a model, as if the previous kernel had
+    /// handed `state` over (see ``loadIncoming(_:)-(DecodedImage)``): for
+    /// loaders that build or filter the state themselves, and for unit tests
+    /// of handlers and FLBs. Each file's ``FileOperationArguments/dataInImage``
+    /// is its `.data` value, or 0 for `.payload` and `.memfd` (no physical
+    /// address was ever chosen).
+    public func loadIncoming(_ state: HandoverState) throws(LiveUpdateError) {
+        try loadIncoming(state, fileData: [])
+    }
+
+    /// Reads the handover held in captured physical memory (a raw RAM file,
+    /// an ELF core, a buffer: ``KHOImageReader/read(memory:khoFDTPhys:temporaryDirectory:)``)
+    /// and loads it. Memory that holds no complete image is
+    /// ``KHOImageError/unknownInput(compatible:)``.
+    public func loadIncoming(memory: some PhysicalMemory, khoFDTPhys: UInt64? = nil) throws(LiveUpdateError) {
+        let input: HandoverInput
+        do { input = try KHOImageReader.read(memory: memory, khoFDTPhys: khoFDTPhys) } catch { throw .image(error) }
+        guard case let .image(image) = input else {
+            throw .image(.unknownInput(compatible: "memory holds a bare FDT, not a whole handover"))
+        }
+        try loadIncoming(image)
+    }
+
+    private func loadIncoming(_ state: HandoverState, fileData: [[UInt64]]) throws(LiveUpdateError) {
         try requireNoCallback("loadIncoming")
         guard incomingFLBRecords == nil else { throw .incomingAlreadyLoaded }
         var sessions: [IncomingSession] = []
-        for (index, record) in image.state.sessions.enumerated() {
-            let data = index < image.layout.sessions.count ? image.layout.sessions[index].fileData : []
+        for (index, record) in state.sessions.enumerated() {
+            let data = index < fileData.count ? fileData[index] : []
             var files: [IncomingFile] = []
             for (slot, file) in record.files.enumerated() {
                 guard let handler = handlers.first(where: { $0.compatible == file.compatible }) else {
@@ -36,9 +65,9 @@ extension LiveUpdateOrchestrator {
             sessions.append(IncomingSession(name: record.name, files: files, orchestrator: self))
         }
         incoming = sessions
-        incomingFLBRecords = image.state.flbs
-        incomingLiveupdateNumber = image.state.liveupdateNumber
-        incomingKexecCount = image.state.kexecMetadata?.kexecCount
+        incomingFLBRecords = state.flbs
+        incomingLiveupdateNumber = state.liveupdateNumber
+        incomingKexecCount = state.kexecMetadata?.kexecCount
     }
 
     /// Reads the KHO image at `path` and loads it (``loadIncoming(_:)``).
@@ -65,6 +94,21 @@ extension LiveUpdateOrchestrator {
         return session
     }
 
+    /// A read-only look at the incoming session `name`, without taking it:
+    /// boot-time code can see what the image holds before userspace makes
+    /// its one ``retrieveSession(named:)``. `nil` if there is no such
+    /// session. An extension: the kernel has no such call (its debugfs
+    /// shows the raw handover instead).
+    public func peekIncomingSession(named name: String) -> IncomingSessionSnapshot? {
+        incoming.first { $0.name == name }.map(IncomingSessionSnapshot.init)
+    }
+
+    /// Read-only looks at every incoming session, in image order
+    /// (``peekIncomingSession(named:)``).
+    public var incomingSessionSnapshots: [IncomingSessionSnapshot] {
+        incoming.map(IncomingSessionSnapshot.init)
+    }
+
     /// Retrieves the file `token` of `session` for in-kernel use, typically a
     /// handler fetching a dependency (`liveupdate_get_file_incoming`). Like
     /// ``IncomingSession/retrieveFile(token:)`` but it does not count as
@@ -87,8 +131,19 @@ extension LiveUpdateOrchestrator {
         case .notAttempted:
             break
         }
+        // The kernel holds the file's mutex across its retrieve: a handler
+        // that asks for a file whose retrieve is running (a circular
+        // dependency) would deadlock there. Here it is `-EDEADLK`, not a
+        // recursion that overflows the stack.
+        if let requester = retrieving.last,
+           retrieving.contains(where: { $0.session === session && $0.token == token }) {
+            throw .retrieveCycle(session: session.name, token: token,
+                                 requestedBySession: requester.session.name, requestedBy: requester.token)
+        }
         var args = FileOperationArguments(handler: entry.handler, session: .incoming(session), token: token,
                                           file: nil, serialized: entry.serialized, dataInImage: entry.dataInImage)
+        retrieving.append((session, token))
+        defer { retrieving.removeLast() }
         do {
             try inCallback("retrieve") { () throws(LiveUpdateError) in try entry.handler.retrieve(&args) }
         } catch {
@@ -115,20 +170,39 @@ extension LiveUpdateOrchestrator {
                 throw .cannotFinish(session: session.name, token: entry.token, compatible: entry.compatible)
             }
         }
+        var skipped: [LiveUpdateError] = []
         while let entry = session.files.last {
             let args = arguments(for: entry, in: session)
             inCallback("finish") { entry.handler.finish(args) }
-            finishFLBs(flbStates(of: entry.handler))
+            skipped += finishFLBs(flbStates(of: entry.handler))
             if let file = entry.liveFile { heldFiles[ObjectIdentifier(file)] = nil }
             session.removeLast()
         }
+        // The kernel WARNs and goes on; the files are finished either way.
+        if let first = skipped.first { throw first }
     }
 
-    func close(_ session: IncomingSession) throws(LiveUpdateError) {
-        try finish(session)
+    /// Closing the session fd (`luo_session_release`): finish, then remove
+    /// the session. The kernel ignores what release returns, so the handle
+    /// is dead whatever happens: if finish is refused, the session and its
+    /// unfinished files stay where they are, leaked (still listed, never
+    /// retrievable again, never handed over, retrieved files still held).
+    func close(_ session: IncomingSession) throws(LiveUpdateError) -> IncomingCloseOutcome {
+        try requireNoCallback("close")
+        do {
+            try finish(session)
+        } catch {
+            session.isOpen = false
+            if case .flbFinishSkipped = error {
+                incoming.removeAll { $0 === session }
+            } else {
+                session.isLeaked = true
+            }
+            return .leaked(error, tokens: session.tokens)
+        }
         session.isOpen = false
-        session.retrievedByUser = false
         incoming.removeAll { $0 === session }
+        return .finished
     }
 
     private func arguments(for entry: IncomingFile, in session: IncomingSession) -> FileOperationArguments {
@@ -158,20 +232,29 @@ extension LiveUpdateOrchestrator {
         let name = state.flb.compatible
         guard !state.incomingFinished else { throw .flbNoIncomingData(flb: name) }
         if state.incomingRetrieved { return }
+        if let error = state.incomingRetrieveError, rules.flbRetrieveFailureIsSticky { throw error }
         guard let records = incomingFLBRecords else { throw .flbNoIncomingData(flb: name) }
         guard let record = records.first(where: { $0.name == name }) else { throw .flbNotInImage(flb: name) }
         if state.incomingCount == nil { state.incomingCount = record.count }
         state.incomingData = record.data
         var args = FLBOperationArguments(flb: state.flb, data: record.data)
-        try inCallback("FLB retrieve") { () throws(LiveUpdateError) in try state.flb.retrieve(&args) }
+        do {
+            try inCallback("FLB retrieve") { () throws(LiveUpdateError) in try state.flb.retrieve(&args) }
+        } catch {
+            state.incomingRetrieveError = error
+            throw error
+        }
         state.incomingObject = args.object
         state.incomingRetrieved = true
     }
 
     /// `luo_flb_file_finish`: one dependent file fewer, in reverse
     /// registration order; the last one retrieves the FLB if nobody did and
-    /// calls its finish. FLBs the image does not carry are left alone.
-    private func finishFLBs(_ states: [FLBState]) {
+    /// calls its finish. FLBs the image does not carry are left alone. An
+    /// FLB whose retrieve fails there is not finished (the kernel `WARN`s):
+    /// it is returned, to be reported.
+    private func finishFLBs(_ states: [FLBState]) -> [LiveUpdateError] {
+        var skipped: [LiveUpdateError] = []
         for state in states.reversed() {
             if state.incomingCount == nil {
                 guard let record = incomingFLBRecords?.first(where: { $0.name == state.flb.compatible }) else {
@@ -183,7 +266,12 @@ extension LiveUpdateOrchestrator {
             state.incomingCount = count - 1
             guard count == 1 else { continue }
             if !state.incomingRetrieved {
-                guard (try? retrieveFLB(state)) != nil else { continue }
+                do {
+                    try retrieveFLB(state)
+                } catch {
+                    skipped.append(.flbFinishSkipped(flb: state.flb.compatible, retrieveError: error))
+                    continue
+                }
             }
             let args = FLBOperationArguments(flb: state.flb, data: state.incomingData, object: state.incomingObject)
             inCallback("FLB finish") { state.flb.finish(args) }
@@ -191,5 +279,6 @@ extension LiveUpdateOrchestrator {
             state.incomingObject = nil
             state.incomingFinished = true
         }
+        return skipped
     }
 }

@@ -67,10 +67,13 @@ extension LiveUpdateOrchestrator {
     func unpreserve(token: UInt64, in session: OutgoingSession) throws(LiveUpdateError) {
         try requireNoCallback("unpreserve")
         guard !isHandedOver else { throw .alreadyHandedOver }
-        guard let index = session.files.firstIndex(where: { $0.token == token }) else {
+        guard let last = session.files.last, session.filesByToken[token] != nil else {
             throw .unknownToken(session: session.name, token: token)
         }
-        unpreserveFile(at: index, of: session)
+        guard last.token == token else {
+            throw .unpreserveOutOfOrder(session: session.name, token: token, lastToken: last.token)
+        }
+        unpreserveFile(at: session.files.count - 1, of: session)
     }
 
     func close(_ session: OutgoingSession) throws(LiveUpdateError) {

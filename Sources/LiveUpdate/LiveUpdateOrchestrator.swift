@@ -41,11 +41,15 @@ public final class LiveUpdateOrchestrator {
     var heldFiles: [ObjectIdentifier: (session: String, token: UInt64)] = [:]
     /// The callbacks running now, innermost last.
     var callbacks: [String] = []
+    /// The incoming files whose handler's retrieve is running, innermost last.
+    var retrieving: [(session: IncomingSession, token: UInt64)] = []
     /// Set by a successful reboot.
     public internal(set) var isHandedOver = false
 
     /// The ABI generation this kernel writes at reboot (its release's).
     public let generation: KernelGeneration
+    /// The lifecycle rules of ``generation``'s kernel.
+    public let rules: LifecycleRules
     /// The incoming image's `kexec-metadata` count, when it had one.
     public internal(set) var incomingKexecCount: UInt32?
 
@@ -54,6 +58,7 @@ public final class LiveUpdateOrchestrator {
     /// `imageBase` is where the image writer starts allocating.
     public init(generation: KernelGeneration = .newest, imageBase: UInt64 = KHOImageWriter.defaultBase) {
         self.generation = generation
+        self.rules = LifecycleRules(generation)
         self.imageBase = imageBase
     }
 
@@ -71,15 +76,21 @@ public final class LiveUpdateOrchestrator {
     public var registeredCompatibles: [String] { handlers.map(\.compatible) }
 
     // MARK: Handler registration
+    //
+    // As `liveupdate_register_file_handler`, `liveupdate_unregister_file_handler`,
+    // `liveupdate_register_flb` and `liveupdate_unregister_flb` do in v7.1 and
+    // v7.3 (luo_file.c, luo_flb.c): registration is allowed at any time, also
+    // while sessions exist; compatibles are not checked here (the kernel
+    // copies them with `strscpy` when it serializes; the image writer refuses
+    // one that does not fit, at reboot); the two unregister calls return
+    // nothing and ignore what is not registered.
 
     /// Registers `handler` under its compatible
-    /// (`liveupdate_register_file_handler`): refused while any session
-    /// exists (`-EBUSY`), for a bad compatible (`-EINVAL`) or a duplicate
-    /// one (`-EEXIST`).
+    /// (`liveupdate_register_file_handler`): a handler with the same
+    /// compatible already registered is `-EEXIST`. Allowed while sessions
+    /// exist; files loaded or preserved earlier keep the handler they got.
     public func register(_ handler: any FileHandler) throws(LiveUpdateError) {
         try requireNoCallback("register")
-        try Self.validateCompatible(handler.compatible)
-        try requireQuiescent(handler.compatible)
         guard !handlers.contains(where: { $0.compatible == handler.compatible }) else {
             throw .handlerExists(compatible: handler.compatible)
         }
@@ -87,13 +98,15 @@ public final class LiveUpdateOrchestrator {
         handlerFLBs[ObjectIdentifier(handler)] = []
     }
 
-    /// Unregisters `handler` (only while no session exists), with its FLB links.
+    /// Unregisters `handler` and unlinks every FLB from it
+    /// (`liveupdate_unregister_file_handler`, which returns nothing): a
+    /// handler that is not registered is ignored. Files that already use the
+    /// handler keep it; from now on they no longer count towards its FLBs,
+    /// as in the kernel, whose per-file FLB walk goes through the handler's
+    /// (now empty) FLB list.
     public func unregister(_ handler: any FileHandler) throws(LiveUpdateError) {
         try requireNoCallback("unregister")
-        try requireQuiescent(handler.compatible)
-        guard let index = handlers.firstIndex(where: { $0 === handler }) else {
-            throw .handlerNotRegistered(compatible: handler.compatible)
-        }
+        guard let index = handlers.firstIndex(where: { $0 === handler }) else { return }
         for state in handlerFLBs[ObjectIdentifier(handler)] ?? [] {
             dropUser(of: state)
         }
@@ -102,20 +115,19 @@ public final class LiveUpdateOrchestrator {
     }
 
     /// Registers `flb` with `handler` (`liveupdate_register_flb`): every
-    /// file `handler` preserves will depend on it. The handler must be
-    /// registered; the same FLB twice for a handler, or another FLB with the
-    /// same compatible, is `-EEXIST`; a 64th distinct FLB is `-ENOSPC`.
-    /// Refused while any session exists (`-EBUSY`) so that reference counts
-    /// stay balanced.
+    /// file `handler` preserves will depend on it. The kernel's checks, in
+    /// its order: the handler is registered, else `-EINVAL`
+    /// (``LiveUpdateError/flbHandlerNotRegistered(flb:handler:)``); this FLB
+    /// object is not already linked to the handler, else `-EEXIST`; then, on
+    /// the FLB's first registration only, fewer than 63 FLBs exist, else
+    /// `-ENOSPC`, and no registered FLB has its compatible, else `-EEXIST`.
     public func register(_ flb: any FLB, for handler: any FileHandler) throws(LiveUpdateError) {
         try requireNoCallback("register FLB")
-        try Self.validateCompatible(flb.compatible)
         guard handlers.contains(where: { $0 === handler }) else {
-            throw .handlerNotRegistered(compatible: handler.compatible)
+            throw .flbHandlerNotRegistered(flb: flb.compatible, handler: handler.compatible)
         }
-        try requireQuiescent(flb.compatible)
         let key = ObjectIdentifier(handler)
-        if (handlerFLBs[key] ?? []).contains(where: { $0.flb === flb || $0.flb.compatible == flb.compatible }) {
+        if (handlerFLBs[key] ?? []).contains(where: { $0.flb === flb }) {
             throw .flbExists(flb: flb.compatible, handler: handler.compatible)
         }
         let state: FLBState
@@ -135,15 +147,14 @@ public final class LiveUpdateOrchestrator {
         handlerFLBs[key, default: []].append(state)
     }
 
-    /// Removes the link between `flb` and `handler`; the FLB leaves the
-    /// global list with its last handler.
+    /// Removes the link between `flb` and `handler`
+    /// (`liveupdate_unregister_flb`, which returns nothing: a missing link
+    /// is only warned about in the kernel, and ignored here); the FLB leaves
+    /// the global list with its last handler.
     public func unregister(_ flb: any FLB, from handler: any FileHandler) throws(LiveUpdateError) {
         try requireNoCallback("unregister FLB")
-        try requireQuiescent(flb.compatible)
         let key = ObjectIdentifier(handler)
-        guard var links = handlerFLBs[key], let index = links.firstIndex(where: { $0.flb === flb }) else {
-            throw .flbNotRegistered(flb: flb.compatible, handler: handler.compatible)
-        }
+        guard var links = handlerFLBs[key], let index = links.firstIndex(where: { $0.flb === flb }) else { return }
         let state = links.remove(at: index)
         handlerFLBs[key] = links
         dropUser(of: state)
@@ -154,11 +165,6 @@ public final class LiveUpdateOrchestrator {
         if state.users == 0 {
             flbs.removeAll { $0 === state }
         }
-    }
-
-    private func requireQuiescent(_ compatible: String) throws(LiveUpdateError) {
-        let count = outgoing.count + incoming.count
-        guard count == 0 else { throw .registrationBusy(compatible: compatible, sessions: count) }
     }
 
     // MARK: Helpers shared by the lifecycle
@@ -188,12 +194,6 @@ public final class LiveUpdateOrchestrator {
     /// The FLBs `handler` depends on, in registration order.
     func flbStates(of handler: any FileHandler) -> [FLBState] {
         handlerFLBs[ObjectIdentifier(handler)] ?? []
-    }
-
-    static func validateCompatible(_ compatible: String) throws(LiveUpdateError) {
-        if let reason = cStringProblem(compatible, maximumBytes: maximumCompatibleBytes) {
-            throw .invalidCompatible(compatible: compatible, reason: reason)
-        }
     }
 
     /// Why `value` cannot be a NUL-terminated name of at most `maximumBytes`

@@ -7,7 +7,10 @@
 public final class OutgoingSession {
     /// The session's name (1 to 63 bytes, unique among outgoing sessions).
     public let name: String
-    weak var orchestrator: LiveUpdateOrchestrator?
+    /// The orchestrator (the kernel) the session belongs to; `nil` once it
+    /// is gone. A handler reaches it here, or as
+    /// ``FileOperationArguments/orchestrator``.
+    public internal(set) weak var orchestrator: LiveUpdateOrchestrator?
     /// The preserved files in preservation order; change it only through
     /// ``append(_:)`` and ``remove(at:)``, which keep ``filesByToken`` in step.
     private(set) var files: [OutgoingFile] = []
@@ -34,8 +37,13 @@ public final class OutgoingSession {
         try live().preserve(file, token: token, in: self)
     }
 
-    /// Unpreserves the file with `token`: its handler's unpreserve runs and
-    /// its FLBs drop a reference.
+    /// **Extension** (the kernel has no per-file unpreserve since the v4
+    /// review dropped `UNPRESERVE_FD`: files leave only when the session
+    /// closes, last to first): unpreserves the *last* preserved file, which
+    /// must have `token`, as closing would unpreserve it first. Its
+    /// handler's unpreserve runs and its FLBs drop a reference. Any other
+    /// file is ``LiveUpdateError/unpreserveOutOfOrder(session:token:lastToken:)``
+    /// (`-EINVAL`); a token not in the session is `-ENOENT`.
     public func unpreserve(token: UInt64) throws(LiveUpdateError) {
         try live().unpreserve(token: token, in: self)
     }

@@ -15,6 +15,14 @@ public enum SessionHandle {
         }
     }
 
+    /// The orchestrator the session belongs to (`nil` once it is gone).
+    public var orchestrator: LiveUpdateOrchestrator? {
+        switch self {
+        case let .outgoing(session): session.orchestrator
+        case let .incoming(session): session.orchestrator
+        }
+    }
+
     /// The outgoing session, or `nil` for an incoming one.
     public var outgoing: OutgoingSession? {
         if case let .outgoing(session) = self { return session }

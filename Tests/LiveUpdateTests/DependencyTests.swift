@@ -1,7 +1,6 @@
 import Glibc
-import HandoverModel
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// Seeds 000 and 001: dependency tokens only from freeze, dependencies
 /// fetched from inside handlers on the incoming side, and can-finish

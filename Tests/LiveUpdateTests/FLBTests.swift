@@ -1,8 +1,6 @@
 import Glibc
-import HandoverModel
-import KHOImage
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// File-Lifecycle-Bound objects: reference counting on both sides, what
 /// the image carries, and on-demand incoming retrieval.
@@ -26,7 +24,7 @@ import Testing
         try a.close()
         #expect(luo.flbOutgoingCount(flb) == 1)
         #expect(flb.calls == ["preserve"])
-        try b.unpreserve(token: 3)
+        try b.close()
         #expect(flb.calls == ["preserve", "unpreserve:\(0xabc):outgoing-iommu-core-v1"])
         #expect(luo.flbOutgoing(flb) == nil)
         #expect(luo.handoverState().flbs.isEmpty)

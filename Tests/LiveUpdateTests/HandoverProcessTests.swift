@@ -1,8 +1,6 @@
 import Foundation
-import HandoverModel
-import KHOImage
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// A full handover across processes with `luo-handover-demo`: one process
 /// preserves memfds and writes the image, a second one loads it, retrieves

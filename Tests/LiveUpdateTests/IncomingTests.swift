@@ -1,8 +1,6 @@
 import Glibc
-import HandoverModel
-import KHOImage
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// The incoming side: loading, retrieve session and file, idempotence,
 /// two-phase LIFO finish, close, and names shared with outgoing sessions.
@@ -105,15 +103,34 @@ import Testing
         let handler = RecordingHandler()
         let luo = try incoming(handler)
         let session = try luo.retrieveSession(named: "vm")
-        handler.refuseFinish = [1]
-        #expect(error { try session.close() } == .cannotFinish(session: "vm", token: 1, compatible: "test-v1"))
-        #expect(!session.isClosed)
-        #expect(luo.incomingSessionNames == ["vm"])
-        handler.refuseFinish = []
-        try session.close()
+        #expect(try session.close() == .finished)
         #expect(session.isClosed)
         #expect(handler.log.of("finish") == ["finish:vm:3", "finish:vm:2", "finish:vm:1"])
         #expect(error { _ = try luo.retrieveSession(named: "vm") } == .unknownSession(name: "vm"))
+    }
+
+    /// `luo_session_release`: the kernel ignores what release returns, so
+    /// closing always closes; a refused finish leaks the session and its
+    /// files (they stay held, the session stays listed, it can never be
+    /// retrieved again).
+    @Test func closingWhenCanFinishRefusesClosesAndLeaks() throws {
+        let handler = RecordingHandler()
+        let luo = try incoming(handler)
+        let session = try luo.retrieveSession(named: "vm")
+        let kept = try session.retrieveFile(token: 2)
+        handler.refuseFinish = [1]
+        let outcome = try session.close()
+        #expect(outcome == .leaked(.cannotFinish(session: "vm", token: 1, compatible: "test-v1"), tokens: [1, 2, 3]))
+        #expect(session.isClosed)
+        #expect(handler.log.of("finish").isEmpty)
+        #expect(error { try session.finish() } == .sessionClosed(name: "vm"))
+        #expect(error { try session.close() } == .sessionClosed(name: "vm"))
+        #expect(luo.incomingSessionNames == ["vm"])
+        #expect(luo.peekIncomingSession(named: "vm")?.isLeaked == true)
+        #expect(error { _ = try luo.retrieveSession(named: "vm") } == .sessionAlreadyRetrieved(name: "vm"))
+        // The retrieved file is still held: leaked, not free to preserve.
+        let out = try luo.createSession(named: "out")
+        #expect(error { try out.preserve(kept, token: 9) }?.errno == EBUSY)
     }
 
     @Test func incomingAndOutgoingSessionsAreSeparate() throws {

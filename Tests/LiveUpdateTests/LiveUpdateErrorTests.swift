@@ -1,16 +1,20 @@
 import Glibc
-import KHOImage
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// Every error case maps to the kernel's errno for the same situation and
 /// names what it is about.
 @Suite struct LiveUpdateErrorTests {
     static let table: [(LiveUpdateError, Int32, String)] = [
-        (.invalidCompatible(compatible: "", reason: "is empty"), EINVAL, "compatible \"\": is empty"),
         (.handlerExists(compatible: "memfd-v1"), EEXIST, "a file handler \"memfd-v1\" is already registered"),
-        (.handlerNotRegistered(compatible: "x-v1"), ENOENT, "no file handler \"x-v1\" is registered"),
-        (.registrationBusy(compatible: "x-v1", sessions: 2), EBUSY, "cannot (un)register \"x-v1\" while 2 session(s) exist"),
+        (.flbHandlerNotRegistered(flb: "f", handler: "x-v1"), EINVAL,
+         "cannot register FLB \"f\": file handler \"x-v1\" is not registered"),
+        (.unpreserveOutOfOrder(session: "s", token: 1, lastToken: 2), EINVAL,
+         "session \"s\" token 0x1: only the last preserved file (token 0x2) can be unpreserved"),
+        (.retrieveCycle(session: "s", token: 1, requestedBySession: "s", requestedBy: 2), EDEADLK,
+         "session \"s\" token 0x1: circular dependency: its retrieve is still running and token 0x2 asked for it"),
+        (.flbFinishSkipped(flb: "f", retrieveError: .flbFailed(flb: "f", operation: "retrieve", errno: EIO, reason: "r")),
+         EIO, "FLB \"f\": retrieve failed at finish, so its finish did not run and its state is leaked: FLB \"f\": retrieve failed: r (errno 5)"),
         (.flbExists(flb: "f", handler: "h"), EEXIST, "FLB \"f\" is already registered (handler \"h\")"),
         (.flbNotRegistered(flb: "f", handler: "h"), ENOENT, "FLB \"f\" is not registered with handler \"h\""),
         (.flbNotRegistered(flb: "f", handler: ""), ENOENT, "FLB \"f\" is not registered"),
@@ -54,14 +58,6 @@ import Testing
         let (error, code, text) = Self.table[index]
         #expect(error.errno == code)
         #expect(error.description == text)
-    }
-
-    @Test func flbCompatibleIsChecked() throws {
-        let handler = RecordingHandler()
-        let luo = try orchestrator(handler)
-        let long = String(repeating: "f", count: 48)
-        let refused = error { try luo.register(RecordingFLB(long), for: handler) }
-        #expect(refused == .invalidCompatible(compatible: long, reason: "is 48 bytes, at most 47 fit"))
     }
 
     @Test func aRetrieveThatSetsNoFileIsRefused() throws {

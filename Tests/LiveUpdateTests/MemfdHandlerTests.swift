@@ -1,9 +1,6 @@
 import Glibc
-import HandoverModel
-import KHOImage
-import KernelABI
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// The memfd handler on real memfds, in one process: `memfd-v2` (the
 /// newest generation's, which carries seals) unless a test says `memfd-v1`.
@@ -127,7 +124,8 @@ import Testing
         // out itself), so check the handler directly.
         let handler = MemfdHandler()
         let luo = LiveUpdateOrchestrator()
-        let session = IncomingSession(name: "s", files: [], orchestrator: luo)
+        try luo.loadIncoming(HandoverState(liveupdateNumber: 1, sessions: [SessionRecord(name: "s", files: [])]))
+        let session = try luo.retrieveSession(named: "s")
         var args = FileOperationArguments(handler: handler, session: .incoming(session), token: 5,
                                           file: nil, serialized: .data(1))
         let refused = error { try handler.retrieve(&args) }

@@ -1,6 +1,4 @@
 import Glibc
-import HandoverModel
-import KHOImage
 import LiveUpdate
 import Testing
 

@@ -1,7 +1,6 @@
 import Glibc
-import HandoverModel
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// Preserve and unpreserve: tokens, limits, handler choice, double
 /// preservation, LIFO unpreserve on close.
@@ -44,7 +43,7 @@ import Testing
         #expect(refused?.errno == ENOSPC)
         // A used token on a full session is still -EEXIST: the kernel checks it first.
         #expect(error { try session.preserve(TestFile("x"), token: 5) } == .tokenExists(session: "many-files-test", token: 5))
-        try session.unpreserve(token: 0)
+        try session.unpreserve(token: 127)
         try session.preserve(TestFile("f128"), token: 128)
         #expect(session.tokens.count == 128)
         #expect(session.tokens.last == 128)
@@ -78,22 +77,31 @@ import Testing
         #expect(second.tokens == [0x2222])
     }
 
-    @Test func unpreserveByToken() throws {
+    /// The kernel has no per-file unpreserve (files leave a session only
+    /// when it closes, last to first); the extension keeps that order: only
+    /// the last preserved file can go.
+    @Test func unpreserveIsAnExtensionThatKeepsLIFO() throws {
         let log = CallLog()
         let luo = try orchestrator(RecordingHandler(log: log))
         let session = try luo.createSession(named: "u")
         try session.preserve(TestFile("a"), token: 1)
         try session.preserve(TestFile("b"), token: 2)
         try session.preserve(TestFile("c"), token: 3)
+        let outOfOrder = error { try session.unpreserve(token: 2) }
+        #expect(outOfOrder == .unpreserveOutOfOrder(session: "u", token: 2, lastToken: 3))
+        #expect(outOfOrder?.errno == EINVAL)
+        #expect(session.tokens == [1, 2, 3])
+        #expect(log.of("unpreserve").isEmpty)
+        try session.unpreserve(token: 3)
         try session.unpreserve(token: 2)
-        #expect(session.tokens == [1, 3])
-        #expect(log.of("unpreserve") == ["unpreserve:u:2"])
+        #expect(session.tokens == [1])
+        #expect(log.of("unpreserve") == ["unpreserve:u:3", "unpreserve:u:2"])
         let refused = error { try session.unpreserve(token: 2) }
         #expect(refused == .unknownToken(session: "u", token: 2))
         #expect(refused?.errno == ENOENT)
         // The token is free again.
         try session.preserve(TestFile("b2"), token: 2)
-        #expect(session.tokens == [1, 3, 2])
+        #expect(session.tokens == [1, 2])
     }
 
     @Test func closeUnpreservesLastToFirst() throws {

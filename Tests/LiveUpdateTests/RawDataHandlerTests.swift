@@ -1,7 +1,5 @@
-import HandoverModel
-import KHOImage
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// The raw handler: images written by other handlers decode and re-encode
 /// without loss.

@@ -1,8 +1,6 @@
 import Glibc
-import HandoverModel
-import KHOImage
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// reboot(): freeze order, rollback on failure, the image it writes.
 @Suite struct RebootTests {

@@ -1,7 +1,6 @@
 import Glibc
-import HandoverModel
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// The selftests' kexec stages: a state memfd carries the stage number
 /// through several live updates while liveupdate-number counts up.

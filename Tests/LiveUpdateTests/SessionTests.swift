@@ -1,7 +1,6 @@
 import Glibc
-import HandoverModel
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// Outgoing sessions: the selftests' create_duplicate_session,
 /// create_distinct_sessions, create_session_empty_name, name lengths, and

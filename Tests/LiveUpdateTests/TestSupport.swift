@@ -1,6 +1,5 @@
-import HandoverModel
 import Testing
-@testable import LiveUpdate
+import LiveUpdate
 
 /// A plain live object for handler tests.
 final class TestFile: LiveFile {
