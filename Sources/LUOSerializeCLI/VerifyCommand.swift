@@ -10,8 +10,9 @@ struct VerifyCommand: ParsableCommand {
         Runs every check of the reader: the image index and its regions, every FDT \
         (fdt_check_full), the preserved-memory map, every pointer landing inside the image \
         and inside preserved pages, every count against the kernel's limits, unique session \
-        names, tokens and FLB names, and each memfd-v1 file's folios. Exit 0 and a summary \
-        when valid; 1 and one line naming what is wrong otherwise. A bare KHO root or LUO FDT \
+        names, tokens and FLB names, and each memfd file's folios, by the rules of the \
+        generation the image is in (told by its compatibles). Exit 0 and a summary naming the \
+        kernel releases that accept it; 1 and one line naming what is wrong otherwise. A bare KHO root or LUO FDT \
         (as debugfs shows them) is checked as far as it goes. Captured memory (raw or an ELF \
         core) is imported first, as `import` does.
 

@@ -15,6 +15,14 @@ import Testing
             + " in \(layout.preservedBlocks.count) blocks, 1 FLB entry, liveupdate-number 1\n")
     }
 
+    /// A generation no released kernel reads says so instead of naming a release.
+    @Test func thePreReleaseGenerationIsNamedAsNoKernels() throws {
+        let image = CLI.repositoryRoot.appendingPathComponent("Fixtures/kho-v2-prerelease/01-empty/image.kho").path
+        let result = try CLI.run(["verify", image])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("\(image): valid: no released kernel accepts it (kho-v2+luo-v1+memfd-v1): 0 sessions"))
+    }
+
     /// The file offset of physical address `phys`.
     private func fileOffset(_ phys: UInt64, _ layout: HandoverLayout) throws -> Int {
         let region = try #require(layout.regions.first { $0.phys <= phys && phys < $0.end })
