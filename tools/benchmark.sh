@@ -26,7 +26,7 @@ ROUNDS=${ROUNDS:-3}
 # The Swift generations measured, newest first: each a release or a generation
 # name as `LUOBenchmark records ... GENERATION` (KernelGeneration.lookup) takes
 # it. A new generation is one more word here.
-read -ra GENS <<<"${GENERATIONS:-7.3 7.1 kho-v2+luo-v1+memfd-v1}"
+read -ra GENS <<<"${GENERATIONS:-7.3 7.1 7.0 kho-v2+luo-v1+memfd-v1}"
 # The generation the C baseline writes and reads (byte-identical to Swift's).
 C_GEN=7.1
 # The generation the others are compared with: the pre-release kho-v2 every
