@@ -1,6 +1,9 @@
 import HandoverModel
 import KHOImage
 import KernelABI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The Live Update Orchestrator: file handlers and FLBs, the outgoing
 /// sessions of the running kernel and their handover at ``reboot()``, and
@@ -91,6 +94,7 @@ public final class LiveUpdateOrchestrator {
     /// exist; files loaded or preserved earlier keep the handler they got.
     public func register(_ handler: any FileHandler) throws(LiveUpdateError) {
         try requireNoCallback("register")
+        try requireQuiescent("register file handler \(handler.compatible)")
         guard !handlers.contains(where: { $0.compatible == handler.compatible }) else {
             throw .handlerExists(compatible: handler.compatible)
         }
@@ -107,6 +111,7 @@ public final class LiveUpdateOrchestrator {
     public func unregister(_ handler: any FileHandler) throws(LiveUpdateError) {
         try requireNoCallback("unregister")
         guard let index = handlers.firstIndex(where: { $0 === handler }) else { return }
+        try requireQuiescent("unregister file handler \(handler.compatible)")
         for state in handlerFLBs[ObjectIdentifier(handler)] ?? [] {
             dropUser(of: state)
         }
@@ -123,9 +128,11 @@ public final class LiveUpdateOrchestrator {
     /// `-ENOSPC`, and no registered FLB has its compatible, else `-EEXIST`.
     public func register(_ flb: any FLB, for handler: any FileHandler) throws(LiveUpdateError) {
         try requireNoCallback("register FLB")
+        guard rules.hasFLBs else { throw .system(operation: "register FLB \(flb.compatible): this kernel has no FLBs", errno: EOPNOTSUPP) }
         guard handlers.contains(where: { $0 === handler }) else {
             throw .flbHandlerNotRegistered(flb: flb.compatible, handler: handler.compatible)
         }
+        try requireQuiescent("register FLB \(flb.compatible)")
         let key = ObjectIdentifier(handler)
         if (handlerFLBs[key] ?? []).contains(where: { $0.flb === flb }) {
             throw .flbExists(flb: flb.compatible, handler: handler.compatible)
@@ -155,9 +162,17 @@ public final class LiveUpdateOrchestrator {
         try requireNoCallback("unregister FLB")
         let key = ObjectIdentifier(handler)
         guard var links = handlerFLBs[key], let index = links.firstIndex(where: { $0.flb === flb }) else { return }
+        try requireQuiescent("unregister FLB \(flb.compatible)")
         let state = links.remove(at: index)
         handlerFLBs[key] = links
         dropUser(of: state)
+    }
+
+    /// `luo_session_quiesce()` (v6.19, v7.0): no session, incoming or
+    /// outgoing, may exist while handlers or FLBs are (un)registered.
+    private func requireQuiescent(_ operation: String) throws(LiveUpdateError) {
+        guard rules.registrationNeedsNoSessions, !(outgoing.isEmpty && incoming.isEmpty) else { return }
+        throw .system(operation: "\(operation) while sessions exist (\(generation.releases.joined(separator: ", ")) needs none)", errno: EBUSY)
     }
 
     private func dropUser(of state: FLBState) {
