@@ -65,3 +65,40 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 }
+
+/// An FLB entry with count 0: the incoming kernel takes it, no outgoing
+/// kernel writes it. `decode` prints it with a warning, `verify` exits 1.
+@Suite struct EmptyFLBCommandTests {
+    /// The example image with its one FLB's count (the u64 56 bytes after
+    /// the start of its 48-byte name field) set to 0.
+    static func image(in directory: TemporaryDirectory) throws -> String {
+        let path = try encodeExample(in: directory)
+        var bytes = try readBytes(path)
+        let name = Array("iommu-core-v1".utf8) + [0]
+        let start = (0...(bytes.count - name.count)).first { bytes[$0..<($0 + name.count)].elementsEqual(name) }!
+        #expect(bytes[(start + 56)..<(start + 64)].elementsEqual([1, 0, 0, 0, 0, 0, 0, 0]))
+        bytes.replaceSubrange((start + 56)..<(start + 64), with: [UInt8](repeating: 0, count: 8))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static let warning = "FLB \"iommu-core-v1\" has a count of 0: the incoming kernel accepts it, but an outgoing kernel only"
+        + " serializes FLBs some file depends on (encode refuses it, so this state cannot be encoded again as it is)"
+
+    @Test func decodePrintsItWithAWarning() throws {
+        let directory = try TemporaryDirectory()
+        let image = try Self.image(in: directory)
+        let result = try CLI.run(["decode", image])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains(#""name": "iommu-core-v1",\#n      "data": "0x1000",\#n      "count": 0"#))
+        #expect(result.stderrLines.first == "luo-serialize: warning: \(image): \(Self.warning)")
+    }
+
+    @Test func verifyExitsOne() throws {
+        let directory = try TemporaryDirectory()
+        let image = try Self.image(in: directory)
+        let result = try CLI.run(["verify", image])
+        #expect(result.status == 1)
+        #expect(result.stderrLines == ["luo-serialize: \(image): accepted by the incoming kernel, but no outgoing kernel writes it: \(Self.warning)"])
+    }
+}
