@@ -7,7 +7,7 @@ import KHOImage
 
 /// What the reader made of one input: compared between the two copies.
 enum Outcome: Equatable {
-    case image(HandoverState, unreferenced: Int)
+    case image(HandoverState, unreferenced: Int, warnings: [ReaderWarning])
     case bareFDT(String)
     case failure(KHOImageError)
 }
@@ -16,7 +16,8 @@ func decode(_ storage: AlignedBytes) -> Outcome {
     do {
         switch try KHOImageReader.decode(storage) {
         case let .image(image):
-            return .image(image.state, unreferenced: image.unreferencedBlocks.count)
+            _ = image.warnings.map(\.description)
+            return .image(image.state, unreferenced: image.unreferencedBlocks.count, warnings: image.warnings)
         case let .khoRootFDT(root): return .bareFDT("\(root)")
         case let .luoFDT(luo): return .bareFDT("\(luo)")
         case let .luoSer(ser): return .bareFDT("\(ser)")

@@ -118,11 +118,10 @@ struct ManifestParser {
         let present = [ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64].filter { fields.optional($0) != nil }
         guard present.count <= 1 else { throw .conflictingContent(path: path, keys: present) }
         let isMemfd = compatible == memfdFormat.compatible
+        // Raw data is accepted for any compatible, the memfd handler's
+        // included (the schema promises it; the next kernel's LUO core takes
+        // any data, only that handler's retrieve refuses it). encode warns.
         if let dataNode = fields.optional(ManifestKeys.data) {
-            guard !isMemfd else {
-                throw .handlerMismatch(path: fields.path(ManifestKeys.data), compatible: compatible,
-                                       reason: "needs a memfd section, not raw data")
-            }
             let value = try u64(dataNode, fields.path(ManifestKeys.data))
             return FileRecord(token: token, compatible: compatible, content: .data(value))
         }

@@ -39,6 +39,10 @@ struct DecodeCommand: ParsableCommand {
         let loaded = try ImageInputLoader.load(image, source)
         switch loaded.input {
         case let .image(decoded):
+            // What the next kernel accepts but no outgoing kernel writes.
+            for warning in decoded.warnings {
+                StandardStreams.writeError("luo-serialize: warning: \(image): \(warning.description)\n")
+            }
             switch format {
             case .json:
                 StandardStreams.writeOutput(HandoverManifest.render(decoded.state))

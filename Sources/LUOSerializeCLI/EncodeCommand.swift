@@ -74,6 +74,16 @@ struct EncodeCommand: ParsableCommand {
         if let requested, state.generation != requested {
             throw CLIFailure.invalid("\(manifest): kernel: the manifest names \(state.generation), --kernel \(kernel ?? "") names \(requested)")
         }
+        // Raw data under the memfd handler's compatible is written as given;
+        // no outgoing kernel writes it, and the next kernel cannot retrieve it.
+        let memfd = state.generation.memfd.compatible
+        for session in state.sessions {
+            for file in session.files where file.compatible == memfd {
+                guard case .data = file.content else { continue }
+                StandardStreams.writeError("luo-serialize: warning: \(manifest): session \(Hex.quoted(session.name)) token \(file.token):"
+                    + " compatible \(memfd) with raw data: the next kernel's memfd handler will refuse to retrieve it\n")
+            }
+        }
         let image: EncodedImage
         do {
             image = try KHOImageWriter(base: base.value).encode(state)

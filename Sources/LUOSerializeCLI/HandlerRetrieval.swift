@@ -41,6 +41,10 @@ enum HandlerRetrieval {
                     + " holds only the raw data u64 \(Hex.format(value)); its handler preserved no bytes to restore")
             }
         } catch let error as LiveUpdateError {
+            // The reader's reason, when it kept this memfd file as raw data.
+            if let warning = decoded.warnings.first(where: { $0.file.map { $0 == (name, token) } ?? false }) {
+                throw CLIFailure.invalid("\(image): \(error.description); the reader found: \(warning.description)")
+            }
             throw failure(error)
         } catch let error as CLIFailure {
             throw error

@@ -12,7 +12,9 @@ struct VerifyCommand: ParsableCommand {
         and inside preserved pages, every count against the kernel's limits, unique session \
         names, tokens and FLB names, and each memfd file's folios, by the rules of the \
         generation the image is in (told by its compatibles). Exit 0 and a summary naming the \
-        kernel releases that accept it; 1 and one line naming what is wrong otherwise. A bare KHO root or LUO FDT \
+        kernel releases that accept it; 1 and one line naming what is wrong otherwise, also \
+        for what the incoming kernel accepts but no outgoing kernel writes (an FLB with count 0, \
+        a memfd file whose data its handler cannot retrieve: decode prints these as warnings). A bare KHO root or LUO FDT \
         (as debugfs shows them) is checked as far as it goes. Captured memory (raw or an ELF \
         core) is imported first, as `import` does.
 
@@ -49,6 +51,13 @@ struct VerifyCommand: ParsableCommand {
                 + " sessions_pa \(Hex.format(ser.sessionsPhys)), flbs_pa \(Hex.format(ser.flbsPhys));"
                 + " the memory it points at is not in the file, so nothing past the 32 bytes was checked\n")
             return
+        }
+        // The next kernel accepts these, but no outgoing kernel writes them:
+        // not valid, one line naming the first.
+        if let first = decoded.warnings.first {
+            let more = decoded.warnings.count - 1
+            throw CLIFailure.invalid("\(image): accepted by the incoming kernel, but no outgoing kernel writes it: \(first.description)"
+                + (more > 0 ? " (and \(more) more; decode lists them)" : ""))
         }
         let state = decoded.state
         let layout = decoded.layout

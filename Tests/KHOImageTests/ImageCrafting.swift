@@ -1,4 +1,5 @@
 import FDT
+import Testing
 import HandoverModel
 import KernelABI
 @testable import KHOImage
@@ -163,3 +164,24 @@ struct IndexBuilder {
 func be32(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> UInt32($0)) } }
 func be64(_ value: UInt64) -> [UInt8] { (0..<8).reversed().map { UInt8(truncatingIfNeeded: value >> UInt64($0 * 8)) } }
 func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+
+/// The memfd walk's error the reader reported as a warning, thrown, after
+/// checking the image decoded and kept that file as its raw `data`; `image`
+/// itself when there is no such warning. (A memfd file whose data its
+/// handler cannot retrieve no longer fails the whole image.)
+func memfdWarningError(_ image: DecodedImage) throws(KHOImageError) -> DecodedImage {
+    for warning in image.warnings {
+        guard case let .unretrievableMemfd(session, token, _, data, error) = warning else { continue }
+        let content = image.state.sessions.first { $0.name == session }?.files.first { $0.token == token }?.content
+        if content != .data(data) { Issue.record("session \(session) token \(token) is \(String(describing: content)), not raw data") }
+        throw error
+    }
+    return image
+}
+
+extension CraftedImage {
+    /// ``decode()``, then ``memfdWarningError(_:)``.
+    func decodeMemfd() throws(KHOImageError) -> DecodedImage {
+        try memfdWarningError(try decode())
+    }
+}

@@ -181,11 +181,11 @@ import Testing
         let ser = image.layout.sessions[0].fileData[0]
         #expect(throws: KHOImageError.memfd(session: "vm0", token: 1,
                                             problem: "seals 0x40 include bits memfd-v2 does not support (supported: 0x3f)")) {
-            try Self.decodePatched { bytes, image in Self.put(UInt32(0x40), at: ser + 16, &bytes, image) }
+            try memfdWarningError(try Self.decodePatched { bytes, image in Self.put(UInt32(0x40), at: ser + 16, &bytes, image) })
         }
         #expect(throws: KHOImageError.memfd(session: "vm0", token: 1,
                                             problem: "flags is 0x1; memfd-v2 defines no flags (unused bits must be 0)")) {
-            try Self.decodePatched { bytes, image in Self.put(UInt32(1), at: ser + 20, &bytes, image) }
+            try memfdWarningError(try Self.decodePatched { bytes, image in Self.put(UInt32(1), at: ser + 20, &bytes, image) })
         }
         let metadata = image.layout.kexecMetadataPhys
         #expect(throws: KHOImageError.structure(what: "kexec-metadata at \(hex(metadata))", error: .invalidValue(

@@ -17,6 +17,9 @@ public struct DecodedImage: Sendable {
     public var otherSubtrees: [KHOv2RootFDT.Subtree]
     /// Preserved blocks that no LUO structure refers to.
     public var unreferencedBlocks: [PreservedBlock]
+    /// What the incoming kernel accepts but no outgoing kernel writes
+    /// (see ``ReaderWarning``), in the order the reader met them.
+    public var warnings: [ReaderWarning] = []
 }
 
 /// What an input file turned out to be.

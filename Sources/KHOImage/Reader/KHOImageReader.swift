@@ -125,8 +125,9 @@ struct ImageDecoder {
         if chunkedBitmaps, luoBlob.root.subnode(LUOv1.flbNodeName) == nil { generation = .linux6_19 }
 
         var (sessions, sessionLayouts) = try decodeSessions(luo.sessionHeaderPhys, memory, &preserved)
-        let flbs = generation.luo.flbCompatible == nil ? [] : try decodeFLBs(luo.flbHeaderPhys, memory, &preserved)
-        try decodeContents(&sessions, sessionLayouts, generation.memfd, memory, &preserved)
+        var warnings: [ReaderWarning] = []
+        let flbs = generation.luo.flbCompatible == nil ? [] : try decodeFLBs(luo.flbHeaderPhys, memory, &preserved, &warnings)
+        try decodeContents(&sessions, sessionLayouts, generation.memfd, memory, &preserved, &warnings)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
@@ -139,7 +140,7 @@ struct ImageDecoder {
             layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: luoBlob.bytes,
             otherSubtrees: root.subtrees.filter { !ownNames.contains($0.name) }
                 .map { KHOv2RootFDT.Subtree(name: $0.name, phys: $0.phys) },
-            unreferencedBlocks: preserved.unclaimed)
+            unreferencedBlocks: preserved.unclaimed, warnings: warnings)
     }
 
     /// Checks `length` bytes at `phys` are in the image and preserved, and
@@ -286,8 +287,8 @@ struct ImageDecoder {
     }
 
     /// `luo_flb_setup_incoming` and the lookups `luo_flb_retrieve_one` makes.
-    func decodeFLBs(_ headerPhys: UInt64, _ memory: PhysicalMemoryView,
-                            _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> [FLBRecord] {
+    func decodeFLBs(_ headerPhys: UInt64, _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap,
+                    _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [FLBRecord] {
         let what = "FLB header at 0x\(String(headerPhys, radix: 16))"
         let header = try require(headerPhys, UInt64(LUOFLBHeaderSer.size), "FLB header", memory, &preserved)
         let pages = header.loadLittleEndian(UInt64.self, at: LUOFLBHeaderSer.pageCountOffset)
@@ -309,10 +310,10 @@ struct ImageDecoder {
                 throw .structure(what: "FLB entry \(slot)", error: error)
             }
             guard names.insert(entry.name).inserted else { throw .duplicateFLB(name: entry.name) }
-            guard entry.count > 0 else {
-                throw .structure(what: "FLB \"\(entry.name)\"", error: .invalidValue(
-                    field: "count", value: 0, reason: "the kernel only serializes FLBs some file depends on"))
-            }
+            // luo_flb_setup_incoming / luo_flb_retrieve_one take the count
+            // as the incoming refcount, 0 included; no outgoing kernel
+            // serializes an FLB no file depends on.
+            if entry.count == 0 { warnings.append(.emptyFLB(name: entry.name)) }
             records.append(FLBRecord(name: entry.name, data: entry.data, count: entry.count))
         }
         return records
@@ -323,13 +324,26 @@ struct ImageDecoder {
     /// whose `data` is the start of a preserved block nothing else claims
     /// (a payload); everything else stays raw data.
     func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ format: MemfdFormat,
-                                _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap) throws(KHOImageError) {
+                        _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap,
+                        _ warnings: inout [ReaderWarning]) throws(KHOImageError) {
         let memfdCompatible = format.compatible
         for s in sessions.indices {
             for f in sessions[s].files.indices where sessions[s].files[f].compatible == memfdCompatible {
                 let file = sessions[s].files[f]
                 var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, format: format, memory: memory)
-                sessions[s].files[f].content = .memfd(try decoder.decode(serPhys: layouts[s].fileData[f], preserved: &preserved))
+                // LUO's core stores the file's data without following it
+                // (luo_file_deserialize); only memfd_luo_retrieve walks it.
+                // A walk that fails leaves the file as raw data, gives back
+                // the blocks it claimed, and is reported as a warning.
+                preserved.beginJournal()
+                do {
+                    sessions[s].files[f].content = .memfd(try decoder.decode(serPhys: layouts[s].fileData[f], preserved: &preserved))
+                    preserved.commitJournal()
+                } catch {
+                    preserved.rollBackJournal()
+                    warnings.append(.unretrievableMemfd(session: sessions[s].name, token: file.token, compatible: file.compatible,
+                                                        data: layouts[s].fileData[f], error: error))
+                }
             }
         }
         for s in sessions.indices {

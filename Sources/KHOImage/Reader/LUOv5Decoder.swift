@@ -38,8 +38,9 @@ extension ImageDecoder {
             sessionBlocks = chain.map(\.phys)
             (sessions, layouts) = try decodeSessionBlocks(chain, memory: memory, preserved: &preserved)
         }
-        let flbs = ser.flbsPhys == 0 ? [] : try decodeFLBs(ser.flbsPhys, memory, &preserved)
-        try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved)
+        var warnings: [ReaderWarning] = []
+        let flbs = ser.flbsPhys == 0 ? [] : try decodeFLBs(ser.flbsPhys, memory, &preserved, &warnings)
+        try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved, &warnings)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
@@ -53,7 +54,7 @@ extension ImageDecoder {
             layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: Array(serBytes),
             otherSubtrees: root.subtrees.filter { !ownNames.contains($0.name) }
                 .map { KHOv2RootFDT.Subtree(name: $0.name, phys: $0.phys) },
-            unreferencedBlocks: preserved.unclaimed)
+            unreferencedBlocks: preserved.unclaimed, warnings: warnings)
     }
 
     /// `kho_block_set_restore` on the chain from `head`, then each block's

@@ -9,6 +9,9 @@ struct PreservedMemoryMap {
     let blocks: [PreservedBlock]
     /// Per block (same index as ``blocks``): claimed by a known structure.
     private var claimed: [Bool] = []
+    /// While a journal is open: the blocks claimed since it was opened, so
+    /// a walk that fails can give them back.
+    private var journal: [Int]?
 
     /// Walks the tree at `root`. The walk stops with an error as soon as it
     /// has found more blocks than the image has pages, so a hostile tree
@@ -99,12 +102,25 @@ struct PreservedMemoryMap {
 
     /// Marks the block holding `phys` as used by a known structure.
     mutating func claim(_ phys: UInt64) {
-        if let index = blockIndex(containing: phys) { claimed[index] = true }
+        if let index = blockIndex(containing: phys) { claim(index: index) }
     }
 
     /// Marks block `index` (of ``blocks``) as used by a known structure.
     mutating func claim(index: Int) {
+        if journal != nil, !claimed[index] { journal!.append(index) }
         claimed[index] = true
+    }
+
+    /// Starts recording claims (one journal at a time).
+    mutating func beginJournal() { journal = [] }
+
+    /// Keeps the claims made since ``beginJournal()``.
+    mutating func commitJournal() { journal = nil }
+
+    /// Gives back the claims made since ``beginJournal()``.
+    mutating func rollBackJournal() {
+        for index in journal ?? [] { claimed[index] = false }
+        journal = nil
     }
 
     /// Whether block `index` (of ``blocks``) has been claimed.
