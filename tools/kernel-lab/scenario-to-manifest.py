@@ -8,7 +8,8 @@ same scenario and injected (capture.sh --inject) for stage 2 to check:
   luo-serialize encode m.json --base 0x10000000 -o img.kho
 
 Options:
-  --compatible C   memfd handler compatible (default memfd-v1, the generation
+  --compatible C   memfd handler compatible (default memfd-v1; the released
+                   kernels from 7.1 on use memfd-v2: pass it with --seals; the generation
                    the project's writer emits today; the kernels write memfd-v2)
   --seals          add "seals" to each memfd (what F_GET_SEALS returns: the
                    given seals, or 0x1 = F_SEAL_SEAL for a plain memfd); only
