@@ -8,12 +8,10 @@ same scenario and injected (capture.sh --inject) for stage 2 to check:
   luo-serialize encode m.json --base 0x10000000 -o img.kho
 
 Options:
-  --compatible C   memfd handler compatible (default memfd-v1; the released
-                   kernels from 7.1 on use memfd-v2: pass it with --seals; the generation
-                   the project's writer emits today; the kernels write memfd-v2)
+  --compatible C   memfd handler compatible (default memfd-v1, for v7.0 and
+                   v6.19; the kernels from 7.1 on write memfd-v2: pass it with --seals)
   --seals          add "seals" to each memfd (what F_GET_SEALS returns: the
-                   given seals, or 0x1 = F_SEAL_SEAL for a plain memfd); only
-                   for a manifest reader that knows memfd-v2
+                   given seals, or 0x1 = F_SEAL_SEAL for a plain memfd); memfd-v2 only
   --test-flbs      add the three LIVEUPDATE_TEST FLBs the kernels register on
                    the memfd handler (liveupdate-test-flb-v0..2, data
                    0xfeedf00dcafebee0 + i, count = number of memfds)
