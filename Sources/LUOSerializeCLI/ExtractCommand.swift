@@ -7,8 +7,10 @@ struct ExtractCommand: ParsableCommand {
         commandName: "extract",
         abstract: "Write the KHO root FDT or the LUO FDT of an image, as the kernel exposes it in debugfs.",
         discussion: """
-        kho is kho/out/fdt, luo is kho/out/sub_fdts/LUO: totalsize bytes of a valid FDT, \
-        readable by dtc. The input may also be that bare FDT itself.
+        kho is the whole KHO root FDT, totalsize bytes, as debugfs kho/in/fdt shows it in the \
+        next kernel (kho/out/fdt on a running kernel is only a prefix: its size is fixed at \
+        boot); luo is the LUO blob, as kho/out/sub_fdts/LUO: an FDT up to v7.1, the 32-byte \
+        packed luo_ser from v7.2. The input may also be that bare blob itself.
 
         Example:
           luo-serialize extract /tmp/handover.kho --fdt luo -o /tmp/luo.dtb

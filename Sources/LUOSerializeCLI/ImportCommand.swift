@@ -12,8 +12,9 @@ struct ImportCommand: ParsableCommand {
         PT_LOAD segments by physical address). The KHO root FDT is the one at --kho-fdt, or the \
         only page holding a KHO root FDT whose memory map walks cleanly and preserves that page. \
         The image holds every block the memory map preserves, the map's own pages and the root \
-        FDT page; nothing else. Only the KHO level is read, so any radix-tree generation \
-        (kho-v2, kho-v3, kho-v4) imports; the generation found is printed. Memory use stays \
+        FDT page; nothing else. Only the KHO level is read (the root FDT and its memory map: \
+        a radix tree in kho-v2 to kho-v4, the chunk list of kho-v1), so every generation \
+        imports; the generation found is printed. Memory use stays \
         small however large SOURCE is; IMAGE is written atomically.
 
         Example:

@@ -11,7 +11,8 @@ struct RetrieveCommand: ParsableCommand {
         abstract: "Restore one preserved file through its handler into FILE.",
         discussion: """
         The image is loaded the way the next kernel's LUO loads it and the file is retrieved \
-        through its handler: memfd-v1 files through the memfd handler, which rebuilds a real \
+        through its handler: memfd files (memfd-v2, or memfd-v1 in v7.0/v6.19 and the \
+        pre-release generation) through the memfd handler, which rebuilds a real \
         memfd from the preserved folios (its contents are written out, size bytes); \
         payload files give the preserved block, which is a power-of-two number of pages, so \
         short payloads come back zero-padded. Files holding only a raw data u64 have no \
