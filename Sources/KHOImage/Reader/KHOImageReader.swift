@@ -185,19 +185,9 @@ struct ImageDecoder {
         for index in 0..<Int(count) {
             let offset = LUOSessionHeaderSer.size + index * LUOSessionSer.size
             let entryPhys = headerPhys + UInt64(offset)
-            let entry: LUOSessionSer
-            do { entry = try LUOSessionSer.decode(block, at: offset, label: "session \(index)") } catch {
-                throw .structure(what: "session block entry \(index) at 0x\(String(entryPhys, radix: 16))", error: error)
-            }
-            guard names.insert(entry.name).inserted else { throw .duplicateSession(name: entry.name) }
+            let (entry, hasFiles) = try SessionEntryReader.read(block, at: offset, index: index, entryPhys: entryPhys, names: &names)
             let what = "session \"\(entry.name)\""
-            if entry.files == 0 || entry.count == 0 {
-                guard entry.files == 0, entry.count == 0 else {
-                    throw .structure(what: what, error: .invalidValue(
-                        field: entry.files == 0 ? "file_set_ser.count" : "file_set_ser.files",
-                        value: entry.files == 0 ? entry.count : entry.files,
-                        reason: "files and count must be zero together"))
-                }
+            guard hasFiles else {
                 sessions.append(SessionRecord(name: entry.name))
                 layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
                 continue

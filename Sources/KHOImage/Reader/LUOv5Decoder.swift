@@ -117,21 +117,9 @@ extension ImageDecoder {
                 defer { index += 1 }
                 let offset = KHOBlock.headerSize + slot * LUOSessionSer.size
                 let entryPhys = block.phys + UInt64(offset)
-                let entry: LUOSessionSer
-                do { entry = try LUOSessionSer.decode(bytes, at: offset, label: "session \(index)") } catch {
-                    throw .structure(what: "session entry \(index) at 0x\(String(entryPhys, radix: 16))", error: error)
-                }
-                guard names.insert(entry.name).inserted else { throw .duplicateSession(name: entry.name) }
+                let (entry, hasFiles) = try SessionEntryReader.read(bytes, at: offset, index: index, entryPhys: entryPhys, names: &names)
                 let what = "session \"\(entry.name)\""
-                if entry.files == 0 || entry.count == 0 {
-                    // luo_file_deserialize only warns about a count without
-                    // files; neither it nor our writer makes one.
-                    guard entry.files == 0, entry.count == 0 else {
-                        throw .structure(what: what, error: .invalidValue(
-                            field: entry.files == 0 ? "file_set_ser.count" : "file_set_ser.files",
-                            value: entry.files == 0 ? entry.count : entry.files,
-                            reason: "files and count must be zero together"))
-                    }
+                guard hasFiles else {
                     sessions.append(SessionRecord(name: entry.name))
                     layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
                     continue
