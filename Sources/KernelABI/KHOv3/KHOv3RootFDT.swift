@@ -36,17 +36,10 @@ public enum KHOv3RootFDT {
     }
 
     /// The same skeleton with another root `compatible` (`kho-v4` shares
-    /// every other byte).
+    /// every other byte). `kho_out_fdt_setup` has not changed since
+    /// `kho-v2`, so its one implementation builds it.
     static func makeSkeleton(memoryMapPhys: UInt64, into page: AlignedBytes, compatible: String) throws(FDTError) -> FDTEditor {
-        precondition(page.count == size, "the KHO root FDT lives in one page")
-        let writer = try FDTSequentialWriter(writingInto: page)
-        try writer.finishReservemap()
-        try writer.beginNode("")
-        try writer.property("compatible", string: compatible)
-        try writer.property(memoryMapProperty, rawU64: memoryMapPhys)
-        try writer.endNode()
-        try writer.finish()
-        return FDTEditor(editing: writer.buffer)
+        try KHOv2RootFDT.makeSkeleton(memoryMapPhys: memoryMapPhys, into: page, compatible: compatible)
     }
 
     /// `kho_out_fdt_setup` into a fresh zeroed page.
