@@ -35,14 +35,16 @@ let package = Package(
             name: "HandoverManifest",
             dependencies: ["HandoverModel", .product(name: "Yams", package: "Yams")]
         ),
-        // Layer 6: the command line.
-        .executableTarget(
-            name: "LUOSerializeCLI",
+        // Layer 6: the command line's commands, as a library the tests drive in process.
+        .target(
+            name: "LUOSerializeCommands",
             dependencies: [
                 "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI", "ABIGeneration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Layer 6: the `luo-serialize` executable, a thin entry point over the commands.
+        .executableTarget(name: "LUOSerializeCLI", dependencies: ["LUOSerializeCommands"]),
         // A small two-process handover demo on real memfds (used by LiveUpdateTests).
         .executableTarget(
             name: "LUOHandoverDemo",

@@ -6,9 +6,9 @@ import Glibc
 /// Runs the command line and turns every outcome into an exit status:
 /// 0 success, 1 invalid or differing input, 2 usage error. Nothing escapes
 /// as a crash or a stack trace.
-enum CLIEntry {
+public enum CLIEntry {
     /// Parses `CommandLine.arguments`, runs the chosen command and exits.
-    static func main() -> Never {
+    public static func main() -> Never {
         // No subcommand at all is a usage error, not a request for help.
         if CommandLine.arguments.count <= 1 {
             StandardStreams.writeError(LUOSerializeCommand.helpMessage() + "\n")
