@@ -13,10 +13,21 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libfdt from Debian's libfdt-dev (no pkg-config file: linked by name in the module map).
         .systemLibrary(name: "CLibFDT", providers: [.apt(["libfdt-dev"])]),
+        // Layer 0: the Linux calls the C library has but Glibc's Swift module does not
+        // import (memfd_create, the seal commands of fcntl, copy_file_range).
+        .target(name: "CLinuxSupport"),
+        // Layer 0: every system call the project makes, on swift-system's
+        // FileDescriptor / FilePath / Errno: interrupted calls retried and short
+        // transfers completed in one place, failures typed as Errno.
+        .target(
+            name: "SystemSupport",
+            dependencies: ["CLinuxSupport", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // Layer 1: Swift types over libfdt's sequential-write, read-write and read-only APIs.
         .target(name: "FDT", dependencies: ["CLibFDT"]),
         // Layer 2: the ABI generations as values (names, formats, limits), with no
@@ -27,20 +38,20 @@ let package = Package(
         // Layer 3: the kernel's byte layouts, one folder per ABI generation.
         .target(name: "KernelABI", dependencies: ["FDT", "ABIGeneration"]),
         // Layer 4: the KHO image file: physical layout, writer and reader.
-        .target(name: "KHOImage", dependencies: ["FDT", "KernelABI", "HandoverModel"]),
+        .target(name: "KHOImage", dependencies: ["FDT", "KernelABI", "HandoverModel", "SystemSupport"]),
         // Layer 5: the LUO lifecycle: sessions, file handlers, FLB, retrieve and finish.
-        .target(name: "LiveUpdate", dependencies: ["KHOImage", "KernelABI", "HandoverModel"]),
+        .target(name: "LiveUpdate", dependencies: ["KHOImage", "KernelABI", "HandoverModel", "SystemSupport"]),
         // Layer 5: manifests (JSON / YAML) to and from the model.
         .target(
             name: "HandoverManifest",
-            dependencies: ["HandoverModel", .product(name: "Yams", package: "Yams")]
+            dependencies: ["HandoverModel", "SystemSupport", .product(name: "Yams", package: "Yams")]
         ),
         // Layer 6: the command line's commands, as a library the tests drive in process.
         .target(
             name: "LUOSerializeCommands",
             dependencies: [
                 "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI", "ABIGeneration",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SystemSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Layer 6: the `luo-serialize` executable, a thin entry point over the commands.
@@ -48,7 +59,7 @@ let package = Package(
         // A small two-process handover demo on real memfds (used by LiveUpdateTests).
         .executableTarget(
             name: "LUOHandoverDemo",
-            dependencies: ["LiveUpdate", "KHOImage", "HandoverModel"]
+            dependencies: ["LiveUpdate", "KHOImage", "HandoverModel", "SystemSupport"]
         ),
         // The release-built benchmark (run by tools/benchmark.sh beside the C baseline).
         .executableTarget(
@@ -56,6 +67,7 @@ let package = Package(
             dependencies: ["KHOImage", "LiveUpdate", "HandoverModel", "KernelABI", "FDT", "ABIGeneration"],
             path: "Benchmarks/LUOBenchmark"
         ),
+        .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
         .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT", "ABIGeneration"]),
         .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"]),

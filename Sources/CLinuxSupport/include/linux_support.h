@@ -1,0 +1,30 @@
+#ifndef LUO_LINUX_SUPPORT_H
+#define LUO_LINUX_SUPPORT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Linux calls that Glibc's Swift module does not import (they sit behind
+ * _GNU_SOURCE), as plain functions. Each returns what the call returns and
+ * leaves errno as the call set it; retrying and error typing are Swift's
+ * (SystemSupport). */
+
+/* memfd_create(2) with MFD_CLOEXEC always set, and MFD_ALLOW_SEALING when
+ * allow_sealing is non-zero. */
+int luo_memfd_create(const char *name, int allow_sealing);
+
+/* fcntl(fd, F_GET_SEALS): the seals, or -1. */
+int luo_get_seals(int fd);
+
+/* fcntl(fd, F_ADD_SEALS, seals): 0, or -1. */
+int luo_add_seals(int fd, unsigned int seals);
+
+/* copy_file_range(2) between explicit offsets, which it advances; the file
+ * positions of both descriptors are left alone. */
+ssize_t luo_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t *out_offset, size_t length);
+
+/* mkostemps(3) with O_CLOEXEC: creates and opens the file template names,
+ * its six X before the suffix_length-byte suffix replaced. */
+int luo_make_temporary(char *name_template, int suffix_length);
+
+#endif
