@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+const int luo_seek_data = SEEK_DATA;
+const int luo_seek_hole = SEEK_HOLE;
+
 int luo_memfd_create(const char *name, int allow_sealing) {
     return memfd_create(name, MFD_CLOEXEC | (allow_sealing ? MFD_ALLOW_SEALING : 0));
 }

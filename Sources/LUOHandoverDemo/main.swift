@@ -13,6 +13,7 @@
 // matched, 1 on a mismatch, 2 on an error.
 
 import LiveUpdate
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,15 +64,27 @@ func preserve(image path: String) throws {
 
 /// Reads the memfd through its descriptor: position first, then every byte.
 func readBack(_ fd: Int32) throws -> (position: UInt64, bytes: [UInt8]) {
-    let position = lseek(fd, 0, SEEK_CUR)
-    guard position >= 0, lseek(fd, 0, SEEK_SET) == 0 else { throw DemoFailure.mismatch("lseek failed") }
+    let file = FileDescriptor(rawValue: fd)
+    let position: Int64
+    do {
+        position = try file.currentOffset()
+        try file.seeking(to: 0, from: .start)
+    } catch {
+        throw DemoFailure.mismatch("lseek failed: \(error)")
+    }
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
     while true {
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count >= 0 else { throw DemoFailure.mismatch("read failed") }
-        if count == 0 { break }
+        let count: Int
+        do {
+            count = try buffer.withUnsafeMutableBufferPointer { (piece) throws(Errno) in
+                try file.readFully(into: UnsafeMutableRawBufferPointer(piece))
+            }
+        } catch {
+            throw DemoFailure.mismatch("read failed: \(error)")
+        }
         bytes += buffer[..<count]
+        if count < buffer.count { break }
     }
     return (UInt64(position), bytes)
 }
@@ -138,6 +151,6 @@ do {
 enum FileHandle {
     static func standardErrorWrite(_ text: String) {
         var text = text
-        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        text.withUTF8 { try? FileDescriptor.standardError.writeFully(UnsafeRawBufferPointer($0)) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,14 +46,6 @@ enum StandardStreams {
 
     private static func write(_ text: String, to descriptor: Int32) {
         let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let result = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += result
-        }
+        bytes.withUnsafeBytes { try? FileDescriptor(rawValue: descriptor).writeFully($0) }
     }
 }

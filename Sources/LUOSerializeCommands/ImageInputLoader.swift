@@ -1,7 +1,5 @@
 import KHOImage
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemSupport
 
 /// An input ready to read: an image file, or captured memory imported into
 /// a temporary image that is removed when this goes away.
@@ -21,7 +19,7 @@ final class LoadedInput {
         self.isTemporary = isTemporary
     }
 
-    deinit { if isTemporary { unlink(imagePath) } }
+    deinit { if isTemporary { try? FilePath(imagePath).removeFile() } }
 
     /// The decoded image; a bare FDT is refused with `what` saying why.
     func image(_ what: String) throws(CLIFailure) -> DecodedImage {
@@ -45,23 +43,25 @@ enum ImageInputLoader {
             return LoadedInput(path: path, imagePath: path, input: try read(path), isTemporary: false)
         }
         let memory = try source.memory(path, format: format)
-        var template = Array("\(KHOImageReader.defaultTemporaryDirectory)/.luo-serialize-XXXXXX.kho".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
-        guard descriptor >= 0 else {
-            throw .invalid("cannot create a temporary image in \(KHOImageReader.defaultTemporaryDirectory): \(String(cString: strerror(errno)))")
+        let directory = KHOImageReader.defaultTemporaryDirectory
+        let file: TemporaryFile
+        do {
+            file = try TemporaryFile(in: FilePath(directory), prefix: ".luo-serialize-", suffix: ".kho")
+        } catch {
+            throw .invalid("cannot create a temporary image in \(directory): \(error)")
         }
-        close(descriptor)
-        let temporary = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+        file.descriptor.closeIgnoringErrors()
+        let temporary = file.path.string
         do {
             try KHOImporter.importImage(from: memory, khoFDTPhys: source.khoFDT?.value, to: temporary)
         } catch {
-            unlink(temporary)
+            try? file.path.removeFile()
             throw failure(path, error)
         }
         do {
             return LoadedInput(path: path, imagePath: temporary, input: try KHOImageReader.read(path: temporary), isTemporary: true)
         } catch {
-            unlink(temporary)
+            try? file.path.removeFile()
             throw failure(path, error)
         }
     }

@@ -1,8 +1,6 @@
 import FDT
 import KHOImage
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemSupport
 
 /// The bytes of an input file that is a bare FDT, trimmed to the FDT's
 /// `totalsize` (debugfs files may be padded to a page).
@@ -30,11 +28,10 @@ enum RawInputFile {
     /// Up to `count` bytes from the start of the file at `path` (fewer when
     /// it is shorter or cannot be read).
     static func head(_ path: String, count: Int) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return [] }
-        defer { close(descriptor) }
+        guard let descriptor = try? FileDescriptor.opening(FilePath(path), .readOnly) else { return [] }
+        defer { descriptor.closeIgnoringErrors() }
         var bytes = [UInt8](repeating: 0, count: count)
-        let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, count, 0) }
-        return Array(bytes.prefix(max(got, 0)))
+        let got = bytes.withUnsafeMutableBytes { try? descriptor.readFully(fromAbsoluteOffset: 0, into: $0) }
+        return Array(bytes.prefix(got ?? 0))
     }
 }

@@ -1,4 +1,5 @@
 import KHOImage
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -212,7 +213,7 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
         case let .flbFailed(flb, operation, code, reason):
             return "FLB \"\(flb)\": \(operation) failed: \(reason) (errno \(code))"
         case let .system(operation, code):
-            return "\(operation) failed: \(String(cString: strerror(code)))"
+            return "\(operation) failed: \(Errno(rawValue: code))"
         case let .image(error):
             return "image: \(error)"
         }

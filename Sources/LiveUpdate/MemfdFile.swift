@@ -1,8 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HandoverModel
 import KHOImage
+import SystemSupport
 
 /// A Linux memfd (an anonymous shared-memory file) as a ``LiveFile``; the
 /// ``MemfdHandler`` preserves it.
@@ -13,12 +11,17 @@ public final class MemfdFile: LiveFile {
     /// The file descriptor (`-1` once taken).
     public private(set) var fd: Int32
 
+    /// The descriptor as the system layer takes it.
+    private var file: FileDescriptor { FileDescriptor(rawValue: fd) }
+
     /// Creates a new memfd named `name` (`memfd_create(name, MFD_CLOEXEC)`,
     /// with `MFD_ALLOW_SEALING` when `allowSealing`).
     public init(name: String, allowSealing: Bool = false) throws(LiveUpdateError) {
-        let fd = MemfdFile.create(name, flags: allowSealing ? MemfdFile.allowSealing : 0)
-        guard fd >= 0 else { throw .system(operation: "memfd_create(\"\(name)\")", errno: errno) }
-        self.fd = fd
+        do {
+            fd = try FileDescriptor.memfd(name: name, allowSealing: allowSealing).rawValue
+        } catch {
+            throw .system(operation: "memfd_create(\"\(name)\")", errno: error.rawValue)
+        }
     }
 
     /// Takes ownership of `fd`, an open memfd.
@@ -27,7 +30,7 @@ public final class MemfdFile: LiveFile {
     }
 
     deinit {
-        if fd >= 0 { _ = Glibc.close(fd) }
+        if fd >= 0 { file.closeIgnoringErrors() }
     }
 
     /// Hands the descriptor to the caller, who must close it; the object no
@@ -39,57 +42,45 @@ public final class MemfdFile: LiveFile {
 
     /// The file size in bytes (`fstat`).
     public func size() throws(LiveUpdateError) -> UInt64 {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .system(operation: "fstat(memfd \(fd))", errno: errno) }
-        return UInt64(info.st_size)
+        do { return UInt64(try file.stat().size) } catch { throw .system(operation: "fstat(memfd \(fd))", errno: error.rawValue) }
     }
 
     /// The file position (`lseek(fd, 0, SEEK_CUR)`).
     public func position() throws(LiveUpdateError) -> UInt64 {
-        let offset = lseek(fd, 0, SEEK_CUR)
-        guard offset >= 0 else { throw .system(operation: "lseek(memfd \(fd))", errno: errno) }
-        return UInt64(offset)
+        do { return UInt64(try file.currentOffset()) } catch { throw .system(operation: "lseek(memfd \(fd))", errno: error.rawValue) }
     }
 
     /// Moves the file position to `offset`.
     public func seek(to offset: UInt64) throws(LiveUpdateError) {
-        guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
-            throw .system(operation: "lseek(memfd \(fd), \(offset))", errno: errno)
+        do { try file.seeking(to: Int64(offset), from: .start) } catch {
+            throw .system(operation: "lseek(memfd \(fd), \(offset))", errno: error.rawValue)
         }
     }
 
     /// Sets the file size (`ftruncate`).
     public func truncate(to size: UInt64) throws(LiveUpdateError) {
-        guard ftruncate(fd, off_t(size)) == 0 else {
-            throw .system(operation: "ftruncate(memfd \(fd), \(size))", errno: errno)
+        do { try file.truncate(toSize: Int64(size)) } catch {
+            throw .system(operation: "ftruncate(memfd \(fd), \(size))", errno: error.rawValue)
         }
     }
 
     /// Writes `bytes` at the file position and advances it (`write`).
     public func write(_ bytes: [UInt8]) throws(LiveUpdateError) {
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "write(memfd \(fd))", errno: errno)
-            }
-            done += count
+        do {
+            try bytes.withUnsafeBufferPointer { (buffer) throws(Errno) in try file.writeFully(UnsafeRawBufferPointer(buffer)) }
+        } catch {
+            throw .system(operation: "write(memfd \(fd))", errno: error.rawValue)
         }
     }
 
     /// Writes `bytes` at `offset` without moving the file position (`pwrite`).
     public func write(_ bytes: [UInt8], at offset: UInt64) throws(LiveUpdateError) {
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeBytes {
-                pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+        do {
+            try bytes.withUnsafeBufferPointer { (buffer) throws(Errno) in
+                try file.writeFully(UnsafeRawBufferPointer(buffer), toAbsoluteOffset: Int64(offset))
             }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "pwrite(memfd \(fd))", errno: errno)
-            }
-            done += count
+        } catch {
+            throw .system(operation: "pwrite(memfd \(fd))", errno: error.rawValue)
         }
     }
 
@@ -107,31 +98,13 @@ public final class MemfdFile: LiveFile {
     /// The file's seals (`fcntl(F_GET_SEALS)`): `F_SEAL_SEAL` alone for a
     /// memfd created without `MFD_ALLOW_SEALING`.
     public func seals() throws(LiveUpdateError) -> UInt32 {
-        let seals = fcntl(fd, MemfdFile.getSeals)
-        guard seals >= 0 else { throw .system(operation: "fcntl(memfd \(fd), F_GET_SEALS)", errno: errno) }
-        return UInt32(seals)
+        do { return try file.seals() } catch { throw .system(operation: "fcntl(memfd \(fd), F_GET_SEALS)", errno: error.rawValue) }
     }
 
     /// Adds `seals` (`fcntl(F_ADD_SEALS)`).
     public func addSeals(_ seals: UInt32) throws(LiveUpdateError) {
-        guard fcntl(fd, MemfdFile.addSealsCommand, Int32(bitPattern: seals)) == 0 else {
-            throw .system(operation: "fcntl(memfd \(fd), F_ADD_SEALS, 0x\(String(seals, radix: 16)))", errno: errno)
+        do { try file.addSeals(seals) } catch {
+            throw .system(operation: "fcntl(memfd \(fd), F_ADD_SEALS, 0x\(String(seals, radix: 16)))", errno: error.rawValue)
         }
-    }
-
-    /// `F_ADD_SEALS` and `F_GET_SEALS` (`F_LINUX_SPECIFIC_BASE` + 9, + 10)
-    /// and `MFD_ALLOW_SEALING`: Glibc's Swift module leaves them out.
-    static let addSealsCommand: Int32 = 1033, getSeals: Int32 = 1034, allowSealing: UInt32 = 2
-
-    /// `memfd_create` from the C library, looked up at run time: Glibc's
-    /// Swift module does not export it.
-    private static func create(_ name: String, flags: UInt32) -> Int32 {
-        typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else {
-            errno = ENOSYS
-            return -1
-        }
-        let mfdCloexec: UInt32 = 1
-        return unsafeBitCast(symbol, to: MemfdCreate.self)(name, mfdCloexec | flags)
     }
 }

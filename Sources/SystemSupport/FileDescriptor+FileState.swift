@@ -1,6 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinuxSupport
+
+extension FileDescriptor.SeekOrigin {
+    /// `SEEK_DATA`: the first byte of data at or after the offset (swift-system
+    /// names it only on Darwin and FreeBSD).
+    public static var nextDataRegion: Self { Self(rawValue: luo_seek_data) }
+    /// `SEEK_HOLE`: the first hole at or after the offset (the end of the file
+    /// counts as one).
+    public static var nextHoleRegion: Self { Self(rawValue: luo_seek_hole) }
+}
 
 extension FileDescriptor {
     /// The file position (`lseek(fd, 0, SEEK_CUR)`).
@@ -9,7 +19,7 @@ extension FileDescriptor {
     }
 
     /// Moves the file position (`lseek(2)`) and returns the new one.
-    /// `.nextData` and `.nextHole` find the extents of a sparse file
+    /// `.nextDataRegion` and `.nextHoleRegion` find the extents of a sparse file
     /// (`ENXIO` past the last data).
     @discardableResult
     public func seeking(to offset: Int64, from origin: SeekOrigin) throws(Errno) -> Int64 {

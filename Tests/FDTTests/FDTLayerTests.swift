@@ -339,8 +339,19 @@ func typedTree() throws -> FDTBlob {
         }
         #expect(LibFDTErrorCode(returnValue: -FDT_ERR_BADMAGIC) == .badMagic)
         #expect(LibFDTErrorCode(returnValue: -FDT_ERR_ALIGNMENT) == .alignment)
-        #expect(LibFDTErrorCode(returnValue: -99) == .internal)
         #expect(LibFDTErrorCode.allCases.count == 19)
+        #expect(Set(LibFDTErrorCode.allCases.map(\.rawValue)) == Set(1...19))
+    }
+
+    @Test func anUnknownCodeIsKeptAsItIs() {
+        let unknown = LibFDTErrorCode(returnValue: -99)
+        #expect(unknown.rawValue == 99)
+        #expect(unknown != .internal)
+        #expect(!LibFDTErrorCode.allCases.contains(unknown))
+        #expect(unknown.name == "FDT_ERR_99")
+        #expect(FDTError.libfdt(unknown, function: "fdt_next_node", location: "offset 8").description
+                == "fdt_next_node failed with FDT_ERR_99 at offset 8")
+        #expect(LibFDTErrorCode(rawValue: FDT_ERR_NOTFOUND) == .notFound)
     }
 
     @Test func namesAreTheCMacros() {

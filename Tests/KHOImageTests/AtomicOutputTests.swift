@@ -56,8 +56,9 @@ import Testing
                                                           content: .memfd(MemfdContents(contents: [UInt8](repeating: 7, count: 40000))))]),
         ])
         let image = try KHOImageWriter().encode(state)
-        // EncodedImage.write reports a hook's error as an I/O error (EIO).
-        #expect(throws: KHOImageError.io(path: destination, operation: "write (Injected())", errno: EIO)) {
+        // EncodedImage.write reports a hook's error as a cancelled write
+        // (ECANCELED: no system call failed) naming that error.
+        #expect(throws: KHOImageError.io(path: destination, operation: "write (Injected())", errno: ECANCELED)) {
             try image.write(to: destination) { written in
                 if written > 0 { throw Injected() }
             }

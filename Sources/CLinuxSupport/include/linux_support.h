@@ -23,6 +23,10 @@ int luo_add_seals(int fd, unsigned int seals);
  * positions of both descriptors are left alone. */
 ssize_t luo_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t *out_offset, size_t length);
 
+/* lseek(2)'s SEEK_DATA and SEEK_HOLE. */
+extern const int luo_seek_data;
+extern const int luo_seek_hole;
+
 /* mkostemps(3) with O_CLOEXEC: creates and opens the file template names,
  * its six X before the suffix_length-byte suffix replaced. */
 int luo_make_temporary(char *name_template, int suffix_length);

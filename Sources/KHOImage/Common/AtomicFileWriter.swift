@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemSupport
 
 /// Writes a file so that it either appears whole or not at all: the bytes go
 /// to a temporary file in the same directory, which is flushed with `fsync`
@@ -16,9 +14,21 @@ public enum AtomicFileWriter {
         /// The `errno` value.
         public var errno: Int32
 
+        /// The failure of `operation` on `path` with `error`.
+        public init(path: String, operation: String, errno error: Errno) {
+            self.init(path: path, operation: operation, errno: error.rawValue)
+        }
+
+        /// The failure of `operation` on `path` with the raw `errno`.
+        public init(path: String, operation: String, errno: Int32) {
+            self.path = path
+            self.operation = operation
+            self.errno = errno
+        }
+
         /// One line naming the file, the call and the system's message.
         public var description: String {
-            "cannot write \(path): \(operation) failed: \(String(cString: strerror(errno)))"
+            "cannot write \(path): \(operation) failed: \(Errno(rawValue: errno))"
         }
     }
 
@@ -30,12 +40,23 @@ public enum AtomicFileWriter {
     public static func write(
         _ chunks: [UnsafeRawBufferPointer], to path: String, progress: ProgressHook? = nil
     ) throws {
-        try write(to: path) { sink in
+        try write(chunks, to: path, progress: { written in try progress?(written) }, systemFailure: { $0 })
+    }
+
+    /// Writes `chunks` in order to `path` atomically, with mode 0644,
+    /// calling `progress` with the bytes written so far after each chunk; a
+    /// system failure is thrown as `systemFailure` makes it, so the caller's
+    /// error type is the only one.
+    public static func write<Failure: Error>(
+        _ chunks: [UnsafeRawBufferPointer], to path: String,
+        progress: (_ written: Int) throws(Failure) -> Void, systemFailure: (WriteError) -> Failure
+    ) throws(Failure) {
+        try write(to: path, produce: { (sink) throws(Failure) in
             for chunk in chunks {
-                try sink.write(chunk)
-                try progress?(sink.written)
+                do throws(WriteError) { try sink.write(chunk) } catch { throw systemFailure(error) }
+                try progress(sink.written)
             }
-        }
+        }, systemFailure: systemFailure)
     }
 
     /// Writes whatever `produce` hands its ``FileSink`` to `path`
@@ -44,30 +65,44 @@ public enum AtomicFileWriter {
     /// if it throws, the temporary file is removed and the destination is
     /// left as it was.
     public static func write(to path: String, produce: (FileSink) throws -> Void) throws {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let base = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
-        var template = Array("\(directory.isEmpty ? "/" : directory)/.\(base).tmp-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw WriteError(path: path, operation: "mkstemp", errno: Glibc.errno) }
-        let temporary = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
-        var closed = false
+        try write(to: path, produce: produce, systemFailure: { $0 })
+    }
+
+    /// ``write(to:produce:)`` for a producer whose errors are `Failure`;
+    /// a system failure is thrown as `systemFailure` makes it.
+    public static func write<Failure: Error>(
+        to path: String, produce: (FileSink) throws(Failure) -> Void, systemFailure: (WriteError) -> Failure
+    ) throws(Failure) {
+        let destination = FilePath(path)
+        let directory = destination.removingLastComponent()
+        let directoryPath = directory.isEmpty ? FilePath(".") : directory
+        let temporary: TemporaryFile
         do {
-            try produce(FileSink(descriptor: descriptor, path: path))
-            guard fchmod(descriptor, 0o644) == 0 else { throw WriteError(path: path, operation: "fchmod", errno: Glibc.errno) }
-            guard fsync(descriptor) == 0 else { throw WriteError(path: path, operation: "fsync", errno: Glibc.errno) }
-            closed = true
-            guard close(descriptor) == 0 else { throw WriteError(path: path, operation: "close", errno: Glibc.errno) }
-            guard rename(temporary, path) == 0 else { throw WriteError(path: path, operation: "rename", errno: Glibc.errno) }
+            temporary = try TemporaryFile(in: directoryPath, prefix: ".\(destination.lastComponent?.string ?? path).tmp-")
         } catch {
-            if !closed { close(descriptor) }
-            unlink(temporary)
+            throw systemFailure(WriteError(path: path, operation: "mkstemp", errno: error))
+        }
+        let descriptor = temporary.descriptor
+        var closed = false
+        func fail(_ operation: String, _ error: Errno) -> Failure {
+            systemFailure(WriteError(path: path, operation: operation, errno: error))
+        }
+        do throws(Failure) {
+            try produce(FileSink(descriptor: descriptor, path: path))
+            do { try descriptor.setPermissions([.ownerReadWrite, .groupRead, .otherRead]) } catch { throw fail("fchmod", error) }
+            do { try descriptor.synchronize() } catch { throw fail("fsync", error) }
+            closed = true
+            do { try descriptor.closeReportingErrors() } catch { throw fail("close", error) }
+            do { try temporary.path.rename(to: destination) } catch { throw fail("rename", error) }
+        } catch {
+            if !closed { descriptor.closeIgnoringErrors() }
+            try? temporary.path.removeFile()
             throw error
         }
-        // Make the rename itself durable.
-        let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
+        // Make the rename itself durable (best effort: the file is in place).
+        if let directoryDescriptor = try? FileDescriptor.opening(directoryPath, .readOnly, options: .directory) {
+            try? directoryDescriptor.synchronize()
+            directoryDescriptor.closeIgnoringErrors()
         }
     }
 
@@ -78,34 +113,30 @@ public enum AtomicFileWriter {
 }
 
 /// Sequential writes to an open file: every byte handed over is written
-/// (short writes and `EINTR` handled here, once), and ``written`` counts
-/// them. The caller owns the descriptor.
+/// (the system layer completes short writes), and ``written`` counts them.
+/// The caller owns the descriptor.
 public final class FileSink {
     /// The descriptor written to.
-    public let descriptor: Int32
+    public let descriptor: FileDescriptor
     /// The path named in errors.
     public let path: String
     /// Bytes written so far.
     public private(set) var written = 0
 
     /// Wraps `descriptor`; errors name `path`.
-    public init(descriptor: Int32, path: String) {
+    public init(descriptor: FileDescriptor, path: String) {
         self.descriptor = descriptor
         self.path = path
     }
 
     /// Writes all of `bytes`.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(AtomicFileWriter.WriteError) {
-        var offset = 0
-        while offset < bytes.count {
-            let result = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if result < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw AtomicFileWriter.WriteError(path: path, operation: "write", errno: Glibc.errno)
-            }
-            offset += result
-            written += result
+        do {
+            try descriptor.writeFully(bytes)
+        } catch {
+            throw AtomicFileWriter.WriteError(path: path, operation: "write", errno: error)
         }
+        written += bytes.count
     }
 
     /// Writes `count` zero bytes.

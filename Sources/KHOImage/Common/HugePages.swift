@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemSupport
 
 /// Large buffers the library fills at once (the writer's arena, a decoded
 /// memfd's contents) ask the kernel for transparent huge pages: one fault
@@ -20,8 +18,6 @@ enum HugePages {
         let start = (Int(bitPattern: pointer) + size - 1) & ~(size - 1)
         let end = (Int(bitPattern: pointer) + count) & ~(size - 1)
         guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        #if os(Linux)
-        _ = madvise(aligned, end - start, MADV_HUGEPAGE)
-        #endif
+        MemoryMapping.adviseHugePages(aligned, byteCount: end - start)
     }
 }

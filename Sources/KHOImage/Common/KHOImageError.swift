@@ -1,5 +1,6 @@
 import FDT
 import KernelABI
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -101,7 +102,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         switch self {
         case let .io(path, operation, code):
-            return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+            return "\(path): \(operation) failed: \(Errno(rawValue: code))"
         case let .fileTooSmall(size):
             return "input is \(size) bytes, smaller than an FDT header (40 bytes)"
         case let .fileTooLarge(size, limit):
@@ -169,6 +170,18 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .severalKHORoots(candidates):
             return "\(candidates.count) pages hold a usable KHO root FDT (\(candidates.map(hex).joined(separator: ", "))); choose one with --kho-fdt"
         }
+    }
+}
+
+extension KHOImageError {
+    /// A system call on `path` failed with `error`.
+    static func io(path: String, operation: String, error: Errno) -> KHOImageError {
+        .io(path: path, operation: operation, errno: error.rawValue)
+    }
+
+    /// A failed write of an atomically written file.
+    init(_ failure: AtomicFileWriter.WriteError) {
+        self = .io(path: failure.path, operation: failure.operation, errno: failure.errno)
     }
 }
 

@@ -40,10 +40,21 @@ public struct ImportPlan: Sendable {
 
     /// Streams the image: the index, zeros to the first page boundary, then
     /// each region's bytes from `memory`, a piece at a time.
-    func write(from memory: some PhysicalMemory, to sink: FileSink) throws {
-        let index = try ImageIndex.build(khoFDTPhys: khoFDTPhys, ranges: regions.map { ($0.phys, $0.size) })
-        try index.bytes.withUnsafeBytes { try sink.write($0) }
-        if let first = index.regions.first { try sink.writeZeros(Int(first.fileOffset) - index.bytes.count) }
+    func write(from memory: some PhysicalMemory, to sink: FileSink) throws(KHOImageError) {
+        let index: (bytes: [UInt8], regions: [ImageRegion])
+        do {
+            index = try ImageIndex.build(khoFDTPhys: khoFDTPhys, ranges: regions.map { ($0.phys, $0.size) })
+        } catch {
+            throw .structure(what: "building the image index", error: .fdt(error))
+        }
+        do throws(AtomicFileWriter.WriteError) {
+            try index.bytes.withUnsafeBufferPointer { (bytes) throws(AtomicFileWriter.WriteError) in
+                try sink.write(UnsafeRawBufferPointer(bytes))
+            }
+            if let first = index.regions.first { try sink.writeZeros(Int(first.fileOffset) - index.bytes.count) }
+        } catch {
+            throw KHOImageError(error)
+        }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: KHOImporter.copyPieceSize, alignment: PageGeometry.pageSize)
         defer { buffer.deallocate() }
         for region in regions {
@@ -52,7 +63,7 @@ public struct ImportPlan: Sendable {
                 let length = Int(min(UInt64(buffer.count), region.end - cursor))
                 let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
                 try memory.read(cursor, into: piece, what: "region at 0x\(String(region.phys, radix: 16))")
-                try sink.write(UnsafeRawBufferPointer(piece))
+                do { try sink.write(UnsafeRawBufferPointer(piece)) } catch { throw KHOImageError(error) }
                 cursor += UInt64(length)
             }
         }

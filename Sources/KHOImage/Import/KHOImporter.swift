@@ -156,19 +156,9 @@ public enum KHOImporter {
     public static func importImage(from memory: some PhysicalMemory, khoFDTPhys: UInt64? = nil,
                                    to path: String) throws(KHOImageError) -> ImportPlan {
         let plan = try plan(memory, khoFDTPhys: khoFDTPhys)
-        do {
-            try AtomicFileWriter.write(to: path) { sink in try plan.write(from: memory, to: sink) }
-        } catch let error as AtomicFileWriter.WriteError {
-            throw .io(path: error.path, operation: error.operation, errno: error.errno)
-        } catch let error as KHOImageError {
-            throw error
-        } catch {
-            throw .io(path: path, operation: "write (\(error))", errno: EIO)
-        }
+        try AtomicFileWriter.write(to: path, produce: { (sink) throws(KHOImageError) in
+            try plan.write(from: memory, to: sink)
+        }, systemFailure: KHOImageError.init)
         return plan
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -72,57 +72,53 @@ public enum ImageIndex {
     /// file range, and the reservation block against the regions.
     static func parse(_ blob: FDTBlob, fileSize: Int) throws(KHOImageError) -> Contents {
         let root = blob.root
-        do {
-            let found = try root.string("compatible")
-            guard found == compatible else {
-                throw KHOImageError.indexValue(property: "compatible", reason: "is \"\(found)\", expected \"\(compatible)\"")
-            }
-            for cells in ["#address-cells", "#size-cells"] {
-                let value = try root.bigEndianU32(cells)
-                guard value == 2 else { throw KHOImageError.indexValue(property: cells, reason: "is \(value), expected 2") }
-            }
-            let pageSize = try root.bigEndianU32("page-size")
-            guard pageSize == PageGeometry.pageSize else {
-                throw KHOImageError.indexValue(property: "page-size", reason: "is \(pageSize), this tool handles only \(PageGeometry.pageSize)")
-            }
-            let khoFDT = try root.bigEndianU64("kho-fdt")
-            let dataStart = UInt64(PageGeometry.pageAlignUp(blob.totalSize))
-            var regions: [ImageRegion] = []
-            for node in try root.subnodes() {
-                regions.append(try parseRegion(node, dataStart: dataStart, fileSize: UInt64(fileSize),
-                                               previous: regions.last))
-            }
-            let byOffset = regions.sorted { $0.fileOffset < $1.fileOffset }
-            for (earlier, later) in zip(byOffset, byOffset.dropFirst()) where later.fileOffset < earlier.fileOffset + earlier.size {
-                throw KHOImageError.region(name: regionPrefix + String(later.phys, radix: 16),
-                                           problem: "file range overlaps that of region@\(String(earlier.phys, radix: 16))")
-            }
-            let reservations = try blob.memoryReservations()
-            guard reservations.count == regions.count,
-                  zip(reservations, regions).allSatisfy({ $0.address == $1.phys && $0.size == $1.size }) else {
-                throw KHOImageError.indexValue(property: "memory reservation block",
-                                               reason: "lists \(reservations.count) ranges that do not match the \(regions.count) regions")
-            }
-            return Contents(khoFDTPhys: khoFDT, regions: regions)
-        } catch let error as FDTError {
-            throw .index(error)
-        } catch let error as KHOImageError {
-            throw error
-        } catch {
-            fatalError("unreachable: \(error)")
+        let found = try index { () throws(FDTError) in try root.string("compatible") }
+        guard found == compatible else {
+            throw .indexValue(property: "compatible", reason: "is \"\(found)\", expected \"\(compatible)\"")
         }
+        for cells in ["#address-cells", "#size-cells"] {
+            let value = try index { () throws(FDTError) in try root.bigEndianU32(cells) }
+            guard value == 2 else { throw .indexValue(property: cells, reason: "is \(value), expected 2") }
+        }
+        let pageSize = try index { () throws(FDTError) in try root.bigEndianU32("page-size") }
+        guard pageSize == PageGeometry.pageSize else {
+            throw .indexValue(property: "page-size", reason: "is \(pageSize), this tool handles only \(PageGeometry.pageSize)")
+        }
+        let khoFDT = try index { () throws(FDTError) in try root.bigEndianU64("kho-fdt") }
+        let dataStart = UInt64(PageGeometry.pageAlignUp(blob.totalSize))
+        var regions: [ImageRegion] = []
+        for node in try index({ () throws(FDTError) in try root.subnodes() }) {
+            regions.append(try parseRegion(node, dataStart: dataStart, fileSize: UInt64(fileSize), previous: regions.last))
+        }
+        let byOffset = regions.sorted { $0.fileOffset < $1.fileOffset }
+        for (earlier, later) in zip(byOffset, byOffset.dropFirst()) where later.fileOffset < earlier.fileOffset + earlier.size {
+            throw .region(name: regionPrefix + String(later.phys, radix: 16),
+                          problem: "file range overlaps that of region@\(String(earlier.phys, radix: 16))")
+        }
+        let reservations = try index { () throws(FDTError) in try blob.memoryReservations() }
+        guard reservations.count == regions.count,
+              zip(reservations, regions).allSatisfy({ $0.address == $1.phys && $0.size == $1.size }) else {
+            throw .indexValue(property: "memory reservation block",
+                              reason: "lists \(reservations.count) ranges that do not match the \(regions.count) regions")
+        }
+        return Contents(khoFDTPhys: khoFDT, regions: regions)
+    }
+
+    /// Runs a read of the index's FDT; a malformed tree is ``KHOImageError/index(_:)``.
+    private static func index<T>(_ read: () throws(FDTError) -> T) throws(KHOImageError) -> T {
+        do { return try read() } catch { throw .index(error) }
     }
 
     private static func parseRegion(_ node: FDTNodeRef, dataStart: UInt64, fileSize: UInt64,
-                                    previous: ImageRegion?) throws -> ImageRegion {
+                                    previous: ImageRegion?) throws(KHOImageError) -> ImageRegion {
         let name = node.name
         guard name.hasPrefix(regionPrefix), let named = UInt64(name.dropFirst(regionPrefix.count), radix: 16) else {
             throw KHOImageError.region(name: name, problem: "is not named region@<hex address>")
         }
-        let reg = try node.bytes("reg", count: 16)
+        let reg = try index { () throws(FDTError) in try node.bytes("reg", count: 16) }
         let phys = ByteOrderCoding.readBigEndian(UInt64.self, reg, at: 0)
         let size = ByteOrderCoding.readBigEndian(UInt64.self, reg, at: 8)
-        let offset = try node.bigEndianU64("offset")
+        let offset = try index { () throws(FDTError) in try node.bigEndianU64("offset") }
         func fail(_ problem: String) -> KHOImageError { .region(name: name, problem: problem) }
         guard String(phys, radix: 16) == name.dropFirst(regionPrefix.count), named == phys else {
             throw fail("unit address does not match reg address 0x\(String(phys, radix: 16))")

@@ -105,34 +105,29 @@ final class SourceFile: @unchecked Sendable {
     /// The path, for errors.
     let path: String
     /// The open descriptor (read-only).
-    let descriptor: Int32
+    let descriptor: FileDescriptor
     /// The file's size in bytes.
     let size: UInt64
 
     /// Opens `path` read-only; it must be a regular file or a block device.
     init(path: String) throws(KHOImageError) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            let code = errno
-            close(descriptor)
-            throw .io(path: path, operation: "fstat", errno: code)
+        let descriptor: FileDescriptor
+        do { descriptor = try .opening(FilePath(path), .readOnly) } catch { throw .io(path: path, operation: "open", error: error) }
+        let status: Stat
+        do { status = try descriptor.stat() } catch {
+            descriptor.closeIgnoringErrors()
+            throw .io(path: path, operation: "fstat", error: error)
         }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
-            close(descriptor)
-            throw .io(path: path, operation: "open (not a regular file)", errno: EINVAL)
+        guard status.type == .regular else {
+            descriptor.closeIgnoringErrors()
+            throw .io(path: path, operation: "open (not a regular file)", error: .invalidArgument)
         }
         self.path = path
         self.descriptor = descriptor
-        self.size = UInt64(status.st_size)
+        self.size = UInt64(status.size)
     }
 
-    deinit { close(descriptor) }
-
-    /// `SEEK_DATA` and `SEEK_HOLE` (Linux; Glibc's module leaves them out
-    /// as GNU extensions).
-    static let seekData: Int32 = 3, seekHole: Int32 = 4
+    deinit { descriptor.closeIgnoringErrors() }
 
     /// The data extents of `offset ..< offset + length` (`SEEK_DATA` /
     /// `SEEK_HOLE`); the whole span where the file system cannot tell.
@@ -141,13 +136,14 @@ final class SourceFile: @unchecked Sendable {
         var extents: [(offset: UInt64, length: UInt64)] = []
         var cursor = offset
         while cursor < end {
-            let data = lseek(descriptor, off_t(cursor), Self.seekData)
-            if data < 0 { return errno == ENXIO ? extents : [(offset, length)] }
-            guard UInt64(data) < end else { break }
-            var hole = lseek(descriptor, off_t(data), Self.seekHole)
-            if hole < 0 { hole = off_t(end) }
-            let stop = min(UInt64(hole), end)
-            extents.append((UInt64(data), stop - UInt64(data)))
+            let data: UInt64
+            do throws(Errno) { data = UInt64(try descriptor.seeking(to: Int64(cursor), from: .nextDataRegion)) } catch {
+                return error == .noSuchAddressOrDevice ? extents : [(offset, length)]
+            }
+            guard data < end else { break }
+            let hole = (try? descriptor.seeking(to: Int64(data), from: .nextHoleRegion)).map(UInt64.init) ?? end
+            let stop = min(hole, end)
+            extents.append((data, stop - data))
             cursor = stop
         }
         return extents
@@ -155,23 +151,16 @@ final class SourceFile: @unchecked Sendable {
 
     /// Fills `buffer` from file offset `offset`; the caller has checked that
     /// the range lies inside the file. A file that shrank meanwhile is an
-    /// `EIO` error naming it.
+    /// `EIO` error naming it (the read hit its end where there were bytes).
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(KHOImageError) {
-        var done = 0
-        while done < buffer.count {
-            let result = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "pread at offset \(offset + UInt64(done))", errno: errno)
-            }
-            if result == 0 {
-                throw .io(path: path, operation: "pread at offset \(offset + UInt64(done)) (the file ended early)", errno: EIO)
-            }
-            done += result
+        let count: Int
+        do { count = try descriptor.readFully(fromAbsoluteOffset: Int64(offset), into: buffer) } catch {
+            throw .io(path: path, operation: "pread at offset \(offset)", error: error)
+        }
+        guard count == buffer.count else {
+            throw .io(path: path, operation: "pread at offset \(offset + UInt64(count)) (the file ended early)", error: .ioError)
         }
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemSupport

@@ -1,3 +1,4 @@
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,22 +12,17 @@ extension KHOImageReader {
     public static func read(memory: some PhysicalMemory, khoFDTPhys: UInt64? = nil,
                             temporaryDirectory: String = defaultTemporaryDirectory) throws(KHOImageError) -> HandoverInput {
         let plan = try KHOImporter.plan(memory, khoFDTPhys: khoFDTPhys)
-        var template = Array("\(temporaryDirectory)/.luo-serialize-import-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw .io(path: temporaryDirectory, operation: "mkstemp", errno: errno) }
-        defer { close(descriptor) }
-        let path = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
-        unlink(path)
+        let temporary: TemporaryFile
         do {
-            try plan.write(from: memory, to: FileSink(descriptor: descriptor, path: path))
-        } catch let error as AtomicFileWriter.WriteError {
-            throw .io(path: error.path, operation: error.operation, errno: error.errno)
-        } catch let error as KHOImageError {
-            throw error
+            temporary = try TemporaryFile(in: FilePath(temporaryDirectory), prefix: ".luo-serialize-import-")
         } catch {
-            throw .io(path: path, operation: "write (\(error))", errno: EIO)
+            throw .io(path: temporaryDirectory, operation: "mkstemp", error: error)
         }
-        return try decode(try MappedFile.map(descriptor: descriptor, path: path, limit: maximumImageSize))
+        defer { temporary.descriptor.closeIgnoringErrors() }
+        let path = temporary.path.string
+        try? temporary.path.removeFile()
+        try plan.write(from: memory, to: FileSink(descriptor: temporary.descriptor, path: path))
+        return try decode(try MappedFile.map(descriptor: temporary.descriptor.rawValue, path: path, limit: maximumImageSize))
     }
 
     /// `$TMPDIR`, or `/tmp`.

@@ -1,7 +1,5 @@
 import FDT
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemSupport
 
 /// Opens files read-only as ``AlignedBytes`` backed by `mmap`, so a reader
 /// looks at records in place instead of copying the image.
@@ -9,26 +7,26 @@ public enum MappedFile {
     /// Maps the whole file at `path`; the mapping lives as long as the result.
     /// Files larger than `limit` are refused before mapping.
     public static func map(path: String, limit: Int) throws(KHOImageError) -> AlignedBytes {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
-        defer { close(descriptor) }
-        return try map(descriptor: descriptor, path: path, limit: limit)
+        let descriptor: FileDescriptor
+        do { descriptor = try .opening(FilePath(path), .readOnly) } catch { throw .io(path: path, operation: "open", error: error) }
+        defer { descriptor.closeIgnoringErrors() }
+        return try map(descriptor: descriptor.rawValue, path: path, limit: limit)
     }
 
     /// Maps the whole regular file open at `descriptor` (which the caller
     /// keeps and closes; the mapping outlives it); errors name `path`.
     public static func map(descriptor: Int32, path: String, limit: Int) throws(KHOImageError) -> AlignedBytes {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw .io(path: path, operation: "fstat", errno: errno) }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, operation: "open (not a regular file)", errno: EINVAL) }
-        let size = Int(status.st_size)
+        let file = FileDescriptor(rawValue: descriptor)
+        let status: Stat
+        do { status = try file.stat() } catch { throw .io(path: path, operation: "fstat", error: error) }
+        guard status.type == .regular else { throw .io(path: path, operation: "open (not a regular file)", error: .invalidArgument) }
+        let size = Int(status.size)
         guard size <= limit else { throw .fileTooLarge(size: size, limit: limit) }
         guard size > 0 else { return AlignedBytes(zeroedCount: 0) }
-        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), mapping != MAP_FAILED else {
-            throw .io(path: path, operation: "mmap", errno: errno)
-        }
+        let mapping: UnsafeMutableRawPointer
+        do { mapping = try file.mapReadOnly(byteCount: size) } catch { throw .io(path: path, operation: "mmap", error: error) }
         return AlignedBytes(adopting: mapping, count: size) { pointer, count in
-            munmap(pointer, count)
+            MemoryMapping.unmap(pointer, byteCount: count)
         }
     }
 }

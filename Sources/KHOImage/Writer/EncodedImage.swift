@@ -1,5 +1,6 @@
 import FDT
 import KernelABI
+import SystemSupport
 
 /// A KHO image ready to be written: the index, the layout the writer chose
 /// and the bytes of every region.
@@ -35,18 +36,18 @@ public struct EncodedImage: Sendable {
 
     /// Hands `body` the file's pieces in order, without copying the regions:
     /// the index, the zero padding after it, then each region's bytes.
-    public func withChunks<R>(_ body: ([UnsafeRawBufferPointer]) throws -> R) rethrows -> R {
+    public func withChunks<R, Failure: Error>(_ body: ([UnsafeRawBufferPointer]) throws(Failure) -> R) throws(Failure) -> R {
         let firstOffset = layout.regions.first.map { Int($0.fileOffset) } ?? index.count
         let padding = [UInt8](repeating: 0, count: firstOffset - index.count)
-        return try index.withUnsafeBytes { indexBytes in
-            try padding.withUnsafeBytes { paddingBytes in
+        return try index.withUnsafeBufferPointer { (indexBytes) throws(Failure) in
+            try padding.withUnsafeBufferPointer { (paddingBytes) throws(Failure) in
                 let memoryBytes = memory.rawBuffer
-                var chunks = [indexBytes, paddingBytes]
+                var chunks = [UnsafeRawBufferPointer(indexBytes), UnsafeRawBufferPointer(paddingBytes)]
                 for region in layout.regions {
                     let start = Int(region.phys - memoryBase)
                     chunks.append(UnsafeRawBufferPointer(rebasing: memoryBytes[start..<(start + Int(region.size))]))
                 }
-                return try withExtendedLifetime(memory) { try body(chunks) }
+                return try withExtendedLifetime(memory) { () throws(Failure) in try body(chunks) }
             }
         }
     }
@@ -71,16 +72,16 @@ public struct EncodedImage: Sendable {
 
     /// Writes the image to `path` atomically (temporary file, `fsync`,
     /// rename); on failure nothing is left at `path` or beside it.
-    /// `progress` is called with the bytes written so far after each chunk.
+    /// `progress` is called with the bytes written so far after each chunk;
+    /// an error it throws stops the write, reported as `ECANCELED` (the
+    /// write was cancelled, no system call failed) naming that error.
     public func write(to path: String, progress: AtomicFileWriter.ProgressHook? = nil) throws(KHOImageError) {
-        do {
-            try withChunks { try AtomicFileWriter.write($0, to: path, progress: progress) }
-        } catch let error as AtomicFileWriter.WriteError {
-            throw .io(path: error.path, operation: error.operation, errno: error.errno)
-        } catch let error as KHOImageError {
-            throw error
-        } catch {
-            throw .io(path: path, operation: "write (\(error))", errno: 5)
+        try withChunks { (chunks) throws(KHOImageError) in
+            try AtomicFileWriter.write(chunks, to: path, progress: { (written) throws(KHOImageError) in
+                do { try progress?(written) } catch {
+                    throw .io(path: path, operation: "write (\(error))", error: .canceled)
+                }
+            }, systemFailure: KHOImageError.init)
         }
     }
 }

@@ -46,18 +46,20 @@ public struct KHOImageWriter: Sendable {
         guard base < KHOImageWriter.physicalAddressLimit else {
             throw .invalidModel(.badBaseAddress(address: base, reason: "is beyond the 52-bit physical address space"))
         }
+        let image: EncodedImage
         do {
-            return try layOut(state)
-        } catch let error as FDTError {
-            throw .structure(what: "building an FDT", error: .fdt(error))
-        } catch let error as KHOImageError {
-            throw error
+            image = try layOut(state)
         } catch {
-            fatalError("unreachable: \(error)")
+            throw .structure(what: "building an FDT", error: .fdt(error))
         }
+        // The last region ends where the allocator stopped.
+        guard (image.layout.regions.last.map { $0.phys + $0.size } ?? base) <= KHOImageWriter.physicalAddressLimit else {
+            throw .invalidModel(.badBaseAddress(address: base, reason: "the handover does not fit below 2^52 from here"))
+        }
+        return image
     }
 
-    private func layOut(_ state: HandoverState) throws -> EncodedImage {
+    private func layOut(_ state: HandoverState) throws(FDTError) -> EncodedImage {
         // Each LUO generation lays itself out; luo-v5 (v7.2+) in LUOv5Writer.swift.
         if !state.generation.luo.isFDT { return try layOutLUOv5(state) }
         var arena = PhysicalArena(base: base)
@@ -93,17 +95,17 @@ public struct KHOImageWriter: Sendable {
         // views before anything else is allocated (which may move the arena).
         let rootPage = arena.borrowBytes(at: khoRootPhys, length: PageGeometry.pageSize)
         let khoRoot: FDTEditor
-        let addSubtree: (String, UInt64, UInt64) throws -> Void
+        let addSubtree: (String, UInt64, UInt64) throws(FDTError) -> Void
         switch generation.khoRoot.compatible {
         case KHOv1RootFDT.compatible:
             khoRoot = try KHOv1RootFDT.makeSkeleton(into: rootPage)
-            addSubtree = { name, phys, _ in try KHOv1RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
+            addSubtree = { (name, phys, _) throws(FDTError) in try KHOv1RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
         case KHOv3RootFDT.compatible:
             khoRoot = try KHOv3RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
-            addSubtree = { name, phys, size in try KHOv3RootFDT.addSubtree(to: khoRoot, name: name, phys: phys, blobSize: size) }
+            addSubtree = { (name, phys, size) throws(FDTError) in try KHOv3RootFDT.addSubtree(to: khoRoot, name: name, phys: phys, blobSize: size) }
         default:
             khoRoot = try KHOv2RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
-            addSubtree = { name, phys, _ in try KHOv2RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
+            addSubtree = { (name, phys, _) throws(FDTError) in try KHOv2RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
         }
         if generation.kexecMetadata != nil, let metadata = state.kexecMetadata {
             arena.withBytes(at: kexecMetadataPhys, length: KexecMetadataSer.size) {
@@ -201,9 +203,6 @@ public struct KHOImageWriter: Sendable {
             khoRootBlob = root.blob
         }
 
-        guard arena.top <= KHOImageWriter.physicalAddressLimit else {
-            throw KHOImageError.invalidModel(.badBaseAddress(address: base, reason: "the handover does not fit below 2^52 from here"))
-        }
         let ranges = Self.contiguousRanges(arena.allocations)
         let index = try ImageIndex.build(khoFDTPhys: khoRootPhys, ranges: ranges)
         let layout = HandoverLayout(

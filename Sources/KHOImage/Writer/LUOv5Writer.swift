@@ -19,7 +19,7 @@ import KernelABI
 /// 4. `liveupdate_reboot`: every entry and block count filled in place,
 ///    `sessions_pa` set when there is a session, the FLB entries.
 extension KHOImageWriter {
-    func layOutLUOv5(_ state: HandoverState) throws -> EncodedImage {
+    func layOutLUOv5(_ state: HandoverState) throws(FDTError) -> EncodedImage {
         let generation = state.generation
         var arena = PhysicalArena(base: base)
         arena.reserve(additional: Self.estimatedLUOv5ArenaBytes(state))
@@ -149,9 +149,6 @@ extension KHOImageWriter {
             }
         }
 
-        guard arena.top <= KHOImageWriter.physicalAddressLimit else {
-            throw KHOImageError.invalidModel(.badBaseAddress(address: base, reason: "the handover does not fit below 2^52 from here"))
-        }
         let ranges = Self.contiguousRanges(arena.allocations)
         let index = try ImageIndex.build(khoFDTPhys: khoRootPhys, ranges: ranges)
         let layout = HandoverLayout(

@@ -1,7 +1,5 @@
 import HandoverModel
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemSupport
 
 extension MemfdContents {
     /// The contents of the open file `descriptor` (a memfd, typically), read
@@ -12,38 +10,25 @@ extension MemfdContents {
     /// large array asks for transparent huge pages, as the writer's own
     /// buffers do: reading a big memfd into fresh 4 KiB pages costs a page
     /// fault and a page clear per page, which is most of moving it into an
-    /// image. A file that shrinks while it is read is an error.
+    /// image. A file that shrinks while it is read is an `EIO` error.
     public init(readingDescriptor descriptor: Int32, position: UInt64 = 0) throws(KHOImageError) {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw .io(path: "descriptor \(descriptor)", operation: "fstat", errno: errno)
-        }
-        let size = Int(status.st_size)
-        var failure: Int32 = 0
+        let file = FileDescriptor(rawValue: descriptor)
+        let name = "descriptor \(descriptor)"
+        let size: Int
+        do { size = Int(try file.stat().size) } catch { throw .io(path: name, operation: "fstat", error: error) }
+        var failure: Errno?
         let contents = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             initialized = 0
             guard let base = buffer.baseAddress else { return }
             HugePages.advise(UnsafeMutableRawPointer(base), count: size)
-            var done = 0
-            while done < size {
-                let count = pread(descriptor, base + done, size - done, off_t(done))
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if count == 0 {
-                    failure = EIO
-                    break
-                }
-                done += count
+            do throws(Errno) {
+                initialized = try file.readFully(fromAbsoluteOffset: 0, into: UnsafeMutableRawBufferPointer(buffer))
+            } catch {
+                failure = error
             }
-            initialized = done
         }
-        guard failure == 0 else {
-            throw .io(path: "descriptor \(descriptor)", operation: failure == EIO ? "pread (the file shrank)" : "pread",
-                      errno: failure)
-        }
+        if let failure { throw .io(path: name, operation: "pread", error: failure) }
+        guard contents.count == size else { throw .io(path: name, operation: "pread (the file shrank)", error: .ioError) }
         self.init(contents: contents, position: position)
     }
 }
