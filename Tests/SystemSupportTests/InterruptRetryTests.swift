@@ -46,6 +46,9 @@ import Testing
     }
 }
 
+/// Signals the test handler caught.
+nonisolated(unsafe) private var caughtSignals = 0
+
 /// Complete transfers over a pipe, where the kernel hands out short reads
 /// and writes: every byte arrives, in order.
 @Suite struct PipeTransferTests {
@@ -77,7 +80,8 @@ import Testing
         // One read(2) returns only the first piece: readFully must go on.
         let count = try received.withUnsafeMutableBytes { try pipe.read.readFully(into: $0) }
         #expect(count == expected.count)
-        #expect(received == expected)
+        let same = received == expected
+        #expect(same)
     }
 
     @Test func readFullyStopsAtTheEndOfTheInput() throws {
@@ -96,7 +100,7 @@ import Testing
     /// with EINTR, and writeFully still delivers every byte.
     @Test func writeFullySurvivesSignalsWhileBlocked() throws {
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in }
+        action.__sigaction_handler.sa_handler = { _ in caughtSignals += 1 }
         action.sa_flags = 0
         sigemptyset(&action.sa_mask)
         var previous = sigaction()
@@ -108,28 +112,40 @@ import Testing
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var failure: Errno?
         nonisolated(unsafe) var writerThread = pthread_t()
-        let started = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
         let writer = Thread {
             writerThread = pthread_self()
+            // Threads may start with signals blocked: let this one through.
+            var unblocked = sigset_t()
+            sigemptyset(&unblocked)
+            sigaddset(&unblocked, SIGUSR2)
+            pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
             started.signal()
             do { try expected.withUnsafeBytes { try pipe.write.writeFully($0) } } catch { failure = error as? Errno }
+            // The reader sees the end of the input after whatever was written.
+            _ = dup2(pipe.read.rawValue, pipe.write.rawValue)
             done.signal()
+            release.wait()  // alive while the reader may still signal it
         }
         writer.start()
         started.wait()
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while received.count < expected.count {
+        while true {
             // Interrupt the writer while it waits for room, then make some.
             pthread_kill(writerThread, SIGUSR2)
             usleep(200)
             let count = try buffer.withUnsafeMutableBytes { buffer in
                 try pipe.read.read(into: buffer)
             }
+            if count == 0 { break }
             received += buffer[..<count]
         }
         done.wait()
+        release.signal()
         #expect(failure == nil)
-        #expect(received == expected)
+        #expect(caughtSignals > 0)
+        let same = received == expected
+        #expect(same)
     }
 }
