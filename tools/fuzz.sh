@@ -30,6 +30,9 @@ build_libraries() {
         --target HandoverManifest
 }
 
+# The system layer and what it stands on (KHOImage and HandoverManifest use it).
+system_modules="SystemSupport SystemPackage CSystem CLinuxSupport"
+
 objects() { # module...
     for module in "$@"; do find "$scratch/release/$module.build" -name '*.o'; done
 }
@@ -41,6 +44,9 @@ link_target() { # name main.swift modules...
     nice -n 19 swiftc "${flags[@]}" -module-name "Fuzz${name//-/_}" \
         -I "$scratch/release/Modules" \
         -Xcc -fmodule-map-file="$root/Sources/CLibFDT/module.modulemap" -I "$root/Sources/CLibFDT/include" \
+        -Xcc -fmodule-map-file="$scratch/checkouts/swift-system/Sources/CSystem/include/module.modulemap" \
+        -Xcc -fmodule-map-file="$scratch/release/CLinuxSupport.build/module.modulemap" \
+        -I "$root/Sources/CLinuxSupport/include" \
         -Xcc -fmodule-map-file="$scratch/checkouts/Yams/Sources/CYaml/include/module.modulemap" \
         -I "$scratch/checkouts/Yams/Sources/CYaml/include" \
         $main $(objects "$@") -lfdt -o "$bin/fuzz-$name.new" 2>&1 | { grep -v "Cannot export local symbol '__asan" || true; }
@@ -54,10 +60,10 @@ build() { # [target...]; a running fuzzer keeps its binary (linked to a new file
     for target in "${targets[@]}"; do
         case $target in
             fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT ABIGeneration KernelABI ;;
-            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage ;;
-            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage ;;
-            import) link_target import "Fuzz/Import/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ABIGeneration HandoverModel KHOImage ;;
-            manifest) link_target manifest Fuzz/Manifest/main.swift ABIGeneration HandoverModel HandoverManifest Yams CYaml ;;
+            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage $system_modules ;;
+            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage $system_modules ;;
+            import) link_target import "Fuzz/Import/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ABIGeneration HandoverModel KHOImage $system_modules ;;
+            manifest) link_target manifest Fuzz/Manifest/main.swift ABIGeneration HandoverModel HandoverManifest Yams CYaml $system_modules ;;
             *) echo "unknown target $target" >&2; exit 2 ;;
         esac
     done

@@ -1,3 +1,4 @@
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,7 @@ final class ProgressBar {
 
     /// A bar for `total` bytes, or `nil` when none should be drawn.
     static func make(label: String, total: UInt64) -> ProgressBar? {
-        guard total > threshold, isatty(2) == 1 else { return nil }
+        guard total > threshold, FileDescriptor.standardError.isTerminal else { return nil }
         return ProgressBar(label: label, total: total)
     }
 
