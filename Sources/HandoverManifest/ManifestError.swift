@@ -23,6 +23,10 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
     case outOfRange(path: String, value: String, reason: String)
     /// A base64 string does not decode.
     case badBase64(path: String)
+    /// A `name_hex` is not pairs of hex digits.
+    case badHex(path: String)
+    /// A session has both `name` and `name_hex`.
+    case conflictingName(path: String)
     /// A file holds more than one of `data`, `memfd` and `payload_base64`.
     case conflictingContent(path: String, keys: [String])
     /// A file holds none of `data`, `memfd` and `payload_base64`.
@@ -56,6 +60,10 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): \(value) is out of range: \(reason)"
         case let .badBase64(path):
             return "\(path): not valid base64"
+        case let .badHex(path):
+            return "\(path): not pairs of hex digits (one pair per byte of the name)"
+        case let .conflictingName(path):
+            return "\(path): has both name and name_hex; a session is named by exactly one"
         case let .conflictingContent(path, keys):
             return "\(path): has both \(keys.joined(separator: " and ")); a file holds exactly one of data, memfd, payload_base64"
         case let .missingContent(path):

@@ -18,8 +18,13 @@ public enum ManifestKeys {
     public static let sessions = "sessions"
     /// Top level: the list of FLB entries.
     public static let flb = "flb"
-    /// Session and FLB entry: the name.
+    /// Session and FLB entry: the name (for a session, when its bytes are
+    /// UTF-8).
     public static let name = "name"
+    /// Session: the name's bytes in hex, two digits per byte
+    /// (`"766d30ff"`), for a name that is not UTF-8; a session
+    /// has exactly one of `name` and `name_hex`.
+    public static let nameHex = "name_hex"
     /// Session: the list of files.
     public static let files = "files"
     /// File: the user's token.

@@ -99,14 +99,30 @@ struct ManifestParser {
     }
 
     private func session(_ node: Node, _ path: String, _ memfdFormat: MemfdFormat) throws(ManifestError) -> SessionRecord {
-        let fields = try Fields(node, budget: budget, path: path, format: format, allowed: [ManifestKeys.name, ManifestKeys.files])
-        let name = try string(try fields.required(ManifestKeys.name), fields.path(ManifestKeys.name))
+        let fields = try Fields(node, budget: budget, path: path, format: format,
+                                allowed: [ManifestKeys.name, ManifestKeys.nameHex, ManifestKeys.files])
+        let name = try sessionName(fields, path)
         let filesPath = fields.path(ManifestKeys.files)
         var files: [FileRecord] = []
         for (index, item) in try list(try fields.required(ManifestKeys.files), filesPath).enumerated() {
             files.append(try file(item, "\(filesPath)[\(index)]", memfdFormat))
         }
         return SessionRecord(name: name, files: files)
+    }
+
+    /// `name` (the UTF-8 of the text) or `name_hex` (the bytes spelled
+    /// out), exactly one of them.
+    private func sessionName(_ fields: Fields, _ path: String) throws(ManifestError) -> SessionName {
+        switch (fields.optional(ManifestKeys.name), fields.optional(ManifestKeys.nameHex)) {
+        case (.some, .some):
+            throw .conflictingName(path: path)
+        case let (nil, hexNode?):
+            let hexPath = fields.path(ManifestKeys.nameHex)
+            guard let name = SessionName(hexSpelling: try string(hexNode, hexPath)) else { throw .badHex(path: hexPath) }
+            return name
+        default:
+            return SessionName(try string(try fields.required(ManifestKeys.name), fields.path(ManifestKeys.name)))
+        }
     }
 
     private func file(_ node: Node, _ path: String, _ memfdFormat: MemfdFormat) throws(ManifestError) -> FileRecord {

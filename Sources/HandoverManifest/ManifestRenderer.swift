@@ -43,7 +43,8 @@ enum ManifestRenderer {
 
     private static func session(_ session: SessionRecord, seals: Bool) -> OrderedJSON {
         .object([
-            (ManifestKeys.name, .string(session.name)),
+            session.name.string.map { (ManifestKeys.name, OrderedJSON.string($0)) }
+                ?? (ManifestKeys.nameHex, .string(session.name.hexSpelling)),
             (ManifestKeys.files, .array(session.files.map { file($0, seals: seals) })),
         ])
     }
@@ -114,7 +115,10 @@ enum ManifestRenderer {
     }
 
     /// Writes `text` as a JSON string: `"` and `\` escaped, control
-    /// characters as short escapes or `\u00XX`, everything else as UTF-8.
+    /// characters as short escapes or `\uXXXX`, everything else as UTF-8.
+    /// The characters a YAML reader refuses or takes as a line break (DEL,
+    /// C1, U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF) are escaped too, so any
+    /// UTF-8 name reads back as the same bytes in either format.
     static func writeString(_ text: String, into output: inout String) {
         output += "\""
         for scalar in text.unicodeScalars {
@@ -127,7 +131,8 @@ enum ManifestRenderer {
             case "\u{08}": output += "\\b"
             case "\u{0C}": output += "\\f"
             default:
-                if scalar.value < 0x20 {
+                if scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028
+                    || scalar.value == 0x2029 || scalar.value == 0xfeff || scalar.value >= 0xfffe && scalar.value <= 0xffff {
                     let digits = String(scalar.value, radix: 16)
                     output += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
                 } else {

@@ -66,13 +66,14 @@ public struct KexecMetadata: Equatable, Sendable {
 
 /// A named group of preserved files (`luo_session_ser`).
 public struct SessionRecord: Equatable, Sendable {
-    /// The session's name: 1 to 63 bytes of UTF-8 without NUL.
-    public var name: String
+    /// The session's name: 1 to 63 bytes, none of them NUL, in no
+    /// particular encoding.
+    public var name: SessionName
     /// The session's files, in preservation order.
     public var files: [FileRecord]
 
     /// Creates a session.
-    public init(name: String, files: [FileRecord] = []) {
+    public init(name: SessionName, files: [FileRecord] = []) {
         self.name = name
         self.files = files
     }

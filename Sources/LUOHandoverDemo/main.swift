@@ -112,8 +112,9 @@ func restore(image path: String, next: String?) throws {
         restored.append((file, memfd))
     }
     for name in orchestrator.incomingSessionNames {
-        try sessions[name]?.finish()
-        try sessions[name]?.close()
+        let session = name.string.flatMap { sessions[$0] }
+        try session?.finish()
+        try session?.close()
     }
     if let next {
         var outgoing: [String: OutgoingSession] = [:]

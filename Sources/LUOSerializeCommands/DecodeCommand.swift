@@ -4,6 +4,7 @@ import KHOImage
 import KernelABI
 #if canImport(Glibc)
 import Glibc
+import HandoverModel
 #endif
 
 /// `decode IMAGE [--format json|text]`: an image back to its manifest, or to
@@ -109,7 +110,7 @@ extension DecodeCommand {
             notes.append("\(image.unreferencedBlocks.count) preserved blocks no LUO structure refers to are not part of the manifest")
         }
         if !image.otherSubtrees.isEmpty {
-            notes.append("KHO subtrees \(image.otherSubtrees.map { Hex.quoted($0.name) }.joined(separator: ", ")) are not part of the manifest")
+            notes.append("KHO subtrees \(image.otherSubtrees.map { DisplayEscaping.quoted($0.name) }.joined(separator: ", ")) are not part of the manifest")
         }
         return notes
     }

@@ -80,7 +80,7 @@ struct EncodeCommand: ParsableCommand {
         for session in state.sessions {
             for file in session.files where file.compatible == memfd {
                 guard case .data = file.content else { continue }
-                StandardStreams.writeError("luo-serialize: warning: \(manifest): session \(Hex.quoted(session.name)) token \(file.token):"
+                StandardStreams.writeError("luo-serialize: warning: \(manifest): session \(DisplayEscaping.quoted(session.name.bytes)) token \(file.token):"
                     + " compatible \(memfd) with raw data: the next kernel's memfd handler will refuse to retrieve it\n")
             }
         }

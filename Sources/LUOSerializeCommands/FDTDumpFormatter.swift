@@ -1,4 +1,5 @@
 import FDT
+import HandoverModel
 
 /// Prints an FDT the way fdtdump does: nodes in braces, each property as a
 /// string, a byte list or 32-bit cells. An 8-byte value is also shown as a
@@ -29,9 +30,9 @@ enum FDTDumpFormatter {
 
     private static func node(_ node: FDTNode, depth: Int, indent: String, u64: U64Order, into output: inout String) {
         let pad = indent + String(repeating: "    ", count: depth)
-        output += "\(pad)\(node.name.isEmpty ? "/" : Hex.escaped(node.name)) {\n"
+        output += "\(pad)\(node.name.isEmpty ? "/" : DisplayEscaping.escaped(node.name)) {\n"
         for property in node.properties {
-            output += "\(pad)    \(Hex.escaped(property.name))\(value(property.value, u64: u64));\n"
+            output += "\(pad)    \(DisplayEscaping.escaped(property.name))\(value(property.value, u64: u64));\n"
         }
         for child in node.children {
             self.node(child, depth: depth + 1, indent: indent, u64: u64, into: &output)
@@ -43,7 +44,7 @@ enum FDTDumpFormatter {
     static func value(_ bytes: [UInt8], u64: U64Order) -> String {
         if bytes.isEmpty { return "" }
         if let strings = printableStrings(bytes) {
-            return " = " + strings.map { Hex.quoted($0) }.joined(separator: ", ")
+            return " = " + strings.map { DisplayEscaping.quoted($0) }.joined(separator: ", ")
         }
         let byteList = " = [" + bytes.map { byte in
             let digits = String(byte, radix: 16)

@@ -10,7 +10,7 @@ import LiveUpdate
 enum HandlerRetrieval {
     /// The bytes the file's handler gives back: a memfd's contents, or a
     /// payload's block. A file holding only a raw `u64` has none.
-    static func retrieve(_ decoded: DecodedImage, session name: String, token: UInt64,
+    static func retrieve(_ decoded: DecodedImage, session name: SessionName, token: UInt64,
                          image: String) throws(CLIFailure) -> [UInt8] {
         func failure(_ error: LiveUpdateError) -> CLIFailure { .invalid("\(image): \(error.description)") }
         let generation = decoded.state.generation
@@ -29,7 +29,7 @@ enum HandlerRetrieval {
             let file = try session.retrieveFile(token: token)
             if let memfd = file as? MemfdFile { return try memfd.contents() }
             guard let raw = file as? RawFile else {
-                throw CLIFailure.invalid("\(image): session \(Hex.quoted(name)) token \(token): the handler returned an unknown file type")
+                throw CLIFailure.invalid("\(image): session \(DisplayEscaping.quoted(name.bytes)) token \(token): the handler returned an unknown file type")
             }
             switch raw.content {
             case let .payload(bytes):
@@ -37,12 +37,12 @@ enum HandlerRetrieval {
             case let .memfd(memfd):
                 return memfd.contents
             case let .data(value):
-                throw CLIFailure.invalid("\(image): session \(Hex.quoted(name)) token \(token) (\(Hex.escaped(raw.compatible)))"
+                throw CLIFailure.invalid("\(image): session \(DisplayEscaping.quoted(name.bytes)) token \(token) (\(DisplayEscaping.escaped(raw.compatible)))"
                     + " holds only the raw data u64 \(Hex.format(value)); its handler preserved no bytes to restore")
             }
         } catch let error as LiveUpdateError {
             // The reader's reason, when it kept this memfd file as raw data.
-            if let warning = decoded.warnings.first(where: { $0.file.map { $0 == (name, token) } ?? false }) {
+            if let warning = decoded.warnings.first(where: { $0.file.map { $0.session == name && $0.token == token } ?? false }) {
                 throw CLIFailure.invalid("\(image): \(error.description); the reader found: \(warning.description)")
             }
             throw failure(error)

@@ -31,32 +31,4 @@ enum Hex {
         let ascii = String(shown.map { (0x20..<0x7f).contains($0) ? Character(UnicodeScalar($0)) : "." })
         return "\(hex)\(bytes.count > limit ? " ..." : "")  |\(ascii)|"
     }
-
-    /// `text` in double quotes with `"`, `\` and every control character
-    /// escaped, so a name read from an untrusted image cannot break a line
-    /// or drive the terminal.
-    static func quoted(_ text: String) -> String {
-        "\"" + escaped(text) + "\""
-    }
-
-    /// `text` with `"`, `\` and control characters escaped.
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || (0x7f..<0xa0).contains(scalar.value) {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
 }

@@ -7,8 +7,8 @@ enum ModelErrorLocator {
     /// `sessions[i]`, `sessions[i].files[j]` or `flb[k]`, or `nil` when the
     /// error names no single entry.
     static func keyPath(of error: ModelError, in state: HandoverState) -> String? {
-        func session(_ name: String) -> Int? { state.sessions.firstIndex { $0.name == name } }
-        func file(_ name: String, _ token: UInt64) -> String? {
+        func session(_ name: SessionName) -> Int? { state.sessions.firstIndex { $0.name == name } }
+        func file(_ name: SessionName, _ token: UInt64) -> String? {
             guard let s = session(name) else { return nil }
             guard let f = state.sessions[s].files.lastIndex(where: { $0.token == token }) else { return "sessions[\(s)]" }
             return "sessions[\(s)].files[\(f)]"

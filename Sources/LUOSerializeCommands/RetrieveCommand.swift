@@ -3,7 +3,7 @@ import HandoverModel
 import KHOImage
 import LiveUpdate
 
-/// `retrieve IMAGE --session NAME --token N -o FILE`: one file's preserved
+/// `retrieve IMAGE --session NAME|--session-hex HEX --token N -o FILE`: one file's preserved
 /// bytes, restored the way its handler would.
 struct RetrieveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +19,10 @@ struct RetrieveCommand: ParsableCommand {
         bytes to restore. The output is written atomically; a progress bar is drawn on a \
         terminal above 64 MiB.
 
+        Session names are bytes, matched exactly: --session gives them as text (its \
+        UTF-8), --session-hex as two hex digits per byte, the spelling of a manifest's \
+        name_hex (--session-hex 766d30ff for "vm0" and the byte 0xff).
+
         Example:
           luo-serialize retrieve /tmp/handover.kho --session vm0 --token 1 -o /tmp/guest-memory.bin
         """
@@ -29,8 +33,12 @@ struct RetrieveCommand: ParsableCommand {
 
     @OptionGroup var source: MemorySourceOptions
 
-    @Option(help: "The session's name.")
-    var session: String
+    @Option(help: "The session's name, as text (its UTF-8 bytes).")
+    var session: String?
+
+    @Option(help: ArgumentHelp("The session's name as hex, two digits per byte (a manifest's name_hex).",
+                               valueName: "hex"))
+    var sessionHex: String?
 
     @Option(help: "The file's token (decimal, or hex with 0x).")
     var token: U64Argument
@@ -38,16 +46,33 @@ struct RetrieveCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the restored bytes.", completion: .file())
     var output: String
 
+    func validate() throws {
+        switch (session, sessionHex) {
+        case (nil, nil): throw ValidationError("Missing --session or --session-hex.")
+        case (.some, .some): throw ValidationError("Give --session or --session-hex, not both.")
+        default: break
+        }
+        if let sessionHex, SessionName(hexSpelling: sessionHex) == nil {
+            throw ValidationError("--session-hex \(DisplayEscaping.quoted(sessionHex)) is not pairs of hex digits.")
+        }
+    }
+
+    /// The name given, by either option.
+    private var sessionName: SessionName {
+        sessionHex.flatMap { SessionName(hexSpelling: $0) } ?? SessionName(session ?? "")
+    }
+
     func run() throws {
+        let session = sessionName
         let loaded = try ImageInputLoader.load(image, source)
         let decoded = try loaded.image("retrieve needs the preserved memory")
         guard let found = decoded.state.sessions.first(where: { $0.name == session }) else {
-            let names = decoded.state.sessions.map { Hex.quoted($0.name) }.joined(separator: ", ")
-            throw CLIFailure.invalid("\(image): no session named \(Hex.quoted(session)) (sessions: \(names.isEmpty ? "none" : names))")
+            let names = decoded.state.sessions.map { DisplayEscaping.quoted($0.name.bytes) }.joined(separator: ", ")
+            throw CLIFailure.invalid("\(image): no session named \(DisplayEscaping.quoted(session.bytes)) (sessions: \(names.isEmpty ? "none" : names))")
         }
         guard found.files.contains(where: { $0.token == token.value }) else {
             let tokens = found.files.map { String($0.token) }.joined(separator: ", ")
-            throw CLIFailure.invalid("\(image): session \(Hex.quoted(session)) has no file with token \(token.value)"
+            throw CLIFailure.invalid("\(image): session \(DisplayEscaping.quoted(session.bytes)) has no file with token \(token.value)"
                 + " (tokens: \(tokens.isEmpty ? "none" : tokens))")
         }
         let bytes = try HandlerRetrieval.retrieve(decoded, session: session, token: token.value, image: image)

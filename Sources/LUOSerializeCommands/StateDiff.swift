@@ -12,7 +12,7 @@ enum StateDiff {
         }
         if a.kexecMetadata != b.kexecMetadata {
             func describe(_ metadata: KexecMetadata?) -> String {
-                metadata.map { "previous_release \(Hex.quoted($0.previousRelease)), kexec_count \($0.kexecCount)" } ?? "none"
+                metadata.map { "previous_release \(DisplayEscaping.quoted($0.previousRelease)), kexec_count \($0.kexecCount)" } ?? "none"
             }
             lines.append("kexec_metadata: \(describe(a.kexecMetadata)) != \(describe(b.kexecMetadata))")
         }
@@ -20,7 +20,7 @@ enum StateDiff {
             lines.append("liveupdate_number: \(a.liveupdateNumber) != \(b.liveupdateNumber)")
         }
         for session in a.sessions {
-            let path = "session \(Hex.quoted(session.name))"
+            let path = "session \(DisplayEscaping.quoted(session.name.bytes))"
             guard let other = b.sessions.first(where: { $0.name == session.name }) else {
                 lines.append("\(path): only in A (\(session.files.count) files)")
                 continue
@@ -28,10 +28,10 @@ enum StateDiff {
             lines += files(session, other, path: path)
         }
         for session in b.sessions where !a.sessions.contains(where: { $0.name == session.name }) {
-            lines.append("session \(Hex.quoted(session.name)): only in B (\(session.files.count) files)")
+            lines.append("session \(DisplayEscaping.quoted(session.name.bytes)): only in B (\(session.files.count) files)")
         }
         for flb in a.flbs {
-            let path = "flb \(Hex.quoted(flb.name))"
+            let path = "flb \(DisplayEscaping.quoted(flb.name))"
             guard let other = b.flbs.first(where: { $0.name == flb.name }) else {
                 lines.append("\(path): only in A")
                 continue
@@ -40,7 +40,7 @@ enum StateDiff {
             if flb.count != other.count { lines.append("\(path) count: \(flb.count) != \(other.count)") }
         }
         for flb in b.flbs where !a.flbs.contains(where: { $0.name == flb.name }) {
-            lines.append("flb \(Hex.quoted(flb.name)): only in B")
+            lines.append("flb \(DisplayEscaping.quoted(flb.name)): only in B")
         }
         return lines
     }
@@ -54,7 +54,7 @@ enum StateDiff {
                 continue
             }
             if file.compatible != other.compatible {
-                lines.append("\(filePath) compatible: \(Hex.quoted(file.compatible)) != \(Hex.quoted(other.compatible))")
+                lines.append("\(filePath) compatible: \(DisplayEscaping.quoted(file.compatible)) != \(DisplayEscaping.quoted(other.compatible))")
             }
             lines += content(file.content, other.content, path: filePath)
         }

@@ -39,11 +39,11 @@ enum TextTreeRenderer {
         out += FDTDumpFormatter.dump(image.khoRootFDT, indent: "  ")
         if let metadata = state.kexecMetadata, let format = state.generation.kexecMetadata {
             out += "\(format.nodeName): kho_kexec_metadata @ \(Hex.format(layout.kexecMetadataPhys)) (\(format.size) bytes):"
-                + " version \(format.version), previous_release \(Hex.quoted(metadata.previousRelease)), kexec_count \(metadata.kexecCount)\n"
+                + " version \(format.version), previous_release \(DisplayEscaping.quoted(metadata.previousRelease)), kexec_count \(metadata.kexecCount)\n"
         }
         if !image.otherSubtrees.isEmpty {
             out += "  other subtrees: "
-                + image.otherSubtrees.map { "\(Hex.quoted($0.name)) @ \(Hex.format($0.phys))" }.joined(separator: ", ") + "\n"
+                + image.otherSubtrees.map { "\(DisplayEscaping.quoted($0.name)) @ \(Hex.format($0.phys))" }.joined(separator: ", ") + "\n"
         }
 
         let mapKind = image.state.generation.khoRoot.memoryMap == .chunkedBitmaps
@@ -69,7 +69,7 @@ enum TextTreeRenderer {
         }
         for (index, session) in state.sessions.enumerated() {
             let sessionLayout = layout.sessions[index]
-            out += "  session[\(index)] \(Hex.quoted(session.name)): luo_session_ser @ \(Hex.format(sessionLayout.entryPhys))\n"
+            out += "  session[\(index)] \(DisplayEscaping.quoted(session.name.bytes)): luo_session_ser @ \(Hex.format(sessionLayout.entryPhys))\n"
             out += "    file_set_ser: files @ \(Hex.format(sessionLayout.filesPhys)), count \(session.files.count)"
                 + (sessionLayout.fileBlocks.count > 1
                     ? " in kho_blocks " + sessionLayout.fileBlocks.map { Hex.format($0) }.joined(separator: " -> ") : "") + "\n"
@@ -77,7 +77,7 @@ enum TextTreeRenderer {
                 let data = sessionLayout.fileData[slot]
                 let entryPhys = sessionLayout.fileEntryPhys(slot)
                 out += "    file[\(slot)] luo_file_ser @ \(Hex.format(entryPhys)): token \(file.token) (\(Hex.format(file.token))),"
-                    + " compatible \(Hex.quoted(file.compatible)), data \(Hex.format(data))\n"
+                    + " compatible \(DisplayEscaping.quoted(file.compatible)), data \(Hex.format(data))\n"
                 out += contentLines(file.content, data: data, handler: state.generation.memfd, indent: "      ")
                 if let structures = memfds[index][slot] { out += memfdLines(structures, indent: "        ") }
             }
@@ -86,7 +86,7 @@ enum TextTreeRenderer {
         out += "FLB: luo_flb_header_ser @ \(Hex.format(layout.flbHeaderPhys)), count \(state.flbs.count)\n"
         for (index, flb) in state.flbs.enumerated() {
             let entryPhys = layout.flbHeaderPhys + UInt64(LUOFLBHeaderSer.size + index * LUOFLBSer.size)
-            out += "  flb[\(index)] luo_flb_ser @ \(Hex.format(entryPhys)): name \(Hex.quoted(flb.name)), data \(Hex.format(flb.data)), count \(flb.count)\n"
+            out += "  flb[\(index)] luo_flb_ser @ \(Hex.format(entryPhys)): name \(DisplayEscaping.quoted(flb.name)), data \(Hex.format(flb.data)), count \(flb.count)\n"
         }
 
         if image.unreferencedBlocks.isEmpty {
@@ -211,7 +211,7 @@ enum TextTreeRenderer {
         out += FDTDumpFormatter.dump(bytes, indent: "  ")
         out += "preserved-memory-map @ \(Hex.format(contents.memoryMapPhys))\n"
         for subtree in contents.subtrees {
-            out += "subtree \(Hex.escaped(subtree.name)): preserved-data @ \(Hex.format(subtree.phys))\n"
+            out += "subtree \(DisplayEscaping.escaped(subtree.name)): preserved-data @ \(Hex.format(subtree.phys))\n"
         }
         return out
     }
@@ -220,7 +220,7 @@ enum TextTreeRenderer {
     static func render(luoSer ser: LUOSer, path: String) -> String {
         var out = "bare luo_ser \(path) (\(LUOSer.size) bytes, not an FDT): addresses only, the memory they name is not in this file\n"
         out += generationLine(.linux7_3)
-        out += "compatible: \(Hex.quoted(ser.compatible))\n"
+        out += "compatible: \(DisplayEscaping.quoted(ser.compatible))\n"
         out += "liveupdate_num: \(ser.liveupdateNumber)\n"
         out += "sessions_pa: \(Hex.format(ser.sessionsPhys))\(ser.sessionsPhys == 0 ? " (no sessions)" : " (first session kho_block)")\n"
         out += "flbs_pa: \(Hex.format(ser.flbsPhys)) (luo_flb_header_ser)\n"

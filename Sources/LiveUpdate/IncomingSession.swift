@@ -6,7 +6,7 @@
 /// have the same name.
 public final class IncomingSession {
     /// The session's name as the image holds it.
-    public let name: String
+    public let name: SessionName
     /// The orchestrator (the kernel) the session belongs to; `nil` once it
     /// is gone. A handler reaches it here, or as
     /// ``FileOperationArguments/orchestrator``.
@@ -21,7 +21,7 @@ public final class IncomingSession {
     /// Closed with files that could not be finished.
     var isLeaked = false
 
-    init(name: String, files: [IncomingFile], orchestrator: LiveUpdateOrchestrator) {
+    init(name: SessionName, files: [IncomingFile], orchestrator: LiveUpdateOrchestrator) {
         self.name = name
         self.files = files
         self.filesByToken = Dictionary(files.map { ($0.token, $0) }, uniquingKeysWith: { first, _ in first })

@@ -23,7 +23,7 @@ public struct IncomingSessionSnapshot: Equatable, Sendable {
     }
 
     /// The session's name.
-    public let name: String
+    public let name: SessionName
     /// Whether userspace took it with `retrieveSession(named:)`.
     public let isRetrieved: Bool
     /// Whether it was closed with files that could not be finished: they

@@ -1,4 +1,6 @@
+import HandoverModel
 import KHOImage
+import KernelABI
 import SystemSupport
 #if canImport(Glibc)
 import Glibc
@@ -30,38 +32,39 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
 
     // MARK: Outgoing sessions
 
-    /// A session name is empty, longer than 63 bytes or holds a NUL (`-EINVAL`).
-    case invalidSessionName(name: String, reason: String)
+    /// A session name breaks the kernel's rule for `char name[64]`: empty,
+    /// longer than 63 bytes or holding a NUL (`-EINVAL`; ``FixedCString``).
+    case invalidSessionName(name: SessionName, reason: CStringProblem)
     /// An outgoing session with this name exists (`-EEXIST`).
-    case sessionExists(name: String)
+    case sessionExists(name: SessionName)
     /// The session block already holds 819 outgoing sessions (the kernel's
     /// `-ENOMEM`).
-    case tooManySessions(name: String, maximum: Int)
+    case tooManySessions(name: SessionName, maximum: Int)
     /// The session was closed (or finished and closed); its handle is dead
     /// (`-EBADF`, as for an ioctl on a closed session fd).
-    case sessionClosed(name: String)
+    case sessionClosed(name: SessionName)
     /// The token is already used in this session (`-EEXIST`).
-    case tokenExists(session: String, token: UInt64)
+    case tokenExists(session: SessionName, token: UInt64)
     /// The session's file array already holds 128 files (`-ENOSPC`).
-    case tooManyFiles(session: String, token: UInt64, maximum: Int)
+    case tooManyFiles(session: SessionName, token: UInt64, maximum: Int)
     /// No registered handler's can-preserve accepts the file (`-ENOENT`).
-    case noHandler(session: String, token: UInt64)
+    case noHandler(session: SessionName, token: UInt64)
     /// The same file object is already preserved (or retrieved and not yet
     /// finished) under another session or token (`-EBUSY`).
-    case fileAlreadyPreserved(session: String, token: UInt64, preservedIn: String, preservedAs: UInt64)
+    case fileAlreadyPreserved(session: SessionName, token: UInt64, preservedIn: SessionName, preservedAs: UInt64)
     /// No file with this token is in the session (`-ENOENT`).
-    case unknownToken(session: String, token: UInt64)
+    case unknownToken(session: SessionName, token: UInt64)
     /// `tokenOutgoing` looked for a file that is not preserved in the
     /// session (`-ENOENT`).
-    case fileNotInSession(session: String)
+    case fileNotInSession(session: SessionName)
     /// `tokenOutgoing` was called outside a freeze callback: dependency
     /// tokens are looked up only from freeze, never from preserve, so that
     /// preservation order is never enforced (`-EINVAL`).
-    case dependencyLookupOutsideFreeze(session: String, operation: String)
+    case dependencyLookupOutsideFreeze(session: SessionName, operation: String)
     /// Extension: ``OutgoingSession/unpreserve(token:)`` for a file that is
     /// not the last one preserved; files leave a session last to first
     /// (`-EINVAL`).
-    case unpreserveOutOfOrder(session: String, token: UInt64, lastToken: UInt64)
+    case unpreserveOutOfOrder(session: SessionName, token: UInt64, lastToken: UInt64)
     /// An operation that changes sessions or files was called from inside a
     /// handler callback, where the kernel holds the session mutex
     /// (`-EDEADLK`).
@@ -73,24 +76,24 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
     // MARK: Incoming sessions
 
     /// No incoming session has this name (`-ENOENT`).
-    case unknownSession(name: String)
+    case unknownSession(name: SessionName)
     /// The incoming session was already retrieved (`-EINVAL`).
-    case sessionAlreadyRetrieved(name: String)
+    case sessionAlreadyRetrieved(name: SessionName)
     /// An incoming image was already loaded; the kernel deserializes once
     /// (`-EBUSY`).
     case incomingAlreadyLoaded
     /// The image names a handler compatible no registered handler has
     /// (`-ENOENT` at deserialization).
-    case unknownCompatible(session: String, token: UInt64, compatible: String)
+    case unknownCompatible(session: SessionName, token: UInt64, compatible: String)
     /// A handler's retrieve asked (through `fileIncoming`) for a file whose
     /// own retrieve is still running: a circular dependency. The kernel holds
     /// the file's mutex across its retrieve, so it would deadlock
     /// (`-EDEADLK`). `token` is the file asked for; `requestedBy` the file
     /// whose retrieve asked.
-    case retrieveCycle(session: String, token: UInt64, requestedBySession: String, requestedBy: UInt64)
+    case retrieveCycle(session: SessionName, token: UInt64, requestedBySession: SessionName, requestedBy: UInt64)
     /// Finish refused: this file's can-finish said no, so no file was
     /// finished (`-EBUSY`).
-    case cannotFinish(session: String, token: UInt64, compatible: String)
+    case cannotFinish(session: SessionName, token: UInt64, compatible: String)
     /// The incoming image carries no FLB with data for anyone: no image was
     /// loaded, or its FLB was already finished (`-ENODATA`).
     case flbNoIncomingData(flb: String)
@@ -105,7 +108,7 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
     // MARK: Handlers, images and the system
 
     /// A handler refused or failed `operation` on a file with `errno`.
-    case handlerFailed(session: String, token: UInt64, compatible: String, operation: String,
+    case handlerFailed(session: SessionName, token: UInt64, compatible: String, operation: String,
                        errno: Int32, reason: String)
     /// An FLB's callback failed with `errno`.
     case flbFailed(flb: String, operation: String, errno: Int32, reason: String)
@@ -162,7 +165,7 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
         case let .tooManyFLBs(flb, maximum):
             return "cannot register FLB \"\(flb)\": at most \(maximum) FLBs exist"
         case let .invalidSessionName(name, reason):
-            return "session name \"\(name)\": \(reason)"
+            return "session name \"\(name)\" \(reason)"
         case let .sessionExists(name):
             return "an outgoing session \"\(name)\" already exists"
         case let .tooManySessions(name, maximum):

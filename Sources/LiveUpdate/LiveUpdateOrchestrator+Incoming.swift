@@ -84,9 +84,10 @@ extension LiveUpdateOrchestrator {
         try loadIncoming(image)
     }
 
-    /// Takes the incoming session `name` (`LIVEUPDATE_IOCTL_RETRIEVE_SESSION`):
-    /// `-ENOENT` if there is none, `-EINVAL` if it was already retrieved.
-    public func retrieveSession(named name: String) throws(LiveUpdateError) -> IncomingSession {
+    /// Takes the incoming session `name` (`LIVEUPDATE_IOCTL_RETRIEVE_SESSION`),
+    /// matched byte for byte: `-ENOENT` if there is none, `-EINVAL` if it
+    /// was already retrieved.
+    public func retrieveSession(named name: SessionName) throws(LiveUpdateError) -> IncomingSession {
         try requireNoCallback("retrieveSession")
         guard let session = incoming.first(where: { $0.name == name }) else { throw .unknownSession(name: name) }
         guard !session.retrievedByUser else { throw .sessionAlreadyRetrieved(name: name) }
@@ -99,8 +100,18 @@ extension LiveUpdateOrchestrator {
     /// its one ``retrieveSession(named:)``. `nil` if there is no such
     /// session. An extension: the kernel has no such call (its debugfs
     /// shows the raw handover instead).
-    public func peekIncomingSession(named name: String) -> IncomingSessionSnapshot? {
+    public func peekIncomingSession(named name: SessionName) -> IncomingSessionSnapshot? {
         incoming.first { $0.name == name }.map(IncomingSessionSnapshot.init)
+    }
+
+    /// ``retrieveSession(named:)-(SessionName)`` for the name whose bytes are `name`'s UTF-8.
+    public func retrieveSession(named name: String) throws(LiveUpdateError) -> IncomingSession {
+        try retrieveSession(named: SessionName(name))
+    }
+
+    /// ``peekIncomingSession(named:)-(SessionName)`` for the name whose bytes are `name`'s UTF-8.
+    public func peekIncomingSession(named name: String) -> IncomingSessionSnapshot? {
+        peekIncomingSession(named: SessionName(name))
     }
 
     /// Read-only looks at every incoming session, in image order

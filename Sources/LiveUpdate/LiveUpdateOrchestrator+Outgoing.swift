@@ -1,14 +1,16 @@
 import HandoverModel
+import KernelABI
 
 extension LiveUpdateOrchestrator {
     /// Creates an outgoing session (`LIVEUPDATE_IOCTL_CREATE_SESSION`): the
-    /// name must be 1 to 63 bytes without NUL (`-EINVAL`) and new among the
+    /// name is bytes in no particular encoding, and must be 1 to 63 of them
+    /// without NUL (`-EINVAL`, ``FixedCString``'s rule) and new among the
     /// outgoing sessions (`-EEXIST`; incoming sessions do not count), and at
     /// most 819 outgoing sessions exist (the kernel's `-ENOMEM`).
-    public func createSession(named name: String) throws(LiveUpdateError) -> OutgoingSession {
+    public func createSession(named name: SessionName) throws(LiveUpdateError) -> OutgoingSession {
         try requireNoCallback("createSession")
         guard !isHandedOver else { throw .alreadyHandedOver }
-        if let reason = Self.cStringProblem(name, maximumBytes: Self.maximumSessionNameBytes) {
+        if let reason = FixedCString.problem(name.bytes, fieldLength: LUOv1.sessionNameLength) {
             throw .invalidSessionName(name: name, reason: reason)
         }
         guard outgoing.count < Self.maximumSessions else {
@@ -20,9 +22,19 @@ extension LiveUpdateOrchestrator {
         return session
     }
 
-    /// The open outgoing session named `name`, if any.
-    public func outgoingSession(named name: String) -> OutgoingSession? {
+    /// ``createSession(named:)-(SessionName)`` for the name whose bytes are `name`'s UTF-8.
+    public func createSession(named name: String) throws(LiveUpdateError) -> OutgoingSession {
+        try createSession(named: SessionName(name))
+    }
+
+    /// The open outgoing session named `name` (byte for byte), if any.
+    public func outgoingSession(named name: SessionName) -> OutgoingSession? {
         outgoing.first { $0.name == name }
+    }
+
+    /// ``outgoingSession(named:)-(SessionName)`` for the name whose bytes are `name`'s UTF-8.
+    public func outgoingSession(named name: String) -> OutgoingSession? {
+        outgoingSession(named: SessionName(name))
     }
 
     func preserve(_ file: any LiveFile, token: UInt64, in session: OutgoingSession) throws(LiveUpdateError) {

@@ -41,7 +41,7 @@ public final class LiveUpdateOrchestrator {
     public internal(set) var incomingLiveupdateNumber: UInt64?
     /// Files held by LUO (preserved, or retrieved and not yet finished), by
     /// identity: session name and token holding them.
-    var heldFiles: [ObjectIdentifier: (session: String, token: UInt64)] = [:]
+    var heldFiles: [ObjectIdentifier: (session: SessionName, token: UInt64)] = [:]
     /// The callbacks running now, innermost last.
     var callbacks: [String] = []
     /// The incoming files whose handler's retrieve is running, innermost last.
@@ -73,7 +73,7 @@ public final class LiveUpdateOrchestrator {
     public var outgoingSessions: [OutgoingSession] { outgoing }
 
     /// The names of the incoming sessions not yet closed, in image order.
-    public var incomingSessionNames: [String] { incoming.map(\.name) }
+    public var incomingSessionNames: [SessionName] { incoming.map(\.name) }
 
     /// The registered handlers' compatibles, in registration order.
     public var registeredCompatibles: [String] { handlers.map(\.compatible) }
@@ -209,15 +209,5 @@ public final class LiveUpdateOrchestrator {
     /// The FLBs `handler` depends on, in registration order.
     func flbStates(of handler: any FileHandler) -> [FLBState] {
         handlerFLBs[ObjectIdentifier(handler)] ?? []
-    }
-
-    /// Why `value` cannot be a NUL-terminated name of at most `maximumBytes`
-    /// bytes, or `nil` if it can.
-    static func cStringProblem(_ value: String, maximumBytes: Int) -> String? {
-        let bytes = value.utf8.count
-        if bytes == 0 { return "is empty" }
-        if value.utf8.contains(0) { return "holds a NUL byte" }
-        if bytes > maximumBytes { return "is \(bytes) bytes, at most \(maximumBytes) fit" }
-        return nil
     }
 }

@@ -5,8 +5,8 @@
 /// it unpreserves its files last-to-first; otherwise ``LiveUpdateOrchestrator/reboot()``
 /// hands it over.
 public final class OutgoingSession {
-    /// The session's name (1 to 63 bytes, unique among outgoing sessions).
-    public let name: String
+    /// The session's name (1 to 63 bytes but NUL, unique among outgoing sessions).
+    public let name: SessionName
     /// The orchestrator (the kernel) the session belongs to; `nil` once it
     /// is gone. A handler reaches it here, or as
     /// ``FileOperationArguments/orchestrator``.
@@ -18,7 +18,7 @@ public final class OutgoingSession {
     private(set) var filesByToken: [UInt64: OutgoingFile] = [:]
     var isOpen = true
 
-    init(name: String, orchestrator: LiveUpdateOrchestrator) {
+    init(name: SessionName, orchestrator: LiveUpdateOrchestrator) {
         self.name = name
         self.orchestrator = orchestrator
     }

@@ -8,7 +8,7 @@ public enum SessionHandle {
     case incoming(IncomingSession)
 
     /// The session's name.
-    public var name: String {
+    public var name: SessionName {
         switch self {
         case let .outgoing(session): session.name
         case let .incoming(session): session.name

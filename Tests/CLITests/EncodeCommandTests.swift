@@ -81,9 +81,9 @@ import Testing
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": []}, {"name": "a", "files": []}]}"#,
          #"sessions[1].name: session name "a" is used twice"#),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "x", "data": 1}, {"token": 2, "compatible": "0123456789012345678901234567890123456789012345678", "data": 1}]}]}"#,
-         #"sessions[0].files[1].compatible: session "a" token 0x2 compatible "0123456789012345678901234567890123456789012345678": is 49 bytes, at most 47 fit"#),
+         #"sessions[0].files[1].compatible: session "a" token 0x2 compatible "0123456789012345678901234567890123456789012345678" is 49 bytes, at most 47 fit before the NUL"#),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "", "data": 1}]}]}"#,
-         #"sessions[0].files[0].compatible: session "a" token 0x1 compatible "": is empty"#),
+         #"sessions[0].files[0].compatible: session "a" token 0x1 compatible "" is empty"#),
         (#"{"liveupdate_number": 1, "sessions": [], "flb": [{"name": "f", "data": 1, "count": 0}]}"#,
          #"flb[0].count: FLB "f" has a count of 0; the kernel only serializes FLBs some file depends on"#),
     ])

@@ -65,7 +65,7 @@ import Testing
                     memfd("lab-sparse-and-falloc", 0x12, size: 20000, seals: 0x0),
                     memfd("lab-sparse-and-falloc", 0x13, size: 8192, seals: 0xf),
                 ]),
-                SessionRecord(name: long, files: [
+                SessionRecord(name: SessionName(long), files: [
                     memfd(long, 0xdead_beef_cafe_f00d, size: 4_206_592, seals: 0x1),
                     memfd(long, 0x7fff_ffff_ffff_ffff, size: 1, seals: 0x1),
                 ]),
@@ -144,7 +144,7 @@ import Testing
         #expect(try page(layout.sessionHeaderPhys) == pageOf { block in
             KHOBlock.Header(next: 0, count: UInt64(state.sessions.count)).encode(into: block)
             for (index, session) in state.sessions.enumerated() {
-                LUOSessionSer(name: session.name, files: layout.sessions[index].filesPhys, count: UInt64(session.files.count))
+                LUOSessionSer(name: session.name.bytes, files: layout.sessions[index].filesPhys, count: UInt64(session.files.count))
                     .encode(into: block, at: 16 + index * 80)
             }
         })

@@ -53,7 +53,7 @@ import Testing
             return HandoverState(
                 generation: generation, liveupdateNumber: 1,
                 sessions: scenario.sessions.map { session in
-                    SessionRecord(name: session.name, files: session.memfds.map { memfd in
+                    SessionRecord(name: SessionName(session.name), files: session.memfds.map { memfd in
                         FileRecord(token: memfd.token, compatible: generation.memfd.compatible, content: .memfd(MemfdContents(
                             size: memfd.size, position: memfd.position,
                             contents: LabScenario.contents(memfd, session: session.name), seals: LabScenario.seals(memfd))))

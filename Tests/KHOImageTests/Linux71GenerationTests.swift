@@ -135,7 +135,7 @@ import Testing
         var longRelease = Self.state
         longRelease.kexecMetadata = KexecMetadata(previousRelease: String(repeating: "r", count: 65), kexecCount: 1)
         #expect(throws: KHOImageError.invalidModel(.badPreviousRelease(release: String(repeating: "r", count: 65),
-                                                                       reason: "is 65 bytes, at most 64 fit"))) {
+                                                                       reason: .tooLong(bytes: 65, maximum: 64)))) {
             try KHOImageWriter().encode(longRelease)
         }
         var missing = Self.state

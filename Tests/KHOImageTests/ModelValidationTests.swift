@@ -15,7 +15,7 @@ import Testing
     }
 
     static func session(_ name: String, _ files: [FileRecord] = []) -> SessionRecord {
-        SessionRecord(name: name, files: files)
+        SessionRecord(name: SessionName(name), files: files)
     }
 
     static func raw(_ token: UInt64, _ compatible: String = "raw-v1") -> FileRecord {
@@ -31,16 +31,16 @@ import Testing
 
     @Test func sessionNames() {
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("")]),
-                   .badSessionName(name: "", reason: "is empty"), errno: EINVAL)
+                   .badSessionName(name: "", reason: .empty), errno: EINVAL)
         let long = String(repeating: "s", count: 64)
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session(long)]),
-                   .badSessionName(name: long, reason: "is 64 bytes, at most 63 fit"), errno: EINVAL)
+                   .badSessionName(name: SessionName(long), reason: .tooLong(bytes: 64, maximum: 63)), errno: EINVAL)
         // 32 two-byte characters are 64 bytes too.
         let wide = String(repeating: "é", count: 32)
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session(wide)]),
-                   .badSessionName(name: wide, reason: "is 64 bytes, at most 63 fit"), errno: EINVAL)
+                   .badSessionName(name: SessionName(wide), reason: .tooLong(bytes: 64, maximum: 63)), errno: EINVAL)
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("a\0b")]),
-                   .badSessionName(name: "a\0b", reason: "contains a NUL byte"), errno: EINVAL)
+                   .badSessionName(name: "a\0b", reason: .containsNUL(offset: 1)), errno: EINVAL)
         #expect(Self.refused(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session(String(repeating: "s", count: 63))])) == nil)
     }
 
@@ -73,12 +73,12 @@ import Testing
 
     @Test func compatibles() {
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(1, "")])]),
-                   .badCompatible(session: "s", token: 1, compatible: "", reason: "is empty"), errno: EINVAL)
+                   .badCompatible(session: "s", token: 1, compatible: "", reason: .empty), errno: EINVAL)
         let long = String(repeating: "c", count: 48)
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(2, long)])]),
-                   .badCompatible(session: "s", token: 2, compatible: long, reason: "is 48 bytes, at most 47 fit"), errno: EINVAL)
+                   .badCompatible(session: "s", token: 2, compatible: long, reason: .tooLong(bytes: 48, maximum: 47)), errno: EINVAL)
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("s", [Self.raw(3, "x\0")])]),
-                   .badCompatible(session: "s", token: 3, compatible: "x\0", reason: "contains a NUL byte"), errno: EINVAL)
+                   .badCompatible(session: "s", token: 3, compatible: "x\0", reason: .containsNUL(offset: 1)), errno: EINVAL)
     }
 
     @Test func payloads() {
@@ -100,10 +100,10 @@ import Testing
 
     @Test func flbs() {
         func state(_ flbs: [FLBRecord]) -> HandoverState { HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, flbs: flbs) }
-        Self.check(state([FLBRecord(name: "", data: 0, count: 1)]), .badFLBName(name: "", reason: "is empty"), errno: EINVAL)
+        Self.check(state([FLBRecord(name: "", data: 0, count: 1)]), .badFLBName(name: "", reason: .empty), errno: EINVAL)
         let long = String(repeating: "f", count: 48)
         Self.check(state([FLBRecord(name: long, data: 0, count: 1)]),
-                   .badFLBName(name: long, reason: "is 48 bytes, at most 47 fit"), errno: EINVAL)
+                   .badFLBName(name: long, reason: .tooLong(bytes: 48, maximum: 47)), errno: EINVAL)
         Self.check(state([FLBRecord(name: "f", data: 0, count: 1), FLBRecord(name: "f", data: 1, count: 1)]),
                    .duplicateFLBName(name: "f"), errno: EEXIST)
         Self.check(state((0..<64).map { FLBRecord(name: "f\($0)", data: 0, count: 1) }),
@@ -127,7 +127,7 @@ import Testing
     @Test func firstBrokenRuleInModelOrderWins() {
         // A bad name in the first session is reported before a duplicate token in it.
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("", [Self.raw(1), Self.raw(1)])]),
-                   .badSessionName(name: "", reason: "is empty"), errno: EINVAL)
+                   .badSessionName(name: "", reason: .empty), errno: EINVAL)
         // Sessions before FLBs.
         Self.check(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [Self.session("a"), Self.session("a")],
                                  flbs: [FLBRecord(name: "", data: 0, count: 1)]),

@@ -15,7 +15,7 @@ func zeros(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 
 @Suite struct PackedStructTests {
     @Test func sessionSerIs80BytesNameFilesCount() throws {
-        let entry = LUOSessionSer(name: "vm0", files: 0x1122_3344_5566_7788, count: 3)
+        let entry = LUOSessionSer(name: Array("vm0".utf8), files: 0x1122_3344_5566_7788, count: 3)
         let bytes = encoded(size: 80) { entry.encode(into: $0, at: $1) }
         let expected: [UInt8] = [0x76, 0x6d, 0x30] + zeros(61)
             + [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]
@@ -27,8 +27,7 @@ func zeros(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
     }
 
     @Test func sessionNameOf63BytesFillsTheFieldUpToItsNUL() throws {
-        let name = String(repeating: "n", count: 63)
-        let entry = LUOSessionSer(name: name, files: 0, count: 0)
+        let entry = LUOSessionSer(name: [UInt8](repeating: 0x6e, count: 63), files: 0, count: 0)
         let bytes = encoded(size: 80) { entry.encode(into: $0, at: $1) }
         #expect(bytes == [UInt8](repeating: 0x6e, count: 63) + zeros(17))
         #expect(try bytes.withUnsafeBytes { try LUOSessionSer.decode($0, at: 0, label: "s") } == entry)

@@ -74,7 +74,7 @@ import LiveUpdate
         let contents = image.state.sessions.flatMap { session in session.files.map { (session.name, $0) } }
         #expect(contents.count == Self.files.count)
         for ((session, record), expected) in zip(contents, Self.files) {
-            #expect(session == expected.session)
+            #expect(session == SessionName(expected.session))
             #expect(record.token == expected.token)
             #expect(record.compatible == "memfd-v2")
             // Plain memfds: F_GET_SEALS reports F_SEAL_SEAL, and memfd-v2 carries it.
@@ -113,7 +113,7 @@ import LiveUpdate
                 token: file.token, compatible: "memfd-v2",
                 content: .memfd(MemfdContents(contents: bytes, position: file.position, seals: 1))))
         }
-        state.sessions = ["demo-vm", "demo-state"].map { SessionRecord(name: $0, files: sessions[$0]!) }
+        state.sessions = ["demo-vm", "demo-state"].map { SessionRecord(name: SessionName($0), files: sessions[$0]!) }
         let path = temporaryPath("tampered")
         defer { unlink(path) }
         try KHOImageWriter().encode(state).write(to: path)

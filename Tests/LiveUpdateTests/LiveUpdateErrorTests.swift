@@ -19,7 +19,7 @@ import LiveUpdate
         (.flbNotRegistered(flb: "f", handler: "h"), ENOENT, "FLB \"f\" is not registered with handler \"h\""),
         (.flbNotRegistered(flb: "f", handler: ""), ENOENT, "FLB \"f\" is not registered"),
         (.tooManyFLBs(flb: "f", maximum: 63), ENOSPC, "cannot register FLB \"f\": at most 63 FLBs exist"),
-        (.invalidSessionName(name: "", reason: "is empty"), EINVAL, "session name \"\": is empty"),
+        (.invalidSessionName(name: "", reason: .empty), EINVAL, "session name \"\" is empty"),
         (.sessionExists(name: "s"), EEXIST, "an outgoing session \"s\" already exists"),
         (.tooManySessions(name: "s", maximum: 819), ENOMEM, "cannot create session \"s\": at most 819 outgoing sessions"),
         (.sessionClosed(name: "s"), EBADF, "session \"s\" is closed"),

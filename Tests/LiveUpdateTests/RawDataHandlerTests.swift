@@ -22,7 +22,7 @@ import LiveUpdate
         try luo.loadIncoming(bytes: image.bytes)
         #expect(luo.incomingLiveupdateNumber == 6)
         // Carry every session over to the next kernel as it is.
-        var retrieved: [(String, [(UInt64, any LiveFile)])] = []
+        var retrieved: [(SessionName, [(UInt64, any LiveFile)])] = []
         for name in luo.incomingSessionNames {
             let session = try luo.retrieveSession(named: name)
             retrieved.append((name, try session.tokens.map { ($0, try session.retrieveFile(token: $0)) }))

@@ -57,14 +57,14 @@ import LiveUpdate
         let next = try handOver(luo, to: [MemfdHandler()])
         #expect(next.incomingSessionNames == ["multi-test-empty-1", "multi-test-empty-2",
                                               "multi-test-files-1", "multi-test-files-2"])
-        var sessions: [String: IncomingSession] = [:]
+        var sessions: [SessionName: IncomingSession] = [:]
         for name in next.incomingSessionNames { sessions[name] = try next.retrieveSession(named: name) }
         for (session, token, text) in data {
             let memfd = try #require(try sessions[session.name]!.retrieveFile(token: token) as? MemfdFile)
             #expect(try memfd.contents() == Array(text.utf8))
             #expect(try memfd.position() == UInt64(text.utf8.count))
         }
-        for name in ["multi-test-empty-1", "multi-test-empty-2", "multi-test-files-1", "multi-test-files-2"] {
+        for name: SessionName in ["multi-test-empty-1", "multi-test-empty-2", "multi-test-files-1", "multi-test-files-2"] {
             try sessions[name]!.finish()
             try sessions[name]!.close()
         }

@@ -32,18 +32,19 @@ import LiveUpdate
     @Test func namesAreOneTo63BytesWithoutNUL() throws {
         let luo = LiveUpdateOrchestrator()
         let longest = String(repeating: "A", count: 63)
-        #expect(try luo.createSession(named: longest).name == longest)
-        #expect(error { _ = try luo.createSession(named: "") } == .invalidSessionName(name: "", reason: "is empty"))
+        #expect(try luo.createSession(named: longest).name == SessionName(longest))
+        #expect(error { _ = try luo.createSession(named: "") } == .invalidSessionName(name: "", reason: .empty))
         let tooLong = String(repeating: "X", count: 64)
         let refused = error { _ = try luo.createSession(named: tooLong) }
-        #expect(refused == .invalidSessionName(name: tooLong, reason: "is 64 bytes, at most 63 fit"))
+        #expect(refused == .invalidSessionName(name: SessionName(tooLong), reason: .tooLong(bytes: 64, maximum: 63)))
+        #expect(refused?.description == "session name \"\(tooLong)\" is 64 bytes, at most 63 fit before the NUL")
         #expect(refused?.errno == EINVAL)
         #expect(error { _ = try luo.createSession(named: "a\0b") }
-            == .invalidSessionName(name: "a\0b", reason: "holds a NUL byte"))
+            == .invalidSessionName(name: "a\0b", reason: .containsNUL(offset: 1)))
         // Multi-byte UTF-8 counts bytes: 32 two-byte characters are 64 bytes.
         let wide = String(repeating: "é", count: 32)
         #expect(error { _ = try luo.createSession(named: wide) }
-            == .invalidSessionName(name: wide, reason: "is 64 bytes, at most 63 fit"))
+            == .invalidSessionName(name: SessionName(wide), reason: .tooLong(bytes: 64, maximum: 63)))
     }
 
     @Test func the820thSessionIsENOMEM() throws {

@@ -1,4 +1,5 @@
 import FDT
+import HandoverModel
 import KernelABI
 import SystemSupport
 #if canImport(Glibc)
@@ -39,13 +40,13 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The KHO root FDT has no subtree `name` (LUO's is `LUO`).
     case missingSubtree(name: String)
     /// Two incoming sessions share a name.
-    case duplicateSession(name: String)
+    case duplicateSession(name: SessionName)
     /// Two files of `session` share a token.
-    case duplicateToken(session: String, token: UInt64)
+    case duplicateToken(session: SessionName, token: UInt64)
     /// Two FLB entries share a name.
     case duplicateFLB(name: String)
     /// A memfd file's preserved state (`memfd-v1`, `memfd-v2`) is inconsistent.
-    case memfd(session: String, token: UInt64, problem: String)
+    case memfd(session: SessionName, token: UInt64, problem: String)
     /// The model given to the writer breaks one of the kernel's rules.
     case invalidModel(ModelError)
     /// The input is an FDT whose header claims `totalSize` bytes but only
@@ -74,7 +75,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The session set (`luo_ser.sessions_pa`).
         case sessions
         /// The files of the session called `session`.
-        case files(session: String)
+        case files(session: SessionName)
 
         /// `session chain`, `file chain of session "name"`.
         public var description: String {
@@ -187,26 +188,27 @@ extension KHOImageError {
 
 /// A rule of the kernel's that a model given to the writer breaks.
 public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// A session name is empty, too long (over 63 bytes) or holds a NUL.
-    case badSessionName(name: String, reason: String)
+    /// A session name breaks the kernel's rule for `char name[64]`
+    /// (``FixedCString/problem(_:fieldLength:)-(String,_)``): empty, over 63 bytes, or holding a NUL.
+    case badSessionName(name: SessionName, reason: CStringProblem)
     /// Two sessions share a name (`-EEXIST`).
-    case duplicateSessionName(name: String)
+    case duplicateSessionName(name: SessionName)
     /// More sessions than the session block holds (the kernel's `-ENOMEM`).
     case tooManySessions(count: Int, maximum: Int)
     /// More files in a session than its file array holds (`-ENOSPC`).
-    case tooManyFiles(session: String, count: Int, maximum: Int)
+    case tooManyFiles(session: SessionName, count: Int, maximum: Int)
     /// Two files in a session share a token (`-EEXIST`).
-    case duplicateToken(session: String, token: UInt64)
+    case duplicateToken(session: SessionName, token: UInt64)
     /// A handler compatible is empty, too long (over 47 bytes) or holds a NUL.
-    case badCompatible(session: String, token: UInt64, compatible: String, reason: String)
+    case badCompatible(session: SessionName, token: UInt64, compatible: String, reason: CStringProblem)
     /// A payload has no bytes (`kho_alloc_preserve(0)` is `-EINVAL`).
-    case emptyPayload(session: String, token: UInt64)
+    case emptyPayload(session: SessionName, token: UInt64)
     /// A payload is larger than the largest folio (`-E2BIG`).
-    case payloadTooLarge(session: String, token: UInt64, bytes: Int, maximum: Int)
+    case payloadTooLarge(session: SessionName, token: UInt64, bytes: Int, maximum: Int)
     /// A memfd's `contents` is not `size` bytes long.
-    case memfdSizeMismatch(session: String, token: UInt64, size: UInt64, contents: Int)
+    case memfdSizeMismatch(session: SessionName, token: UInt64, size: UInt64, contents: Int)
     /// An FLB name is empty, too long (over 47 bytes) or holds a NUL.
-    case badFLBName(name: String, reason: String)
+    case badFLBName(name: String, reason: CStringProblem)
     /// Two FLB entries share a name (`-EEXIST`).
     case duplicateFLBName(name: String)
     /// More FLB entries than the FLB block holds (`-ENOSPC`).
@@ -220,12 +222,12 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `kexecMetadata` is present where the generation has none, or the reverse.
     case kexecMetadataMismatch(generation: String, reason: String)
     /// The kexec-metadata release does not fit `char previous_release[65]`.
-    case badPreviousRelease(release: String, reason: String)
+    case badPreviousRelease(release: String, reason: CStringProblem)
     /// A memfd's content is given for a file whose compatible is not the
     /// generation's memfd handler.
-    case memfdHandlerMismatch(session: String, token: UInt64, compatible: String, expected: String)
+    case memfdHandlerMismatch(session: SessionName, token: UInt64, compatible: String, expected: String)
     /// A memfd's seals are outside what the handler preserves (`-EOPNOTSUPP`).
-    case unsupportedSeals(session: String, token: UInt64, seals: UInt32, handler: String, supported: UInt32)
+    case unsupportedSeals(session: SessionName, token: UInt64, seals: UInt32, handler: String, supported: UInt32)
 
     /// The kernel's errno for the same refusal.
     public var errno: Int32 {
@@ -244,7 +246,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         switch self {
         case let .badSessionName(name, reason):
-            return "session name \"\(name)\": \(reason)"
+            return "session name \"\(name)\" \(reason)"
         case let .duplicateSessionName(name):
             return "session name \"\(name)\" is used twice"
         case let .tooManySessions(count, maximum):
@@ -254,7 +256,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateToken(session, token):
             return "session \"\(session)\" uses token \(hex(token)) twice"
         case let .badCompatible(session, token, compatible, reason):
-            return "session \"\(session)\" token \(hex(token)) compatible \"\(compatible)\": \(reason)"
+            return "session \"\(session)\" token \(hex(token)) compatible \(DisplayEscaping.quoted(compatible)) \(reason)"
         case let .emptyPayload(session, token):
             return "session \"\(session)\" token \(hex(token)): payload is empty"
         case let .payloadTooLarge(session, token, bytes, maximum):
@@ -262,7 +264,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .memfdSizeMismatch(session, token, size, contents):
             return "session \"\(session)\" token \(hex(token)): memfd size is \(size) but \(contents) bytes of contents were given"
         case let .badFLBName(name, reason):
-            return "FLB name \"\(name)\": \(reason)"
+            return "FLB name \(DisplayEscaping.quoted(name)) \(reason)"
         case let .duplicateFLBName(name):
             return "FLB name \"\(name)\" is used twice"
         case let .tooManyFLBs(count, maximum):
@@ -276,7 +278,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .kexecMetadataMismatch(generation, reason):
             return "kexec-metadata with generation \(generation): \(reason)"
         case let .badPreviousRelease(release, reason):
-            return "kexec-metadata previous release \"\(release)\": \(reason)"
+            return "kexec-metadata previous release \(DisplayEscaping.quoted(release)) \(reason)"
         case let .memfdHandlerMismatch(session, token, compatible, expected):
             return "session \"\(session)\" token \(hex(token)): a memfd needs compatible \"\(expected)\" in this generation, not \"\(compatible)\""
         case let .unsupportedSeals(session, token, seals, handler, supported):

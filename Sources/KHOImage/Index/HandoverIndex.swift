@@ -16,12 +16,12 @@ import HandoverModel
 /// When a name or token occurs twice (a state the writer refuses), the
 /// first occurrence wins, as a front-to-back search would find it.
 public struct HandoverIndex: Sendable {
-    private let sessionsByName: [String: Int]
+    private let sessionsByName: [SessionName: Int]
     private let filesByToken: [[UInt64: Int]]
 
     /// Indexes every session and file of `state`.
     public init(_ state: HandoverState) {
-        var sessions: [String: Int] = [:]
+        var sessions: [SessionName: Int] = [:]
         sessions.reserveCapacity(state.sessions.count)
         var files: [[UInt64: Int]] = []
         files.reserveCapacity(state.sessions.count)
@@ -39,7 +39,7 @@ public struct HandoverIndex: Sendable {
     }
 
     /// The index of the session called `name`, or `nil`.
-    public func session(named name: String) -> Int? {
+    public func session(named name: SessionName) -> Int? {
         sessionsByName[name]
     }
 
@@ -52,7 +52,7 @@ public struct HandoverIndex: Sendable {
 
     /// The session and file indices of `token` in the session called
     /// `name`, or `nil`.
-    public func file(session name: String, token: UInt64) -> (session: Int, file: Int)? {
+    public func file(session name: SessionName, token: UInt64) -> (session: Int, file: Int)? {
         guard let s = sessionsByName[name], let f = filesByToken[s][token] else { return nil }
         return (s, f)
     }

@@ -172,7 +172,7 @@ struct ImageDecoder {
         var layouts: [SessionLayout] = []
         sessions.reserveCapacity(Int(count))
         layouts.reserveCapacity(Int(count))
-        var names: Set<String> = []
+        var names: Set<SessionName> = []
         names.reserveCapacity(Int(count))
         // Sized for the first session with files; replaced by one for the
         // kernel's maximum if a later session has more.
@@ -185,10 +185,10 @@ struct ImageDecoder {
         for index in 0..<Int(count) {
             let offset = LUOSessionHeaderSer.size + index * LUOSessionSer.size
             let entryPhys = headerPhys + UInt64(offset)
-            let (entry, hasFiles) = try SessionEntryReader.read(block, at: offset, index: index, entryPhys: entryPhys, names: &names)
-            let what = "session \"\(entry.name)\""
+            let (entry, name, hasFiles) = try SessionEntryReader.read(block, at: offset, index: index, entryPhys: entryPhys, names: &names)
+            let what = "session \"\(name)\""
             guard hasFiles else {
-                sessions.append(SessionRecord(name: entry.name))
+                sessions.append(SessionRecord(name: name))
                 layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
                 continue
             }
@@ -205,7 +205,7 @@ struct ImageDecoder {
                     reason: "lies in the preserved block at 0x\(String(block.phys, radix: 16)), which another structure already uses"))
             }
             let files = try require(entry.files, entry.count * UInt64(LUOFileSer.size),
-                                    "file array of session \"\(entry.name)\"", memory, &preserved)
+                                    "file array of session \"\(name)\"", memory, &preserved)
             var records: [FileRecord] = []
             var data: [UInt64] = []
             records.reserveCapacity(Int(entry.count))
@@ -235,12 +235,12 @@ struct ImageDecoder {
                 let token = files.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.tokenOffset)
                 let value = files.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.dataOffset)
                 guard table.insert(token) else {
-                    throw .duplicateToken(session: entry.name, token: token)
+                    throw .duplicateToken(session: name, token: token)
                 }
                 records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
                 data.append(value)
             }
-            sessions.append(SessionRecord(name: entry.name, files: records))
+            sessions.append(SessionRecord(name: name, files: records))
             layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data))
         }
         return (sessions, layouts)

@@ -100,7 +100,7 @@ extension ImageDecoder {
         let sessionCount = blocks.reduce(0) { $0 + Int($1.header.count) }
         sessions.reserveCapacity(sessionCount)
         layouts.reserveCapacity(sessionCount)
-        var names: Set<String> = []
+        var names: Set<SessionName> = []
         names.reserveCapacity(sessionCount)
         var tokens: TokenTable?
         // Files mostly share a handler: a compatible field byte-equal to
@@ -117,14 +117,14 @@ extension ImageDecoder {
                 defer { index += 1 }
                 let offset = KHOBlock.headerSize + slot * LUOSessionSer.size
                 let entryPhys = block.phys + UInt64(offset)
-                let (entry, hasFiles) = try SessionEntryReader.read(bytes, at: offset, index: index, entryPhys: entryPhys, names: &names)
-                let what = "session \"\(entry.name)\""
+                let (entry, name, hasFiles) = try SessionEntryReader.read(bytes, at: offset, index: index, entryPhys: entryPhys, names: &names)
+                let what = "session \"\(name)\""
                 guard hasFiles else {
-                    sessions.append(SessionRecord(name: entry.name))
+                    sessions.append(SessionRecord(name: name))
                     layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
                     continue
                 }
-                let chain = try restoreChain(head: entry.files, entrySize: LUOFileSer.size, chain: .files(session: entry.name),
+                let chain = try restoreChain(head: entry.files, entrySize: LUOFileSer.size, chain: .files(session: name),
                                              memory: memory, preserved: &preserved)
                 let found = chain.reduce(UInt64(0)) { $0 + $1.header.count }
                 guard found == entry.count else {
@@ -163,12 +163,12 @@ extension ImageDecoder {
                         }
                         let token = files.loadLittleEndian(UInt64.self, at: fileOffset + LUOFileSer.tokenOffset)
                         let value = files.loadLittleEndian(UInt64.self, at: fileOffset + LUOFileSer.dataOffset)
-                        guard table.insert(token) else { throw .duplicateToken(session: entry.name, token: token) }
+                        guard table.insert(token) else { throw .duplicateToken(session: name, token: token) }
                         records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
                         data.append(value)
                     }
                 }
-                sessions.append(SessionRecord(name: entry.name, files: records))
+                sessions.append(SessionRecord(name: name, files: records))
                 layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data,
                                              fileBlocks: chain.map(\.phys)))
             }

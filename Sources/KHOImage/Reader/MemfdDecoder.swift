@@ -5,7 +5,7 @@ import KernelABI
 /// to its `memfd_luo_ser`, the vmalloc chunk list, the folio array and the
 /// folios, checking each step, and rebuilds the file's contents.
 struct MemfdDecoder {
-    let session: String
+    let session: SessionName
     let token: UInt64
     /// The generation's memfd handler (`memfd-v1`, `memfd-v2`).
     let format: MemfdFormat

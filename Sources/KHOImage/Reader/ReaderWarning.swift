@@ -18,7 +18,7 @@ public enum ReaderWarning: Sendable, Equatable, CustomStringConvertible {
     /// handler's `retrieve` (`memfd_luo_retrieve`) follows it, and fails.
     /// The file is kept as its raw `data`; `error` is what the reader's
     /// memfd walk found.
-    case unretrievableMemfd(session: String, token: UInt64, compatible: String, data: UInt64, error: KHOImageError)
+    case unretrievableMemfd(session: SessionName, token: UInt64, compatible: String, data: UInt64, error: KHOImageError)
 
     /// The problem, in one line, naming the FLB or the session and token.
     public var description: String {
@@ -36,7 +36,7 @@ public enum ReaderWarning: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The session and token of a file warning, or `nil`.
-    public var file: (session: String, token: UInt64)? {
+    public var file: (session: SessionName, token: UInt64)? {
         if case let .unretrievableMemfd(session, token, _, _, _) = self { return (session, token) }
         return nil
     }

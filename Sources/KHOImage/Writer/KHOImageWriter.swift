@@ -154,7 +154,7 @@ public struct KHOImageWriter: Sendable {
             sessionLayouts[index].entryPhys = entryPhys
             let layout = sessionLayouts[index]
             arena.withBytes(at: entryPhys, length: LUOSessionSer.size) {
-                LUOSessionSer(name: session.name, files: layout.filesPhys, count: UInt64(session.files.count))
+                LUOSessionSer(name: session.name.bytes, files: layout.filesPhys, count: UInt64(session.files.count))
                     .encode(into: $0, at: 0)
             }
             guard layout.filesPhys != 0 else { continue }

@@ -95,7 +95,7 @@ extension KHOImageWriter {
             let fileBlocks = layouts[index].fileBlocks
             let fileData = layouts[index].fileData
             arena.withBytes(at: entryPhys, length: LUOSessionSer.size) {
-                LUOSessionSer(name: session.name, files: fileBlocks.first ?? 0, count: UInt64(session.files.count))
+                LUOSessionSer(name: session.name.bytes, files: fileBlocks.first ?? 0, count: UInt64(session.files.count))
                     .encode(into: $0, at: 0)
             }
             session.files.withUnsafeBufferPointer { files in

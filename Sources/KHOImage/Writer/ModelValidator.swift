@@ -1,8 +1,5 @@
 import HandoverModel
 import KernelABI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Checks a ``HandoverState`` against the rules the kernel enforces while
 /// the state is built (name lengths, unique names and tokens, block
@@ -22,7 +19,7 @@ public enum ModelValidator {
         guard state.sessions.count <= limits.maxSessions else {
             throw .tooManySessions(count: state.sessions.count, maximum: limits.maxSessions)
         }
-        var sessionNames: Set<String> = []
+        var sessionNames: Set<SessionName> = []
         sessionNames.reserveCapacity(state.sessions.count)
         // Sized for the largest session (a session over the limit is
         // refused before any of its tokens is inserted).
@@ -32,7 +29,7 @@ public enum ModelValidator {
         // that passed needs no second look.
         var lastValidCompatible: String?
         for session in state.sessions {
-            if let reason = cStringProblem(session.name, fieldLength: LUOv1.sessionNameLength) {
+            if let reason = FixedCString.problem(session.name.bytes, fieldLength: LUOv1.sessionNameLength) {
                 throw .badSessionName(name: session.name, reason: reason)
             }
             guard sessionNames.insert(session.name).inserted else {
@@ -46,7 +43,7 @@ public enum ModelValidator {
         }
         var flbNames: Set<String> = []
         for flb in state.flbs {
-            if let reason = cStringProblem(flb.name, fieldLength: LUOv1.flbCompatibleLength) {
+            if let reason = FixedCString.problem(flb.name, fieldLength: LUOv1.flbCompatibleLength) {
                 throw .badFLBName(name: flb.name, reason: reason)
             }
             guard flbNames.insert(flb.name).inserted else { throw .duplicateFLBName(name: flb.name) }
@@ -65,13 +62,10 @@ public enum ModelValidator {
         case (.some, nil):
             throw .kexecMetadataMismatch(generation: generation.name, reason: "this generation needs kexec-metadata")
         case let (format?, metadata?):
-            let bytes = metadata.previousRelease.utf8.count
-            if bytes >= format.releaseFieldLength {
-                throw .badPreviousRelease(release: metadata.previousRelease,
-                                          reason: "is \(bytes) bytes, at most \(format.releaseFieldLength - 1) fit")
-            }
-            if metadata.previousRelease.utf8.contains(0) {
-                throw .badPreviousRelease(release: metadata.previousRelease, reason: "contains a NUL byte")
+            // An empty release is written (a zeroed field) and read back.
+            if let problem = FixedCString.problem(metadata.previousRelease, fieldLength: format.releaseFieldLength),
+               problem != .empty {
+                throw .badPreviousRelease(release: metadata.previousRelease, reason: problem)
             }
         }
     }
@@ -90,7 +84,7 @@ public enum ModelValidator {
             }
             let compatible = session.files[index].compatible
             if compatible != lastValidCompatible {
-                if let reason = cStringProblem(compatible, fieldLength: LUOv1.handlerCompatibleLength) {
+                if let reason = FixedCString.problem(compatible, fieldLength: LUOv1.handlerCompatibleLength) {
                     throw .badCompatible(session: session.name, token: token, compatible: compatible, reason: reason)
                 }
                 lastValidCompatible = compatible
@@ -116,7 +110,7 @@ public enum ModelValidator {
     /// A memfd file: the generation's handler compatible, seals it carries,
     /// and contents of the recorded size.
     @inline(never)
-    private static func validateMemfd(_ file: FileRecord, session: String, format: MemfdFormat) throws(ModelError) {
+    private static func validateMemfd(_ file: FileRecord, session: SessionName, format: MemfdFormat) throws(ModelError) {
         guard case let .memfd(memfd) = file.content else { return }
         guard file.compatible == format.compatible else {
             throw .memfdHandlerMismatch(session: session, token: file.token, compatible: file.compatible,
@@ -132,18 +126,5 @@ public enum ModelValidator {
             throw .memfdSizeMismatch(session: session, token: file.token,
                                      size: memfd.size, contents: memfd.contents.count)
         }
-    }
-
-    /// Why `value` cannot be stored in a `char[fieldLength]`, or `nil`.
-    static func cStringProblem(_ value: String, fieldLength: Int) -> String? {
-        let bytes = value.utf8.count
-        if bytes == 0 { return "is empty" }
-        if bytes >= fieldLength { return "is \(bytes) bytes, at most \(fieldLength - 1) fit" }
-        // In place for native and small strings: no copy, no generic walk.
-        let hasNUL = value.utf8.withContiguousStorageIfAvailable { utf8 in
-            utf8.baseAddress.map { memchr($0, 0, utf8.count) != nil } ?? false
-        } ?? value.utf8.contains(0)
-        if hasNUL { return "contains a NUL byte" }
-        return nil
     }
 }

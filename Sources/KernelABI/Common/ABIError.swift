@@ -45,10 +45,18 @@ public enum ABIError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Why a fixed-size character array is not a valid name.
+/// Why bytes are not a valid string for a fixed-size `char[N]` field: one
+/// wording for the writer's checks on a model, the lifecycle's on a name
+/// it is given and the reader's on a field it reads
+/// (``FixedCString`` decides which applies).
 public enum CStringProblem: Equatable, Sendable, CustomStringConvertible {
-    /// No NUL byte inside the array.
+    /// No NUL byte inside the array (the kernel refuses a session name of
+    /// `N` bytes without one).
     case unterminated
+    /// More bytes than fit before the field's NUL.
+    case tooLong(bytes: Int, maximum: Int)
+    /// A NUL byte inside the string, at `offset` (it would end it there).
+    case containsNUL(offset: Int)
     /// Non-zero bytes after the terminating NUL.
     case bytesAfterTerminator(offset: Int)
     /// The string is empty.
@@ -60,6 +68,8 @@ public enum CStringProblem: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unterminated: "has no terminating NUL"
+        case let .tooLong(bytes, maximum): "is \(bytes) bytes, at most \(maximum) fit before the NUL"
+        case let .containsNUL(offset): "holds a NUL byte at byte \(offset)"
         case let .bytesAfterTerminator(offset): "has a non-zero byte after its NUL, at byte \(offset)"
         case .empty: "is empty"
         case .notUTF8: "is not valid UTF-8"

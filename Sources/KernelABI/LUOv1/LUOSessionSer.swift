@@ -11,7 +11,7 @@ public enum LUOSessionHeaderSer {
 ///
 /// | offset | size | field |
 /// |---|---|---|
-/// | 0 | 64 | `name`, NUL-terminated |
+/// | 0 | 64 | `name`: 1 to 63 bytes of any value but NUL, NUL-terminated |
 /// | 64 | 8 | `file_set_ser.files`: physical address of the file array, 0 if none |
 /// | 72 | 8 | `file_set_ser.count`: number of `luo_file_ser` in it |
 public struct LUOSessionSer: Equatable, Sendable {
@@ -22,15 +22,16 @@ public struct LUOSessionSer: Equatable, Sendable {
     /// Offset of `file_set_ser.count`.
     public static let countOffset = 72
 
-    /// The session's name.
-    public var name: String
+    /// The session's name: bytes, in no particular encoding (the kernel
+    /// compares them with `strncmp`).
+    public var name: [UInt8]
     /// `file_set_ser.files`.
     public var files: UInt64
     /// `file_set_ser.count`.
     public var count: UInt64
 
     /// Creates an entry.
-    public init(name: String, files: UInt64, count: UInt64) {
+    public init(name: [UInt8], files: UInt64, count: UInt64) {
         self.name = name
         self.files = files
         self.count = count
@@ -45,7 +46,7 @@ public struct LUOSessionSer: Equatable, Sendable {
 
     /// Reads the 80 bytes at `offset`; `label` names the entry in errors.
     public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String) throws(ABIError) -> LUOSessionSer {
-        let record = try layout.decode(buffer, at: offset, nameLabel: "\(label()) name")
+        let record = try layout.decodeBytes(buffer, at: offset, nameLabel: "\(label()) name")
         return LUOSessionSer(name: record.name, files: record.first, count: record.second)
     }
 }

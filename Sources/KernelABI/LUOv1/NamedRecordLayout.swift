@@ -16,10 +16,16 @@ struct NamedRecordLayout {
     func encode(name: String, first: UInt64, second: UInt64,
                 into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
         precondition(offset >= 0 && offset + size <= buffer.count, "record outside the buffer")
-        FixedCString.encode(name, into: UnsafeMutableRawBufferPointer(
-            start: buffer.baseAddress! + offset, count: nameLength))
-        buffer.storeLittleEndian(first, at: offset + firstOffset)
-        buffer.storeLittleEndian(second, at: offset + secondOffset)
+        FixedCString.encode(name, into: nameField(buffer, at: offset))
+        encodeValues(first, second, into: buffer, at: offset)
+    }
+
+    /// Writes one record whose name is bytes at `offset`.
+    func encode(name: [UInt8], first: UInt64, second: UInt64,
+                into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        precondition(offset >= 0 && offset + size <= buffer.count, "record outside the buffer")
+        name.withUnsafeBytes { FixedCString.encode($0, into: nameField(buffer, at: offset)) }
+        encodeValues(first, second, into: buffer, at: offset)
     }
 
     /// Reads one record at `offset`; `nameLabel` names the name field in errors.
@@ -29,5 +35,23 @@ struct NamedRecordLayout {
             UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + nameLength)]), name: nameLabel())
         return (name, buffer.loadLittleEndian(UInt64.self, at: offset + firstOffset),
                 buffer.loadLittleEndian(UInt64.self, at: offset + secondOffset))
+    }
+
+    /// Reads one record whose name is any bytes at `offset`.
+    func decodeBytes(_ buffer: UnsafeRawBufferPointer, at offset: Int, nameLabel: @autoclosure () -> String)
+        throws(ABIError) -> (name: [UInt8], first: UInt64, second: UInt64) {
+        let name = try FixedCString.decodeBytes(
+            UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + nameLength)]), name: nameLabel())
+        return (name, buffer.loadLittleEndian(UInt64.self, at: offset + firstOffset),
+                buffer.loadLittleEndian(UInt64.self, at: offset + secondOffset))
+    }
+
+    private func nameField(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + offset, count: nameLength)
+    }
+
+    private func encodeValues(_ first: UInt64, _ second: UInt64, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        buffer.storeLittleEndian(first, at: offset + firstOffset)
+        buffer.storeLittleEndian(second, at: offset + secondOffset)
     }
 }
