@@ -22,7 +22,8 @@ public enum ManifestKeys {
     /// UTF-8).
     public static let name = "name"
     /// Session: the name's bytes in hex, two digits per byte
-    /// (`"766d30ff"`), for a name that is not UTF-8; a session
+    /// (`"766d30ff"`), for a name that is not UTF-8 (or holds U+FEFF, which
+    /// YAML drops); a session
     /// has exactly one of `name` and `name_hex`.
     public static let nameHex = "name_hex"
     /// Session: the list of files.

@@ -43,10 +43,17 @@ enum ManifestRenderer {
 
     private static func session(_ session: SessionRecord, seals: Bool) -> OrderedJSON {
         .object([
-            session.name.string.map { (ManifestKeys.name, OrderedJSON.string($0)) }
-                ?? (ManifestKeys.nameHex, .string(session.name.hexSpelling)),
+            nameKey(session.name),
             (ManifestKeys.files, .array(session.files.map { file($0, seals: seals) })),
         ])
+    }
+
+    /// `name` for a name whose bytes are UTF-8, `name_hex` for any other,
+    /// and for one holding U+FEFF, which a YAML reader drops as a byte
+    /// order mark: either way the name reads back as the same bytes.
+    private static func nameKey(_ name: SessionName) -> (key: String, value: OrderedJSON) {
+        if let text = name.string, !text.unicodeScalars.contains("\u{feff}") { return (ManifestKeys.name, .string(text)) }
+        return (ManifestKeys.nameHex, .string(name.hexSpelling))
     }
 
     private static func file(_ file: FileRecord, seals: Bool) -> OrderedJSON {
