@@ -161,6 +161,46 @@ func zeros(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
         }
     }
 
+    /// `luo_session_create`'s rule, and the same bound on compatibles:
+    /// 1 to N - 1 bytes, no NUL; any other byte is fine.
+    @Test func whatFitsAField() {
+        #expect(FixedCString.problem([UInt8](), fieldLength: 64) == .empty)
+        #expect(FixedCString.problem([UInt8](repeating: 0x41, count: 64), fieldLength: 64) == .tooLong(bytes: 64, maximum: 63))
+        #expect(FixedCString.problem([UInt8](repeating: 0x41, count: 63), fieldLength: 64) == nil)
+        #expect(FixedCString.problem([0x61, 0x62, 0, 0x63], fieldLength: 64) == .containsNUL(offset: 2))
+        // A NUL is reported before the length: it is what the kernel would cut at.
+        #expect(FixedCString.problem([0] + [UInt8](repeating: 0x41, count: 70), fieldLength: 64) == .containsNUL(offset: 0))
+        #expect(FixedCString.problem([0xff, 0xfe, 0x01, 0x7f], fieldLength: 64) == nil)
+        #expect(FixedCString.problem(String(repeating: "c", count: 48), fieldLength: 48) == .tooLong(bytes: 48, maximum: 47))
+        #expect(FixedCString.problem("x\0", fieldLength: 48) == .containsNUL(offset: 1))
+        #expect(FixedCString.problem("", fieldLength: 48) == .empty)
+    }
+
+    /// One wording for every side: the writer's, the lifecycle's and the reader's.
+    @Test func problemsReadTheSameEverywhere() {
+        #expect(CStringProblem.empty.description == "is empty")
+        #expect(CStringProblem.tooLong(bytes: 64, maximum: 63).description == "is 64 bytes, at most 63 fit before the NUL")
+        #expect(CStringProblem.containsNUL(offset: 2).description == "holds a NUL byte at byte 2")
+        #expect(CStringProblem.unterminated.description == "has no terminating NUL")
+        #expect(ABIError.badString(field: "session 0 name", problem: .empty).description == "session 0 name is empty")
+    }
+
+    /// A session name is bytes: the entry decodes whatever precedes the NUL.
+    @Test func sessionNamesDecodeAsBytes() throws {
+        var raw = zeros(80)
+        raw.replaceSubrange(0..<4, with: [0xff, 0xc3, 0x01, 0x7f])
+        let entry = try raw.withUnsafeBytes { try LUOSessionSer.decode($0, at: 0, label: "s") }
+        #expect(entry.name == [0xff, 0xc3, 0x01, 0x7f])
+        let bytes = encoded(size: 80) { entry.encode(into: $0, at: $1) }
+        #expect(bytes == raw)
+        // The compatible of a file is text still.
+        var file = zeros(64)
+        file[0] = 0xff
+        #expect(throws: ABIError.badString(field: "f compatible", problem: .notUTF8)) {
+            try file.withUnsafeBytes { try LUOFileSer.decode($0, at: 0, label: "f") }
+        }
+    }
+
     @Test func structDecodersLabelTheField() {
         var session = zeros(80)
         session[0] = 0x61
