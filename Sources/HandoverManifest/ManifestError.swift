@@ -1,3 +1,5 @@
+import HandoverModel
+
 /// Everything that can be wrong with a manifest, each case naming the key
 /// path involved (for example `sessions[1].files[0].memfd.size`) and what is
 /// wrong there.
@@ -69,7 +71,7 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .missingContent(path):
             return "\(path): needs one of data, memfd, payload_base64"
         case let .handlerMismatch(path, compatible, reason):
-            return "\(path): compatible \"\(compatible)\" \(reason)"
+            return "\(path): compatible \(DisplayEscaping.quoted(compatible)) \(reason)"
         case let .memfdSizeMismatch(path, size, contentsLength):
             return "\(path): size is \(size) but contents_base64 decodes to \(contentsLength) bytes"
         case let .unsupportedKernel(path, reason):

@@ -199,12 +199,12 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
         case .incomingAlreadyLoaded:
             return "an incoming image was already loaded"
         case let .unknownCompatible(session, token, compatible):
-            return "session \"\(session)\" token \(hex(token)): no handler is registered for compatible \"\(compatible)\""
+            return "session \"\(session)\" token \(hex(token)): no handler is registered for compatible \(DisplayEscaping.quoted(compatible))"
         case let .retrieveCycle(session, token, requestedBySession, requestedBy):
             let requester = requestedBySession == session ? "" : " of session \"\(requestedBySession)\""
             return "session \"\(session)\" token \(hex(token)): circular dependency: its retrieve is still running and token \(hex(requestedBy))\(requester) asked for it"
         case let .cannotFinish(session, token, compatible):
-            return "session \"\(session)\" token \(hex(token)) (\(compatible)): can-finish refused; nothing was finished"
+            return "session \"\(session)\" token \(hex(token)) (\(DisplayEscaping.escaped(compatible))): can-finish refused; nothing was finished"
         case let .flbNoIncomingData(flb):
             return "FLB \"\(flb)\": no incoming FLB data"
         case let .flbNotInImage(flb):
@@ -212,7 +212,7 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
         case let .flbFinishSkipped(flb, retrieveError):
             return "FLB \"\(flb)\": retrieve failed at finish, so its finish did not run and its state is leaked: \(retrieveError)"
         case let .handlerFailed(session, token, compatible, operation, code, reason):
-            return "session \"\(session)\" token \(hex(token)) (\(compatible)): \(operation) failed: \(reason) (errno \(code))"
+            return "session \"\(session)\" token \(hex(token)) (\(DisplayEscaping.escaped(compatible))): \(operation) failed: \(reason) (errno \(code))"
         case let .flbFailed(flb, operation, code, reason):
             return "FLB \"\(flb)\": \(operation) failed: \(reason) (errno \(code))"
         case let .system(operation, code):

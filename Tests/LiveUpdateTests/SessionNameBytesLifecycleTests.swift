@@ -42,4 +42,13 @@ import LiveUpdate
             == #"session name "a\x00" holds a NUL byte at byte 1"#)
         #expect(try luo.createSession(named: SessionName(bytes: [UInt8](repeating: 0xff, count: 63))).name.bytes.count == 63)
     }
+
+    /// Names and compatibles read from an image reach error messages
+    /// escaped, so they cannot drive the terminal.
+    @Test func errorsEscapeWhatCameFromTheImage() {
+        #expect(LiveUpdateError.unknownCompatible(session: SessionName(bytes: [0xff]), token: 1, compatible: "x\u{1b}[2J").description
+            == #"session "\xff" token 0x1: no handler is registered for compatible "x\x1b[2J""#)
+        #expect(LiveUpdateError.cannotFinish(session: "s\n", token: 2, compatible: "c\r").description
+            == #"session "s\n" token 0x2 (c\r): can-finish refused; nothing was finished"#)
+    }
 }

@@ -111,7 +111,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .notAnFDT(error):
             return "input is not a valid FDT: \(error)"
         case let .unknownInput(compatible):
-            return "input FDT has root compatible \"\(compatible)\", which is not an image index, a KHO root FDT or a LUO FDT"
+            return "input FDT has root compatible \(DisplayEscaping.quoted(compatible)), which is not an image index, a KHO root FDT or a LUO FDT"
         case let .index(error):
             return "image index: \(error)"
         case let .indexValue(property, reason):
@@ -135,7 +135,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateToken(session, token):
             return "session \"\(session)\" has two files with token \(hex(token))"
         case let .duplicateFLB(name):
-            return "two FLB entries are named \"\(name)\""
+            return "two FLB entries are named \(DisplayEscaping.quoted(name))"
         case let .memfd(session, token, problem):
             return "session \"\(session)\" token \(hex(token)) (memfd): \(problem)"
         case let .invalidModel(problem):
@@ -146,7 +146,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
                 + " adds its subtree); read kho/in/fdt in the next kernel, or capture the memory and run"
                 + " 'luo-serialize import'"
         case let .truncatedFDT(compatible, totalSize, available):
-            return "an FDT\(compatible.map { " (root compatible \"\($0)\")" } ?? "") cut short: its header says \(totalSize) bytes, only \(available) are here"
+            return "an FDT\(compatible.map { " (root compatible \(DisplayEscaping.quoted($0)))" } ?? "") cut short: its header says \(totalSize) bytes, only \(available) are here"
         case let .badSource(path, problem):
             return "\(path): \(problem)"
         case let .outsideSource(what, phys, length):
@@ -266,11 +266,11 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .badFLBName(name, reason):
             return "FLB name \(DisplayEscaping.quoted(name)) \(reason)"
         case let .duplicateFLBName(name):
-            return "FLB name \"\(name)\" is used twice"
+            return "FLB name \(DisplayEscaping.quoted(name)) is used twice"
         case let .tooManyFLBs(count, maximum):
             return "\(count) FLB entries, the kernel holds at most \(maximum)"
         case let .zeroFLBCount(name):
-            return "FLB \"\(name)\" has a count of 0; the kernel only serializes FLBs some file depends on"
+            return "FLB \(DisplayEscaping.quoted(name)) has a count of 0; the kernel only serializes FLBs some file depends on"
         case let .badBaseAddress(address, reason):
             return "base address \(hex(address)): \(reason)"
         case let .unsupportedGeneration(name):
@@ -280,7 +280,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .badPreviousRelease(release, reason):
             return "kexec-metadata previous release \(DisplayEscaping.quoted(release)) \(reason)"
         case let .memfdHandlerMismatch(session, token, compatible, expected):
-            return "session \"\(session)\" token \(hex(token)): a memfd needs compatible \"\(expected)\" in this generation, not \"\(compatible)\""
+            return "session \"\(session)\" token \(hex(token)): a memfd needs compatible \"\(expected)\" in this generation, not \(DisplayEscaping.quoted(compatible))"
         case let .unsupportedSeals(session, token, seals, handler, supported):
             return "session \"\(session)\" token \(hex(token)): seals \(hex(UInt64(seals))) are not all preserved by \(handler) (supported: \(hex(UInt64(supported))))"
         }

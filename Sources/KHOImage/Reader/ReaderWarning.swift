@@ -24,12 +24,12 @@ public enum ReaderWarning: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .emptyFLB(name):
-            return "FLB \"\(name)\" has a count of 0: the incoming kernel accepts it, but an outgoing kernel"
+            return "FLB \(DisplayEscaping.quoted(name)) has a count of 0: the incoming kernel accepts it, but an outgoing kernel"
                 + " only serializes FLBs some file depends on (encode refuses it, so this state cannot be encoded again as it is)"
         case let .unretrievableMemfd(session, token, compatible, data, error):
             let problem: String
             if case let .memfd(_, _, reason) = error { problem = reason } else { problem = error.description }
-            return "session \"\(session)\" token 0x\(String(token, radix: 16)): compatible \(compatible)"
+            return "session \"\(session)\" token 0x\(String(token, radix: 16)): compatible \(DisplayEscaping.escaped(compatible))"
                 + " with raw data 0x\(String(data, radix: 16)) that is no valid memfd_luo_ser: \(problem);"
                 + " kept as raw data (no outgoing kernel writes this; the memfd handler's retrieve of it fails, or restores what no kernel preserved)"
         }
