@@ -31,10 +31,13 @@ public struct KernelGeneration: Hashable, Sendable, CustomStringConvertible {
     /// What `previous_release` the writer puts in `kexec-metadata` when the
     /// model does not say (the release the generation's facts were measured on).
     public let defaultPreviousRelease: String?
+    /// How the generation's kernel checks a new session's name.
+    public let sessionNameCheck: SessionNameCheck
 
     /// Creates a generation description (the known ones are static members).
     public init(name: String, releases: [String], khoRoot: KHORootFormat, luo: LUOFormat, memfd: MemfdFormat,
-                kexecMetadata: KexecMetadataFormat?, limits: GenerationLimits, defaultPreviousRelease: String?) {
+                kexecMetadata: KexecMetadataFormat?, limits: GenerationLimits, defaultPreviousRelease: String?,
+                sessionNameCheck: SessionNameCheck = .lengthChecked) {
         self.name = name
         self.releases = releases
         self.khoRoot = khoRoot
@@ -43,6 +46,7 @@ public struct KernelGeneration: Hashable, Sendable, CustomStringConvertible {
         self.kexecMetadata = kexecMetadata
         self.limits = limits
         self.defaultPreviousRelease = defaultPreviousRelease
+        self.sessionNameCheck = sessionNameCheck
     }
 
     /// `name`, and the releases that write it.
@@ -53,6 +57,19 @@ public struct KernelGeneration: Hashable, Sendable, CustomStringConvertible {
     /// What a manifest writes to name this generation: the newest release
     /// that writes it (its last), or its name when no release writes it.
     public var manifestName: String { releases.last ?? name }
+}
+
+/// How `luo_session_create` checks a session name
+/// (`LIVEUPDATE_IOCTL_CREATE_SESSION`). Names are bytes either way: no
+/// encoding is checked, and the incoming kernel checks nothing.
+public enum SessionNameCheck: Hashable, Sendable {
+    /// `strnlen(name, 64)` must be 1 to 63, else `-EINVAL`: an empty name and
+    /// 64 bytes without a NUL are refused (v7.1 on, from "liveupdate: reject
+    /// LIVEUPDATE_IOCTL_CREATE_SESSION with invalid name length", April 2026).
+    case lengthChecked
+    /// No check (v6.19 and v7.0 as released): an empty name is created, and
+    /// `strscpy` cuts 64 bytes without a NUL to their first 63.
+    case unchecked
 }
 
 /// The KHO root FDT of a generation (`include/linux/kho/abi/kexec_handover.h`).

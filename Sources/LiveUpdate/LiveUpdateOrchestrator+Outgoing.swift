@@ -4,13 +4,21 @@ import KernelABI
 extension LiveUpdateOrchestrator {
     /// Creates an outgoing session (`LIVEUPDATE_IOCTL_CREATE_SESSION`): the
     /// name is bytes in no particular encoding, and must be 1 to 63 of them
-    /// without NUL (`-EINVAL`, ``FixedCString``'s rule) and new among the
+    /// without NUL (`-EINVAL`, ``FixedCString``'s rule; v6.19 and v7.0 as
+    /// released, ``SessionNameCheck/unchecked``, take an empty name too and
+    /// keep the first 63 bytes of a longer one, as their `strscpy` does) and new among the
     /// outgoing sessions (`-EEXIST`; incoming sessions do not count), and at
     /// most 819 outgoing sessions exist (the kernel's `-ENOMEM`).
     public func createSession(named name: SessionName) throws(LiveUpdateError) -> OutgoingSession {
         try requireNoCallback("createSession")
         guard !isHandedOver else { throw .alreadyHandedOver }
-        if let reason = FixedCString.problem(name.bytes, fieldLength: LUOv1.sessionNameLength) {
+        var name = name
+        switch (FixedCString.problem(name.bytes, fieldLength: LUOv1.sessionNameLength), generation.sessionNameCheck) {
+        case (nil, _), (.empty, .unchecked):
+            break
+        case (.tooLong, .unchecked):
+            name = SessionName(bytes: Array(name.bytes.prefix(LUOv1.sessionNameLength - 1)))
+        case let (reason?, _):
             throw .invalidSessionName(name: name, reason: reason)
         }
         guard outgoing.count < Self.maximumSessions else {

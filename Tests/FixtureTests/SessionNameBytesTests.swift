@@ -48,6 +48,45 @@ import Testing
         }
     }
 
+    /// v6.19 and v7.0 as released create a session with an empty name; its
+    /// field is all zeros, and it reads back without a warning. Later
+    /// kernels never create one: their images read back with a warning.
+    @Test(arguments: KernelGeneration.supported)
+    func emptyNamesAreTheOldReleases(_ generation: KernelGeneration) throws {
+        #expect((generation.sessionNameCheck == .unchecked) == (generation == .linux7_0 || generation == .linux6_19))
+        let empty = HandoverState(generation: generation, liveupdateNumber: 1, sessions: [
+            SessionRecord(name: SessionName(bytes: []), files: [FileRecord(token: 1, compatible: "raw-v1", content: .data(1))]),
+        ])
+        guard generation.sessionNameCheck == .unchecked else {
+            // Written with a name, then emptied in place: what no kernel of
+            // this generation creates, but its incoming side accepts.
+            var named = empty
+            named.sessions[0].name = "x"
+            let image = try KHOImageWriter().encode(named)
+            var bytes = image.bytes
+            let offset = try #require(Self.fileOffset(of: image.layout.sessions[0].entryPhys, in: image))
+            bytes[offset] = 0
+            let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: bytes))
+            #expect(decoded.state == empty)
+            #expect(decoded.warnings == [.emptySessionName(index: 0)])
+            return
+        }
+        let image = try KHOImageWriter().encode(empty)
+        #expect(image.physicalBytes(at: image.layout.sessions[0].entryPhys, length: 64) == [UInt8](repeating: 0, count: 64))
+        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        #expect(decoded.state == empty)
+        #expect(decoded.warnings.isEmpty)
+        let manifest = HandoverManifest.render(decoded.state)
+        #expect(manifest.contains(#""name": """#))
+        #expect(try KHOImageWriter().encode(HandoverManifest.parse(manifest, defaultGeneration: generation)).bytes == image.bytes)
+    }
+
+    /// Where `phys` lies in the image file.
+    static func fileOffset(of phys: UInt64, in image: EncodedImage) -> Int? {
+        image.layout.regions.first { phys >= $0.phys && phys < $0.phys + $0.size }
+            .map { Int($0.fileOffset + (phys - $0.phys)) }
+    }
+
     /// The writer checks the kernel's rule on the bytes, not on text.
     @Test(arguments: KernelGeneration.supported)
     func writerRefusesWhatTheKernelRefuses(_ generation: KernelGeneration) {
@@ -56,7 +95,12 @@ import Testing
             do { _ = try KHOImageWriter().encode(state); return nil } catch { return error }
         }
         let tooLong = SessionName(bytes: [UInt8](repeating: 0xff, count: 64))
-        #expect(refusal(SessionName(bytes: [])) == .invalidModel(.badSessionName(name: SessionName(bytes: []), reason: .empty)))
+        switch generation.sessionNameCheck {
+        case .lengthChecked:
+            #expect(refusal(SessionName(bytes: [])) == .invalidModel(.badSessionName(name: SessionName(bytes: []), reason: .empty)))
+        case .unchecked:
+            #expect(refusal(SessionName(bytes: [])) == nil)
+        }
         #expect(refusal(tooLong) == .invalidModel(.badSessionName(name: tooLong, reason: .tooLong(bytes: 64, maximum: 63))))
         #expect(refusal(SessionName(bytes: [0xff, 0, 0x41])) == .invalidModel(.badSessionName(
             name: SessionName(bytes: [0xff, 0, 0x41]), reason: .containsNUL(offset: 1))))

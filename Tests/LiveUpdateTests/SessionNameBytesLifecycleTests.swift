@@ -52,3 +52,33 @@ import LiveUpdate
             == #"session "s\n" token 0x2 (c\r): can-finish refused; nothing was finished"#)
     }
 }
+
+/// v6.19 and v7.0 as released check no session name: an empty one is
+/// created, and a longer one keeps its first 63 bytes (`strscpy`).
+@Suite struct UncheckedSessionNameTests {
+    @Test(arguments: [KernelGeneration.linux7_0, .linux6_19])
+    func oldReleasesTakeAnyLength(_ generation: KernelGeneration) throws {
+        let luo = LiveUpdateOrchestrator(generation: generation)
+        #expect(try luo.createSession(named: SessionName(bytes: [])).name == SessionName(bytes: []))
+        let long = SessionName(bytes: [UInt8](repeating: 0xfe, count: 64))
+        let cut = SessionName(bytes: [UInt8](repeating: 0xfe, count: 63))
+        #expect(try luo.createSession(named: long).name == cut)
+        // The cut name is the one that exists now.
+        #expect(error { _ = try luo.createSession(named: cut) } == .sessionExists(name: cut))
+        // A NUL still cannot be in a C string.
+        #expect(error { _ = try luo.createSession(named: SessionName(bytes: [0x61, 0])) }
+            == .invalidSessionName(name: SessionName(bytes: [0x61, 0]), reason: .containsNUL(offset: 1)))
+        let image = try luo.reboot()
+        let next = LiveUpdateOrchestrator(generation: generation)
+        try next.loadIncoming(bytes: image.bytes)
+        #expect(next.incomingSessionNames == [SessionName(bytes: []), cut])
+        #expect(try next.retrieveSession(named: "").name == SessionName(bytes: []))
+    }
+
+    @Test func laterReleasesRefuseBoth() {
+        let luo = LiveUpdateOrchestrator(generation: .linux7_1)
+        #expect(error { _ = try luo.createSession(named: "") } == .invalidSessionName(name: "", reason: .empty))
+        let long = SessionName(bytes: [UInt8](repeating: 0xfe, count: 64))
+        #expect(error { _ = try luo.createSession(named: long) } == .invalidSessionName(name: long, reason: .tooLong(bytes: 64, maximum: 63)))
+    }
+}

@@ -2,7 +2,8 @@ extension KernelGeneration {
     /// Linux v6.19: v7.0's generation without FLBs: the LUO FDT has no
     /// `luo-flb` node (`luo_flb.c` arrived in v7.0), so no FLB block is
     /// allocated and the state holds no FLB entries. The KHO root, the memory
-    /// map, the sessions, files and `memfd-v1` are byte for byte v7.0's.
+    /// map, the sessions, files and `memfd-v1` are byte for byte v7.0's, and
+/// session names are as unchecked as in v7.0.
     public static let linux6_19 = KernelGeneration(
         name: "kho-v1+luo-v1-no-flb+memfd-v1",
         releases: ["6.19"],
@@ -11,7 +12,8 @@ extension KernelGeneration {
         memfd: .memfdV1,
         kexecMetadata: nil,
         limits: .luoV1WithoutFLB,
-        defaultPreviousRelease: nil)
+        defaultPreviousRelease: nil,
+        sessionNameCheck: .unchecked)
 }
 
 extension LUOFormat {

@@ -3,7 +3,8 @@ extension KernelGeneration {
     /// no `kexec-metadata`; the preserved-memory map is a linked list of
     /// `khoser_mem_chunk` pages of per-order bitmaps written by
     /// `kho_finalize` at reboot), the LUO FDT `luo-v1` with `luo-session-v2`
-    /// and `luo-flb-v1`, and `memfd-v1` (40 bytes, no seals).
+    /// and `luo-flb-v1`, and `memfd-v1` (40 bytes, no seals). As released, it
+/// creates a session with an empty name (``SessionNameCheck/unchecked``).
     public static let linux7_0 = KernelGeneration(
         name: "kho-v1+luo-v1+memfd-v1",
         releases: ["7.0"],
@@ -12,7 +13,8 @@ extension KernelGeneration {
         memfd: .memfdV1,
         kexecMetadata: nil,
         limits: .luoV1,
-        defaultPreviousRelease: nil)
+        defaultPreviousRelease: nil,
+        sessionNameCheck: .unchecked)
 }
 
 extension KHORootFormat {

@@ -124,8 +124,9 @@ struct ImageDecoder {
         // kho-v1: v7.0 writes a luo-flb node, v6.19 (no FLBs yet) does not.
         if chunkedBitmaps, luoBlob.root.subnode(LUOv1.flbNodeName) == nil { generation = .linux6_19 }
 
-        var (sessions, sessionLayouts) = try decodeSessions(luo.sessionHeaderPhys, memory, &preserved)
         var warnings: [ReaderWarning] = []
+        var (sessions, sessionLayouts) = try decodeSessions(luo.sessionHeaderPhys, generation.sessionNameCheck, memory,
+                                                            &preserved, &warnings)
         let flbs = generation.luo.flbCompatible == nil ? [] : try decodeFLBs(luo.flbHeaderPhys, memory, &preserved, &warnings)
         try decodeContents(&sessions, sessionLayouts, generation.memfd, memory, &preserved, &warnings)
 
@@ -157,8 +158,8 @@ struct ImageDecoder {
 
     /// `luo_session_deserialize` and `luo_file_deserialize`, minus handlers:
     /// sessions with their files' compatible, token and raw data.
-    private func decodeSessions(_ headerPhys: UInt64, _ memory: PhysicalMemoryView,
-                                _ preserved: inout PreservedMemoryMap) throws(KHOImageError)
+    private func decodeSessions(_ headerPhys: UInt64, _ nameCheck: SessionNameCheck, _ memory: PhysicalMemoryView,
+                                _ preserved: inout PreservedMemoryMap, _ warnings: inout [ReaderWarning]) throws(KHOImageError)
         -> ([SessionRecord], [SessionLayout]) {
         let header = try require(headerPhys, UInt64(LUOSessionHeaderSer.size), "session header", memory, &preserved)
         let count = header.loadLittleEndian(UInt64.self, at: LUOSessionHeaderSer.countOffset)
@@ -185,7 +186,8 @@ struct ImageDecoder {
         for index in 0..<Int(count) {
             let offset = LUOSessionHeaderSer.size + index * LUOSessionSer.size
             let entryPhys = headerPhys + UInt64(offset)
-            let (entry, name, hasFiles) = try SessionEntryReader.read(block, at: offset, index: index, entryPhys: entryPhys, names: &names)
+            let (entry, name, hasFiles) = try SessionEntryReader.read(block, at: offset, index: index, entryPhys: entryPhys, names: &names,
+                                                                      nameCheck: nameCheck, warnings: &warnings)
             let what = "session \"\(name)\""
             guard hasFiles else {
                 sessions.append(SessionRecord(name: name))

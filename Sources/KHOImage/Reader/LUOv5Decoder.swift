@@ -32,13 +32,14 @@ extension ImageDecoder {
         var sessions: [SessionRecord] = []
         var layouts: [SessionLayout] = []
         var sessionBlocks: [UInt64] = []
+        var warnings: [ReaderWarning] = []
         if ser.sessionsPhys != 0 {
             let chain = try restoreChain(head: ser.sessionsPhys, entrySize: LUOSessionSer.size, chain: .sessions,
                                          memory: memory, preserved: &preserved)
             sessionBlocks = chain.map(\.phys)
-            (sessions, layouts) = try decodeSessionBlocks(chain, memory: memory, preserved: &preserved)
+            (sessions, layouts) = try decodeSessionBlocks(chain, nameCheck: generation.sessionNameCheck, memory: memory,
+                                                          preserved: &preserved, warnings: &warnings)
         }
-        var warnings: [ReaderWarning] = []
         let flbs = ser.flbsPhys == 0 ? [] : try decodeFLBs(ser.flbsPhys, memory, &preserved, &warnings)
         try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved, &warnings)
 
@@ -93,8 +94,9 @@ extension ImageDecoder {
     }
 
     /// `luo_session_deserialize`: each entry of each block, in order.
-    private func decodeSessionBlocks(_ blocks: [(phys: UInt64, header: KHOBlock.Header)], memory: PhysicalMemoryView,
-                                     preserved: inout PreservedMemoryMap) throws(KHOImageError) -> ([SessionRecord], [SessionLayout]) {
+    private func decodeSessionBlocks(_ blocks: [(phys: UInt64, header: KHOBlock.Header)], nameCheck: SessionNameCheck,
+                                     memory: PhysicalMemoryView, preserved: inout PreservedMemoryMap,
+                                     warnings: inout [ReaderWarning]) throws(KHOImageError) -> ([SessionRecord], [SessionLayout]) {
         var sessions: [SessionRecord] = []
         var layouts: [SessionLayout] = []
         let sessionCount = blocks.reduce(0) { $0 + Int($1.header.count) }
@@ -117,7 +119,8 @@ extension ImageDecoder {
                 defer { index += 1 }
                 let offset = KHOBlock.headerSize + slot * LUOSessionSer.size
                 let entryPhys = block.phys + UInt64(offset)
-                let (entry, name, hasFiles) = try SessionEntryReader.read(bytes, at: offset, index: index, entryPhys: entryPhys, names: &names)
+                let (entry, name, hasFiles) = try SessionEntryReader.read(bytes, at: offset, index: index, entryPhys: entryPhys, names: &names,
+                                                                          nameCheck: nameCheck, warnings: &warnings)
                 let what = "session \"\(name)\""
                 guard hasFiles else {
                     sessions.append(SessionRecord(name: name))

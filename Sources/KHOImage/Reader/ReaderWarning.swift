@@ -12,6 +12,12 @@ public enum ReaderWarning: Sendable, Equatable, CustomStringConvertible {
     /// The writer keeps refusing such an entry, so the decoded state cannot
     /// be encoded again as it is.
     case emptyFLB(name: String)
+    /// Session `index` has an empty name. `luo_session_deserialize` copies
+    /// the name without a check; only v6.19 and v7.0 as released create
+    /// such a session (``SessionNameCheck/unchecked``). The writer refuses
+    /// it for the other generations, so the decoded state cannot be encoded
+    /// again as it is.
+    case emptySessionName(index: Int)
     /// A file of the generation's memfd handler whose `data` does not lead
     /// to a valid `memfd_luo_ser` and what it points at. LUO's core stores
     /// `data` without looking at it (`luo_file_deserialize`); only the
@@ -26,6 +32,9 @@ public enum ReaderWarning: Sendable, Equatable, CustomStringConvertible {
         case let .emptyFLB(name):
             return "FLB \(DisplayEscaping.quoted(name)) has a count of 0: the incoming kernel accepts it, but an outgoing kernel"
                 + " only serializes FLBs some file depends on (encode refuses it, so this state cannot be encoded again as it is)"
+        case let .emptySessionName(index):
+            return "session \(index) has an empty name: the incoming kernel accepts it, but only v6.19 and v7.0 as released"
+                + " create one (encode refuses it for this generation, so this state cannot be encoded again as it is)"
         case let .unretrievableMemfd(session, token, compatible, data, error):
             let problem: String
             if case let .memfd(_, _, reason) = error { problem = reason } else { problem = error.description }

@@ -29,7 +29,9 @@ public enum ModelValidator {
         // that passed needs no second look.
         var lastValidCompatible: String?
         for session in state.sessions {
-            if let reason = FixedCString.problem(session.name.bytes, fieldLength: LUOv1.sessionNameLength) {
+            // v6.19 and v7.0 as released create a session with an empty name.
+            if let reason = FixedCString.problem(session.name.bytes, fieldLength: LUOv1.sessionNameLength),
+               reason != .empty || generation.sessionNameCheck == .lengthChecked {
                 throw .badSessionName(name: session.name, reason: reason)
             }
             guard sessionNames.insert(session.name).inserted else {

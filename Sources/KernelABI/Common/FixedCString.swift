@@ -62,9 +62,11 @@ public enum FixedCString {
     /// Reads the bytes before the NUL in `field`, requiring a NUL, nothing
     /// but zeros after it, and at least one byte before it; any other bytes
     /// are taken as they are (the kernel gives session names no encoding).
-    /// `name` labels errors (and is only built when there is one).
-    public static func decodeBytes(_ field: UnsafeRawBufferPointer, name: @autoclosure () -> String) throws(ABIError) -> [UInt8] {
-        let end = try terminator(field, name: name())
+    /// `allowEmpty` takes a field of zeros as no bytes instead. `name`
+    /// labels errors (and is only built when there is one).
+    public static func decodeBytes(_ field: UnsafeRawBufferPointer, name: @autoclosure () -> String,
+                                   allowEmpty: Bool = false) throws(ABIError) -> [UInt8] {
+        let end = try terminator(field, name: name(), allowEmpty: allowEmpty)
         return Array(UnsafeRawBufferPointer(rebasing: field[0..<end]))
     }
 
@@ -83,9 +85,10 @@ public enum FixedCString {
         return string
     }
 
-    /// The offset of the NUL ending the non-empty string in `field`, with
-    /// only zeros after it.
-    private static func terminator(_ field: UnsafeRawBufferPointer, name: @autoclosure () -> String) throws(ABIError) -> Int {
+    /// The offset of the NUL ending the string in `field` (non-empty unless
+    /// `allowEmpty`), with only zeros after it.
+    private static func terminator(_ field: UnsafeRawBufferPointer, name: @autoclosure () -> String,
+                                   allowEmpty: Bool = false) throws(ABIError) -> Int {
         guard let base = field.baseAddress, let nul = memchr(base, 0, field.count) else {
             throw .badString(field: name(), problem: .unterminated)
         }
@@ -96,7 +99,7 @@ public enum FixedCString {
             if bytes[offset] != 0 { throw .badString(field: name(), problem: .bytesAfterTerminator(offset: offset)) }
             offset += 1
         }
-        guard end > 0 else { throw .badString(field: name(), problem: .empty) }
+        guard end > 0 || allowEmpty else { throw .badString(field: name(), problem: .empty) }
         return end
     }
 }

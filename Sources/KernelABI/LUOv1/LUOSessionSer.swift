@@ -45,8 +45,11 @@ public struct LUOSessionSer: Equatable, Sendable {
     }
 
     /// Reads the 80 bytes at `offset`; `label` names the entry in errors.
-    public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String) throws(ABIError) -> LUOSessionSer {
-        let record = try layout.decodeBytes(buffer, at: offset, nameLabel: "\(label()) name")
+    /// An empty name is refused unless `allowEmptyName` (the incoming
+    /// kernel copies one without a check).
+    public static func decode(_ buffer: UnsafeRawBufferPointer, at offset: Int, label: @autoclosure () -> String,
+                              allowEmptyName: Bool = false) throws(ABIError) -> LUOSessionSer {
+        let record = try layout.decodeBytes(buffer, at: offset, nameLabel: "\(label()) name", allowEmpty: allowEmptyName)
         return LUOSessionSer(name: record.name, files: record.first, count: record.second)
     }
 }

@@ -37,11 +37,12 @@ struct NamedRecordLayout {
                 buffer.loadLittleEndian(UInt64.self, at: offset + secondOffset))
     }
 
-    /// Reads one record whose name is any bytes at `offset`.
-    func decodeBytes(_ buffer: UnsafeRawBufferPointer, at offset: Int, nameLabel: @autoclosure () -> String)
-        throws(ABIError) -> (name: [UInt8], first: UInt64, second: UInt64) {
+    /// Reads one record whose name is any bytes at `offset` (none at all
+    /// when `allowEmpty`).
+    func decodeBytes(_ buffer: UnsafeRawBufferPointer, at offset: Int, nameLabel: @autoclosure () -> String,
+                     allowEmpty: Bool) throws(ABIError) -> (name: [UInt8], first: UInt64, second: UInt64) {
         let name = try FixedCString.decodeBytes(
-            UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + nameLength)]), name: nameLabel())
+            UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + nameLength)]), name: nameLabel(), allowEmpty: allowEmpty)
         return (name, buffer.loadLittleEndian(UInt64.self, at: offset + firstOffset),
                 buffer.loadLittleEndian(UInt64.self, at: offset + secondOffset))
     }
