@@ -2,6 +2,7 @@ import ArgumentParser
 import HandoverModel
 import KHOImage
 import LiveUpdate
+import HexFormat
 
 /// `retrieve IMAGE --session NAME --token N -o FILE`: one file's preserved
 /// bytes, restored the way its handler would.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KHOImage
+import HexFormat
 
 /// `verify IMAGE`: every check the reader makes, and a one-line summary.
 struct VerifyCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import HandoverModel
 import KernelABI
+import HexFormat
 
 /// One `luo_session_ser` entry as every LUO container reads it (the
 /// `luo-v1` session block and the `luo-v5` session chain): the name, which
@@ -13,7 +14,7 @@ enum SessionEntryReader {
                      names: inout Set<String>) throws(KHOImageError) -> (entry: LUOSessionSer, hasFiles: Bool) {
         let entry: LUOSessionSer
         do { entry = try LUOSessionSer.decode(bytes, at: offset, label: "session \(index)") } catch {
-            throw .structure(what: "session block entry \(index) at 0x\(String(entryPhys, radix: 16))", error: error)
+            throw .structure(what: "session block entry \(index) at \(Hex.format(entryPhys))", error: error)
         }
         guard names.insert(entry.name).inserted else { throw .duplicateSession(name: entry.name) }
         guard entry.files != 0, entry.count != 0 else {
