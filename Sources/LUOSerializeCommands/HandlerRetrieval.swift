@@ -2,6 +2,7 @@ import HandoverModel
 import KernelABI
 import KHOImage
 import LiveUpdate
+import HexFormat
 
 /// Restores one file of an image through the live-update lifecycle, as the
 /// next kernel would: the image is loaded into a ``LiveUpdateOrchestrator``
@@ -19,7 +20,7 @@ enum HandlerRetrieval {
             try orchestrator.register(MemfdHandler(format: generation.memfd))
             var others: [String] = []
             for session in decoded.state.sessions {
-                for file in session.files where file.compatible != generation.memfd.compatible && !others.contains(file.compatible) {
+                for file in session.files where !generation.memfd.handles(file.compatible) && !others.contains(file.compatible) {
                     others.append(file.compatible)
                 }
             }

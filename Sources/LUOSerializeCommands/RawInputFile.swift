@@ -20,9 +20,12 @@ enum RawInputFile {
         }
     }
 
-    /// The file's size in bytes, or 0 when it cannot be read.
+    /// The file's size in bytes, or 0 when it cannot be read (`fstat`: the
+    /// file is not mapped).
     static func size(_ path: String) -> UInt64 {
-        (try? MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize)).map { UInt64($0.count) } ?? 0
+        guard let descriptor = try? FileDescriptor.opening(FilePath(path), .readOnly) else { return 0 }
+        defer { descriptor.closeIgnoringErrors() }
+        return (try? descriptor.stat()).map { UInt64($0.size) } ?? 0
     }
 
     /// Up to `count` bytes from the start of the file at `path` (fewer when

@@ -23,9 +23,7 @@ public struct KHOImageMemory: PhysicalMemory, Sendable {
         let blob: FDTBlob
         do { blob = try FDTBlob(storage: storage, label: "image index") } catch { throw .index(error) }
         let index = try ImageIndex.parse(blob, fileSize: Int(source.size))
-        file = SegmentedFile(file: source, segments: index.regions.map {
-            SegmentedFile.Segment(phys: $0.phys, size: $0.size, fileOffset: $0.fileOffset)
-        })
+        file = SegmentedFile(file: source, segments: index.regions)
         khoFDTPhys = index.khoFDTPhys
     }
 

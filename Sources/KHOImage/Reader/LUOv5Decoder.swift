@@ -1,6 +1,7 @@
 import FDT
 import HandoverModel
 import KernelABI
+import HexFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ import Glibc
 /// `luo_file_deserialize` and `luo_flb_setup_incoming`, with
 /// `kho_block_set_restore`'s rules on every chain.
 extension ImageDecoder {
-    func decodeLUOv5(index: ImageIndex.Contents, memory: PhysicalMemoryView, root: RootView, rootBlob: FDTBlob,
+    func decodeLUOv5(index: ImageIndex.Contents, memory: ImageMemory, root: RootView, rootBlob: FDTBlob,
                      luoSubtree: RootView.Subtree, kexecMetadata: KexecMetadata?, kexecMetadataPhys: UInt64,
                      preserved: inout PreservedMemoryMap) throws(KHOImageError) -> DecodedImage {
         let generation = root.generation
@@ -24,7 +25,7 @@ extension ImageDecoder {
                 field: KHOv3RootFDT.blobSizeProperty, value: blobSize,
                 reason: "a \(LUOv5.compatible) luo_ser is \(LUOSer.size) bytes\(blobSize < UInt64(LUOSer.size) ? " (the kernel refuses a smaller one)" : "")"))
         }
-        let what = "luo_ser at 0x\(String(luoPhys, radix: 16))"
+        let what = "luo_ser at \(Hex.format(luoPhys))"
         let serBytes = try require(luoPhys, UInt64(LUOSer.size), what, memory, &preserved)
         let ser: LUOSer
         do { ser = try LUOSer.decode(serBytes) } catch { throw .structure(what: what, error: error) }
@@ -40,7 +41,7 @@ extension ImageDecoder {
         }
         var warnings: [ReaderWarning] = []
         let flbs = ser.flbsPhys == 0 ? [] : try decodeFLBs(ser.flbsPhys, memory, &preserved, &warnings)
-        try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved, &warnings)
+        let structures = try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved, &warnings)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
@@ -48,19 +49,17 @@ extension ImageDecoder {
             preservedBlocks: preserved.blocks, sessions: layouts, kexecMetadataPhys: kexecMetadataPhys,
             sessionBlocks: sessionBlocks)
         let ownNames = [LUOv5.subtreeName, generation.kexecMetadata?.nodeName].compactMap { $0 }
-        return DecodedImage(
+        return image(
             state: HandoverState(generation: generation, liveupdateNumber: ser.liveupdateNumber, sessions: sessions,
                                  flbs: flbs, kexecMetadata: kexecMetadata),
-            layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: Array(serBytes),
-            otherSubtrees: root.subtrees.filter { !ownNames.contains($0.name) }
-                .map { KHOv2RootFDT.Subtree(name: $0.name, phys: $0.phys) },
-            unreferencedBlocks: preserved.unclaimed, warnings: warnings)
+            layout: layout, memory: memory, rootBlob: rootBlob, root: root, luoBytes: Array(serBytes), ownSubtrees: ownNames,
+            structures: structures, preserved: preserved, warnings: warnings)
     }
 
     /// `kho_block_set_restore` on the chain from `head`, then each block's
     /// used bytes checked to be in the image, preserved, and in a block no
     /// other structure uses; the blocks are claimed.
-    private func restoreChain(head: UInt64, entrySize: Int, chain: KHOImageError.BlockChain, memory: PhysicalMemoryView,
+    private func restoreChain(head: UInt64, entrySize: Int, chain: KHOImageError.BlockChain, memory: ImageMemory,
                               preserved: inout PreservedMemoryMap) throws(KHOImageError) -> [(phys: UInt64, header: KHOBlock.Header)] {
         let walked = try KHOBlock.walk(head: head, entrySize: entrySize) { (phys: UInt64) throws(KHOImageError) in
             KHOBlock.Header.decode(try memory.bytes(at: phys, length: KHOBlock.headerSize, what: "\(chain) block"))
@@ -78,7 +77,7 @@ extension ImageDecoder {
             if let owner, preserved.isClaimed(index: owner) {
                 throw .structure(what: "\(chain) block \(number)", error: .invalidValue(
                     field: "next", value: block.phys,
-                    reason: "lies in the preserved block at 0x\(String(preserved.blocks[owner].phys, radix: 16)), which another structure already uses"))
+                    reason: "lies in the preserved block at \(Hex.format(preserved.blocks[owner].phys)), which another structure already uses"))
             }
             let length = UInt64(KHOBlock.headerSize) + block.header.count * UInt64(entrySize)
             _ = try memory.bytes(at: block.phys, length: Int(length), what: "\(chain) block \(number) (\(block.header.count) entries)")
@@ -93,7 +92,7 @@ extension ImageDecoder {
     }
 
     /// `luo_session_deserialize`: each entry of each block, in order.
-    private func decodeSessionBlocks(_ blocks: [(phys: UInt64, header: KHOBlock.Header)], memory: PhysicalMemoryView,
+    private func decodeSessionBlocks(_ blocks: [(phys: UInt64, header: KHOBlock.Header)], memory: ImageMemory,
                                      preserved: inout PreservedMemoryMap) throws(KHOImageError) -> ([SessionRecord], [SessionLayout]) {
         var sessions: [SessionRecord] = []
         var layouts: [SessionLayout] = []
@@ -102,12 +101,7 @@ extension ImageDecoder {
         layouts.reserveCapacity(sessionCount)
         var names: Set<String> = []
         names.reserveCapacity(sessionCount)
-        var tokens: TokenTable?
-        // Files mostly share a handler: a compatible field byte-equal to
-        // the last one decoded is that same string (in the mapped file,
-        // which outlives the decode).
-        var lastCompatible = ""
-        var lastCompatibleField: UnsafeRawPointer?
+        var fileEntries = FileEntryReader()
         var index = 0
         for block in blocks {
             let count = Int(block.header.count)
@@ -132,9 +126,7 @@ extension ImageDecoder {
                         field: "file_set_ser.count", value: entry.count,
                         reason: "its file blocks hold \(found) entries (the kernel refuses the session: file count mismatch)"))
                 }
-                if tokens == nil || tokens!.capacity < Int(found) { tokens = TokenTable(capacity: Int(found)) }
-                let table = tokens!
-                table.reset()
+                fileEntries.beginSession(count: Int(found))
                 var records: [FileRecord] = []
                 var data: [UInt64] = []
                 records.reserveCapacity(Int(found))
@@ -145,27 +137,10 @@ extension ImageDecoder {
                                                  what: "file block")
                     for fileSlot in 0..<fileCount {
                         let fileOffset = KHOBlock.headerSize + fileSlot * LUOFileSer.size
-                        let field = files.baseAddress! + fileOffset
-                        let compatible: String
-                        if let last = lastCompatibleField, memcmp(last, field, LUOv1.handlerCompatibleLength) == 0 {
-                            compatible = lastCompatible
-                        } else {
-                            do {
-                                compatible = try FixedCString.decode(
-                                    UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
-                                    name: "file \(records.count) compatible")
-                            } catch {
-                                throw .structure(what: "\(what) file \(records.count) at 0x\(String(fileBlock.phys + UInt64(fileOffset), radix: 16))",
-                                                 error: error)
-                            }
-                            lastCompatible = compatible
-                            lastCompatibleField = UnsafeRawPointer(field)
-                        }
-                        let token = files.loadLittleEndian(UInt64.self, at: fileOffset + LUOFileSer.tokenOffset)
-                        let value = files.loadLittleEndian(UInt64.self, at: fileOffset + LUOFileSer.dataOffset)
-                        guard table.insert(token) else { throw .duplicateToken(session: entry.name, token: token) }
-                        records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
-                        data.append(value)
+                        let file = try fileEntries.read(files, at: fileOffset, slot: records.count,
+                                                        entryPhys: fileBlock.phys + UInt64(fileOffset), session: entry.name)
+                        records.append(file.record)
+                        data.append(file.data)
                     }
                 }
                 sessions.append(SessionRecord(name: entry.name, files: records))

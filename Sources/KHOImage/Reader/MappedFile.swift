@@ -4,6 +4,12 @@ import SystemSupport
 /// Opens files read-only as ``AlignedBytes`` backed by `mmap`, so a reader
 /// looks at records in place instead of copying the image.
 public enum MappedFile {
+    /// Called with the path of every file this task maps, before it is
+    /// mapped: a seam for tests and tools that check a command maps its
+    /// input once. Bound with `MappedFile.$observer.withValue(…) { … }`;
+    /// `nil` (no one listening) by default.
+    @TaskLocal public static var observer: (@Sendable (String) -> Void)?
+
     /// Maps the whole file at `path`; the mapping lives as long as the result.
     /// Files larger than `limit` are refused before mapping.
     public static func map(path: String, limit: Int) throws(KHOImageError) -> AlignedBytes {
@@ -16,6 +22,7 @@ public enum MappedFile {
     /// Maps the whole regular file open at `descriptor` (which the caller
     /// keeps and closes; the mapping outlives it); errors name `path`.
     public static func map(descriptor: Int32, path: String, limit: Int) throws(KHOImageError) -> AlignedBytes {
+        observer?(path)
         let file = FileDescriptor(rawValue: descriptor)
         let status: Stat
         do { status = try file.stat() } catch { throw .io(path: path, operation: "fstat", error: error) }

@@ -37,15 +37,24 @@ public struct KHOImageWriter: Sendable {
         self.base = base
     }
 
+    /// Whether the allocator can start at `base`: non-zero, page aligned and
+    /// inside the 52-bit physical address space; otherwise
+    /// ``ModelError/badBaseAddress(address:reason:)``.
+    public static func checkBase(_ base: UInt64) throws(ModelError) {
+        guard base != 0, PageGeometry.isPageAligned(base) else {
+            throw .badBaseAddress(address: base, reason: "must be non-zero and page aligned")
+        }
+        guard base < physicalAddressLimit else {
+            throw .badBaseAddress(address: base, reason: "is beyond the 52-bit physical address space")
+        }
+    }
+
     /// Lays `state` out in physical memory and builds the image.
     public func encode(_ state: HandoverState) throws(KHOImageError) -> EncodedImage {
-        do { try ModelValidator.validate(state) } catch { throw .invalidModel(error) }
-        guard base != 0, PageGeometry.isPageAligned(base) else {
-            throw .invalidModel(.badBaseAddress(address: base, reason: "must be non-zero and page aligned"))
-        }
-        guard base < KHOImageWriter.physicalAddressLimit else {
-            throw .invalidModel(.badBaseAddress(address: base, reason: "is beyond the 52-bit physical address space"))
-        }
+        do {
+            try ModelValidator.validate(state)
+            try Self.checkBase(base)
+        } catch { throw .invalidModel(error) }
         let image: EncodedImage
         do {
             image = try layOut(state)
