@@ -17,17 +17,26 @@ struct FileEntryReader {
     /// outlives the decode).
     private var lastCompatible = ""
     private var lastCompatibleField: UnsafeRawPointer?
+    /// The current session's files so far, in order.
+    private(set) var records: [FileRecord] = []
+    /// Their raw `data`, in the same order.
+    private(set) var data: [UInt64] = []
 
-    /// Starts the files of the session `name`, which has `count` of them.
+    /// Starts the files of a session that has `count` of them.
     mutating func beginSession(count: Int) {
         if tokens == nil || tokens!.capacity < count { tokens = TokenTable(capacity: max(count, tokens?.capacity ?? 0)) }
         tokens!.reset()
+        records = []
+        data = []
+        records.reserveCapacity(count)
+        data.reserveCapacity(count)
     }
 
-    /// The entry at `offset` of `bytes`, which lies at `entryPhys`; `slot`
-    /// is its place in the session, for errors.
-    mutating func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, slot: Int, entryPhys: UInt64,
-                       session: String) throws(KHOImageError) -> (record: FileRecord, data: UInt64) {
+    /// Reads the session's next entry, at `offset` of `bytes`, which lies
+    /// at `entryPhys`, into ``records`` and ``data``.
+    mutating func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, entryPhys: UInt64,
+                       session: String) throws(KHOImageError) {
+        let slot = records.count
         let field = bytes.baseAddress! + offset
         let compatible: String
         if let last = lastCompatibleField, memcmp(last, field, LUOv1.handlerCompatibleLength) == 0 {
@@ -43,8 +52,9 @@ struct FileEntryReader {
             lastCompatibleField = field
         }
         let token = bytes.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.tokenOffset)
-        let data = bytes.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.dataOffset)
+        let value = bytes.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.dataOffset)
         guard tokens!.insert(token) else { throw .duplicateToken(session: session, token: token) }
-        return (FileRecord(token: token, compatible: compatible, content: .data(data)), data)
+        records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
+        data.append(value)
     }
 }

@@ -167,23 +167,13 @@ struct ImageDecoder {
         }
         let blockLength = LUOSessionHeaderSer.size + Int(count) * LUOSessionSer.size
         let block = try require(headerPhys, UInt64(blockLength), "session block (\(count) sessions)", memory, &preserved)
-        var sessions: [SessionRecord] = []
-        var layouts: [SessionLayout] = []
-        sessions.reserveCapacity(Int(count))
-        layouts.reserveCapacity(Int(count))
-        var names: Set<String> = []
-        names.reserveCapacity(Int(count))
+        var list = SessionList(capacity: Int(count))
         var fileEntries = FileEntryReader()
         for index in 0..<Int(count) {
             let offset = LUOSessionHeaderSer.size + index * LUOSessionSer.size
             let entryPhys = headerPhys + UInt64(offset)
-            let (entry, hasFiles) = try SessionEntryReader.read(block, at: offset, index: index, entryPhys: entryPhys, names: &names)
+            guard let entry = try list.readEntry(block, at: offset, index: index, entryPhys: entryPhys) else { continue }
             let what = "session \"\(entry.name)\""
-            guard hasFiles else {
-                sessions.append(SessionRecord(name: entry.name))
-                layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
-                continue
-            }
             guard entry.count <= UInt64(LUOv1.maxFilesPerSession) else {
                 throw .structure(what: what, error: .countOutOfRange(field: "file_set_ser.count", count: entry.count,
                                                                      maximum: UInt64(LUOv1.maxFilesPerSession)))
@@ -198,22 +188,14 @@ struct ImageDecoder {
             }
             let files = try require(entry.files, entry.count * UInt64(LUOFileSer.size),
                                     "file array of session \"\(entry.name)\"", memory, &preserved)
-            var records: [FileRecord] = []
-            var data: [UInt64] = []
-            records.reserveCapacity(Int(entry.count))
-            data.reserveCapacity(Int(entry.count))
             fileEntries.beginSession(count: Int(entry.count))
             for slot in 0..<Int(entry.count) {
                 let offset = slot * LUOFileSer.size
-                let file = try fileEntries.read(files, at: offset, slot: slot, entryPhys: entry.files + UInt64(offset),
-                                                session: entry.name)
-                records.append(file.record)
-                data.append(file.data)
+                try fileEntries.read(files, at: offset, entryPhys: entry.files + UInt64(offset), session: entry.name)
             }
-            sessions.append(SessionRecord(name: entry.name, files: records))
-            layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data))
+            list.append(entry, entryPhys: entryPhys, files: fileEntries)
         }
-        return (sessions, layouts)
+        return (list.sessions, list.layouts)
     }
 
     /// `kho_in_kexec_metadata`: the subtree is optional to the kernel (a

@@ -94,13 +94,7 @@ extension ImageDecoder {
     /// `luo_session_deserialize`: each entry of each block, in order.
     private func decodeSessionBlocks(_ blocks: [(phys: UInt64, header: KHOBlock.Header)], memory: ImageMemory,
                                      preserved: inout PreservedMemoryMap) throws(KHOImageError) -> ([SessionRecord], [SessionLayout]) {
-        var sessions: [SessionRecord] = []
-        var layouts: [SessionLayout] = []
-        let sessionCount = blocks.reduce(0) { $0 + Int($1.header.count) }
-        sessions.reserveCapacity(sessionCount)
-        layouts.reserveCapacity(sessionCount)
-        var names: Set<String> = []
-        names.reserveCapacity(sessionCount)
+        var list = SessionList(capacity: blocks.reduce(0) { $0 + Int($1.header.count) })
         var fileEntries = FileEntryReader()
         var index = 0
         for block in blocks {
@@ -111,13 +105,8 @@ extension ImageDecoder {
                 defer { index += 1 }
                 let offset = KHOBlock.headerSize + slot * LUOSessionSer.size
                 let entryPhys = block.phys + UInt64(offset)
-                let (entry, hasFiles) = try SessionEntryReader.read(bytes, at: offset, index: index, entryPhys: entryPhys, names: &names)
+                guard let entry = try list.readEntry(bytes, at: offset, index: index, entryPhys: entryPhys) else { continue }
                 let what = "session \"\(entry.name)\""
-                guard hasFiles else {
-                    sessions.append(SessionRecord(name: entry.name))
-                    layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
-                    continue
-                }
                 let chain = try restoreChain(head: entry.files, entrySize: LUOFileSer.size, chain: .files(session: entry.name),
                                              memory: memory, preserved: &preserved)
                 let found = chain.reduce(UInt64(0)) { $0 + $1.header.count }
@@ -127,27 +116,18 @@ extension ImageDecoder {
                         reason: "its file blocks hold \(found) entries (the kernel refuses the session: file count mismatch)"))
                 }
                 fileEntries.beginSession(count: Int(found))
-                var records: [FileRecord] = []
-                var data: [UInt64] = []
-                records.reserveCapacity(Int(found))
-                data.reserveCapacity(Int(found))
                 for fileBlock in chain {
                     let fileCount = Int(fileBlock.header.count)
                     let files = try memory.bytes(at: fileBlock.phys, length: KHOBlock.headerSize + fileCount * LUOFileSer.size,
                                                  what: "file block")
                     for fileSlot in 0..<fileCount {
                         let fileOffset = KHOBlock.headerSize + fileSlot * LUOFileSer.size
-                        let file = try fileEntries.read(files, at: fileOffset, slot: records.count,
-                                                        entryPhys: fileBlock.phys + UInt64(fileOffset), session: entry.name)
-                        records.append(file.record)
-                        data.append(file.data)
+                        try fileEntries.read(files, at: fileOffset, entryPhys: fileBlock.phys + UInt64(fileOffset), session: entry.name)
                     }
                 }
-                sessions.append(SessionRecord(name: entry.name, files: records))
-                layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data,
-                                             fileBlocks: chain.map(\.phys)))
+                list.append(entry, entryPhys: entryPhys, files: fileEntries, fileBlocks: chain.map(\.phys))
             }
         }
-        return (sessions, layouts)
+        return (list.sessions, list.layouts)
     }
 }
