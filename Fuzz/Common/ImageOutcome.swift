@@ -12,7 +12,7 @@ enum Outcome: Equatable {
     case failure(KHOImageError)
 }
 
-func decode(_ storage: AlignedBytes) -> Outcome {
+func decode(_ storage: ReadOnlyBytes) -> Outcome {
     do {
         switch try KHOImageReader.decode(storage) {
         case let .image(image):

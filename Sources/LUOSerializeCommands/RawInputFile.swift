@@ -7,7 +7,7 @@ import SystemSupport
 enum RawInputFile {
     /// The FDT at the start of the file at `path`.
     static func fdtBytes(_ path: String) throws(CLIFailure) -> [UInt8] {
-        let storage: AlignedBytes
+        let storage: ReadOnlyBytes
         do {
             storage = try MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize)
         } catch {

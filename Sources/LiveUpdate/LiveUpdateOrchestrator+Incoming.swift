@@ -79,7 +79,7 @@ extension LiveUpdateOrchestrator {
     /// Decodes the image bytes and loads them (``loadIncoming(_:)``).
     public func loadIncoming(bytes: [UInt8]) throws(LiveUpdateError) {
         let image: DecodedImage
-        do { image = try KHOImageReader.decodeImage(AlignedBytes(copying: bytes)) } catch { throw .image(error) }
+        do { image = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes)) } catch { throw .image(error) }
         try loadIncoming(image)
     }
 

@@ -38,7 +38,7 @@ import Testing
         let base: UInt64 = 0x2_0000_0000
         let state = Self.state(generation)
         let encoded = try KHOImageWriter(base: base).encode(state)
-        let image = try KHOImageReader.decodeImage(AlignedBytes(copying: encoded.bytes))
+        let image = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: encoded.bytes))
 
         #expect(image.baseAddress == base)
         #expect(image.index == encoded.index)
@@ -86,7 +86,7 @@ import Testing
 
     @Test func memoryReadsAreCheckedAgainstTheRegions() throws {
         let encoded = try KHOImageWriter().encode(Self.state(.linux7_3))
-        let image = try KHOImageReader.decodeImage(AlignedBytes(copying: encoded.bytes))
+        let image = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: encoded.bytes))
         let root = image.layout.khoRootFDTPhys
         #expect(try image.memory.copyBytes(at: root, length: image.khoRootFDT.count, what: "root") == image.khoRootFDT)
         let below = image.baseAddress - 4096

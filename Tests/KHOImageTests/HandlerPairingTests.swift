@@ -64,7 +64,7 @@ import Testing
         let offset = Int(region.fileOffset(of: entryPhys))
         // "memfd-v2" -> "blob-v22": same length, another handler.
         bytes.replaceSubrange(offset..<(offset + 8), with: Array("blob-v22".utf8))
-        let image = try KHOImageReader.decodeImage(AlignedBytes(copying: bytes))
+        let image = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes))
         let file = image.sessions[0].files[0]
         #expect(file.record.compatible == "blob-v22")
         #expect(file.memfd == nil)

@@ -269,7 +269,7 @@ private struct Walk {
 
     /// The FDT at `offset` of a block's bytes, and where its properties' values lie.
     func fdt(_ bytes: [UInt8], at offset: Int, _ what: String) throws(KHOImageError) -> LocatedFDT {
-        let storage = AlignedBytes(copying: bytes[offset...])
+        let storage = ReadOnlyBytes(copying: bytes[offset...])
         do { return LocatedFDT(blob: try FDTBlob(storage: storage, label: what), storage: storage) } catch {
             throw .structure(what: what, error: .fdt(error))
         }
@@ -279,7 +279,7 @@ private struct Walk {
 /// An FDT over a copy of a block, with property value offsets.
 private struct LocatedFDT {
     let blob: FDTBlob
-    let storage: AlignedBytes
+    let storage: ReadOnlyBytes
 
     /// The offset from the FDT's start of `property`'s value in `node`.
     func offset(of property: String, in node: FDTNodeRef) -> Int? {

@@ -38,8 +38,9 @@ struct KHORootProbe {
         guard length >= UInt64(FDTBlob.headerSize) else {
             throw .outsideSource(what: "KHO root FDT", phys: phys, length: UInt64(FDTBlob.headerSize))
         }
-        let storage = AlignedBytes(zeroedCount: Int(length), alignment: 8)
-        try memory.read(phys, into: UnsafeMutableRawBufferPointer(start: storage.base, count: storage.count), what: what)
+        let storage = try ReadOnlyBytes(count: Int(length)) { (buffer) throws(KHOImageError) in
+            try memory.read(phys, into: buffer, what: what)
+        }
         let blob: FDTBlob
         do { blob = try FDTBlob(storage: storage, label: what) } catch { throw .structure(what: what, error: .fdt(error)) }
         let root = blob.root
@@ -83,7 +84,7 @@ struct KHORootProbe {
         if head.withUnsafeBytes({ ByteOrderCoding.readBigEndian(UInt32.self, $0, at: 0) }) == FDTBlob.magic {
             let length = min(UInt64(PageGeometry.pageSize), memory.contiguousBytes(from: luo.phys))
             guard let bytes = try? memory.bytes(luo.phys, count: Int(length), what: "LUO FDT"),
-                  let blob = try? FDTBlob(storage: AlignedBytes(copying: bytes), label: "LUO FDT"),
+                  let blob = try? FDTBlob(storage: ReadOnlyBytes(copying: bytes), label: "LUO FDT"),
                   let compatible = try? blob.root.string("compatible") else { return "an unreadable LUO FDT" }
             return "\(compatible) FDT"
         }

@@ -8,11 +8,11 @@ import KernelABI
 /// region; the mapping lives as long as any copy of this value.
 public struct ImageMemory: Sendable {
     /// The mapped file, index included.
-    let storage: AlignedBytes
+    let storage: ReadOnlyBytes
     /// Regions in ascending physical order (the index guarantees it).
     public let regions: [ImageRegion]
 
-    init(storage: AlignedBytes, regions: [ImageRegion]) {
+    init(storage: ReadOnlyBytes, regions: [ImageRegion]) {
         self.storage = storage
         self.regions = regions
     }

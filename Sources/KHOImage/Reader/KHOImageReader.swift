@@ -21,7 +21,7 @@ public enum KHOImageReader {
     }
 
     /// Decodes an image or a bare KHO root / LUO FDT held in `storage`.
-    public static func decode(_ storage: AlignedBytes) throws(KHOImageError) -> HandoverInput {
+    public static func decode(_ storage: ReadOnlyBytes) throws(KHOImageError) -> HandoverInput {
         guard storage.count <= maximumImageSize else {
             throw .fileTooLarge(size: storage.count, limit: maximumImageSize)
         }
@@ -50,7 +50,7 @@ public enum KHOImageReader {
     }
 
     /// Decodes `storage`, which must be a complete image.
-    public static func decodeImage(_ storage: AlignedBytes) throws(KHOImageError) -> DecodedImage {
+    public static func decodeImage(_ storage: ReadOnlyBytes) throws(KHOImageError) -> DecodedImage {
         switch try decode(storage) {
         case let .image(image): return image
         case .khoRootFDT: throw .indexValue(property: "compatible", reason: "input is a bare KHO root FDT, not an image")
@@ -67,7 +67,7 @@ public enum KHOImageReader {
 
 /// One image being decoded: the incoming kernel's walk, step by step.
 struct ImageDecoder {
-    let storage: AlignedBytes
+    let storage: ReadOnlyBytes
     let indexBlob: FDTBlob
 
     func decode() throws(KHOImageError) -> DecodedImage {

@@ -1,7 +1,7 @@
 import FDT
 import SystemSupport
 
-/// Opens files read-only as ``AlignedBytes`` backed by `mmap`, so a reader
+/// Opens files read-only as ``ReadOnlyBytes`` backed by `mmap`, so a reader
 /// looks at records in place instead of copying the image.
 public enum MappedFile {
     /// Called with the path of every file this task maps, before it is
@@ -12,7 +12,7 @@ public enum MappedFile {
 
     /// Maps the whole file at `path`; the mapping lives as long as the result.
     /// Files larger than `limit` are refused before mapping.
-    public static func map(path: String, limit: Int) throws(KHOImageError) -> AlignedBytes {
+    public static func map(path: String, limit: Int) throws(KHOImageError) -> ReadOnlyBytes {
         let descriptor: FileDescriptor
         do { descriptor = try .opening(FilePath(path), .readOnly) } catch { throw .io(path: path, operation: "open", error: error) }
         defer { descriptor.closeIgnoringErrors() }
@@ -21,7 +21,7 @@ public enum MappedFile {
 
     /// Maps the whole regular file open at `descriptor` (which the caller
     /// keeps and closes; the mapping outlives it); errors name `path`.
-    public static func map(descriptor: Int32, path: String, limit: Int) throws(KHOImageError) -> AlignedBytes {
+    public static func map(descriptor: Int32, path: String, limit: Int) throws(KHOImageError) -> ReadOnlyBytes {
         observer?(path)
         let file = FileDescriptor(rawValue: descriptor)
         let status: Stat
@@ -29,11 +29,11 @@ public enum MappedFile {
         guard status.type == .regular else { throw .io(path: path, operation: "open (not a regular file)", error: .invalidArgument) }
         let size = Int(status.size)
         guard size <= limit else { throw .fileTooLarge(size: size, limit: limit) }
-        guard size > 0 else { return AlignedBytes(zeroedCount: 0) }
+        guard size > 0 else { return ReadOnlyBytes(copying: []) }
         let mapping: UnsafeMutableRawPointer
         do { mapping = try file.mapReadOnly(byteCount: size) } catch { throw .io(path: path, operation: "mmap", error: error) }
-        return AlignedBytes(adopting: mapping, count: size) { pointer, count in
-            MemoryMapping.unmap(pointer, byteCount: count)
+        return ReadOnlyBytes(adopting: UnsafeRawPointer(mapping), count: size) { pointer, count in
+            MemoryMapping.unmap(UnsafeMutableRawPointer(mutating: pointer), byteCount: count)
         }
     }
 }
