@@ -118,7 +118,7 @@ extension LiveUpdateOrchestrator {
     }
 
     func retrieve(token: UInt64, in session: IncomingSession, byUser: Bool) throws(LiveUpdateError) -> any LiveFile {
-        guard let entry = session.filesByToken[token] else {
+        guard let entry = session.files[token: token] else {
             throw .unknownToken(session: session.name, token: token)
         }
         switch entry.status {
