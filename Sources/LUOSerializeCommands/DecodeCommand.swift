@@ -54,16 +54,14 @@ struct DecodeCommand: ParsableCommand {
                 StandardStreams.writeOutput(TextTreeRenderer.render(
                     decoded, path: loaded.imagePath, shownAs: loaded.imagePath == image ? nil : image))
             }
-        case let .khoRootFDT(contents):
-            let bytes = try RawInputFile.fdtBytes(image)
+        case let .khoRootFDT(contents, bytes):
             switch format {
             case .json:
                 StandardStreams.writeOutput(BareFDTJSON.khoRoot(contents))
             case .text:
                 StandardStreams.writeOutput(TextTreeRenderer.render(khoRoot: contents, bytes: bytes, path: image))
             }
-        case let .luoFDT(contents):
-            let bytes = try RawInputFile.fdtBytes(image)
+        case let .luoFDT(contents, bytes):
             switch format {
             case .json:
                 StandardStreams.writeOutput(BareFDTJSON.luo(contents))

@@ -147,6 +147,33 @@ import Testing
         #expect(mapped.withLock { $0 } == [path])
     }
 
+    /// A bare debugfs FDT, padded to a page as debugfs may show it: the
+    /// reader hands back its `totalsize` bytes from its one mapping, so
+    /// `decode` and `extract` need not read the file again.
+    @Test func bareFDTsComeWithTheirBytes() throws {
+        let encoded = try KHOImageWriter().encode(Self.state(.linux7_1))
+        let path = Self.temporaryPath("root.dtb")
+        defer { unlink(path) }
+        let padded = encoded.khoRootFDT + [UInt8](repeating: 0, count: 4096 - encoded.khoRootFDT.count)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(padded)))
+        let mapped = Mutex<[String]>([])
+        let input = try MappedFile.$observer.withValue({ path in mapped.withLock { $0.append(path) } }) {
+            try KHOImageReader.read(path: path)
+        }
+        guard case let .khoRootFDT(root, bytes) = input else {
+            Issue.record("not read as a bare KHO root FDT")
+            return
+        }
+        #expect(bytes == encoded.khoRootFDT)
+        #expect(root.memoryMapPhys == encoded.layout.memoryMapPhys)
+        #expect(mapped.withLock { $0 } == [path])
+        guard case let .luoFDT(_, luoBytes) = try KHOImageReader.decode(ReadOnlyBytes(copying: encoded.luoFDT + [0, 0, 0, 0])) else {
+            Issue.record("not read as a bare LUO FDT")
+            return
+        }
+        #expect(luoBytes == encoded.luoFDT)
+    }
+
     @Test func hexIsWrittenOneWay() {
         #expect(Hex.format(UInt64(0x1_0000_0000)) == "0x100000000")
         #expect(Hex.format(0) == "0x0")

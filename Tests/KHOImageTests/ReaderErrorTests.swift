@@ -70,12 +70,12 @@ import Testing
 
     @Test func bareFDTsAreReadButAreNotImages() throws {
         let image = try KHOImageWriter().encode(CraftedImage.richState)
-        guard case let .luoFDT(luo) = try KHOImageReader.decode(ReadOnlyBytes(copying: image.luoFDT)) else {
+        guard case let .luoFDT(luo, _) = try KHOImageReader.decode(ReadOnlyBytes(copying: image.luoFDT)) else {
             Issue.record("not read as a LUO FDT"); return
         }
         #expect(luo == LUOv1FDT.Contents(liveupdateNumber: 5, sessionHeaderPhys: image.layout.sessionHeaderPhys,
                                          flbHeaderPhys: image.layout.flbHeaderPhys))
-        guard case let .khoRootFDT(root) = try KHOImageReader.decode(ReadOnlyBytes(copying: image.khoRootFDT)) else {
+        guard case let .khoRootFDT(root, _) = try KHOImageReader.decode(ReadOnlyBytes(copying: image.khoRootFDT)) else {
             Issue.record("not read as a KHO root FDT"); return
         }
         #expect(root.memoryMapPhys == image.layout.memoryMapPhys)

@@ -87,10 +87,12 @@ public struct MemfdStructures: Sendable {
 public enum HandoverInput: Sendable {
     /// A complete KHO image.
     case image(DecodedImage)
-    /// A bare KHO root FDT (debugfs `kho/out/fdt`): addresses only.
-    case khoRootFDT(KHOv2RootFDT.Contents)
-    /// A bare LUO FDT (debugfs `kho/out/sub_fdts/LUO`): addresses only.
-    case luoFDT(LUOv1FDT.Contents)
+    /// A bare KHO root FDT (debugfs `kho/out/fdt`): addresses only, and
+    /// the FDT's bytes (`totalsize` of them, as read).
+    case khoRootFDT(KHOv2RootFDT.Contents, bytes: [UInt8])
+    /// A bare LUO FDT (debugfs `kho/out/sub_fdts/LUO`): addresses only, and
+    /// the FDT's bytes (`totalsize` of them, as read).
+    case luoFDT(LUOv1FDT.Contents, bytes: [UInt8])
     /// A bare `luo-v5` `struct luo_ser` (debugfs `kho/*/sub_fdts/LUO` of
     /// v7.2+, 32 bytes): the numbers and addresses it holds.
     case luoSer(LUOSer)

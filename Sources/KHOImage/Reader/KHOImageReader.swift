@@ -38,11 +38,11 @@ public enum KHOImageReader {
             return .image(try ImageDecoder(storage: storage, indexBlob: blob).decode())
         }
         if KnownGenerations.khoRoot.contains(compatible) {
-            return .khoRootFDT(try RootView.parse(blob).addressesOnly)
+            return .khoRootFDT(try RootView.parse(blob).addressesOnly, bytes: blob.bytes)
         }
         if KnownGenerations.luoRoot.contains(compatible) {
             // A bare LUO FDT names no generation: v6.19 has no luo-flb node.
-            do { return .luoFDT(try LUOv1FDT.parse(blob, flb: .optional)) } catch {
+            do { return .luoFDT(try LUOv1FDT.parse(blob, flb: .optional), bytes: blob.bytes) } catch {
                 throw .structure(what: "LUO FDT", error: error)
             }
         }
