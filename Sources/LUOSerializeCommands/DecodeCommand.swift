@@ -51,8 +51,7 @@ struct DecodeCommand: ParsableCommand {
                     StandardStreams.writeError("luo-serialize: note: \(image): \(note)\n")
                 }
             case .text:
-                StandardStreams.writeOutput(TextTreeRenderer.render(
-                    decoded, path: loaded.imagePath, shownAs: loaded.imagePath == image ? nil : image))
+                StandardStreams.writeOutput(TextTreeRenderer.render(decoded, path: image, imported: loaded.isImported))
             }
         case let .khoRootFDT(contents, bytes):
             switch format {

@@ -7,17 +7,16 @@ import HexFormat
 /// `decode --format text`: the image as a readable tree, in the spirit of
 /// fdtdump, with every structure decoded and every physical address shown.
 enum TextTreeRenderer {
-    /// The tree for a whole image read from `path`, headed with `shownAs`
-    /// (the input the image was imported from) or `path`. Everything comes
-    /// from `image`: the file is not opened again.
-    static func render(_ image: DecodedImage, path: String, shownAs: String? = nil) -> String {
+    /// The tree for a whole image read from `path` (or, `imported`,
+    /// imported from the captured memory at `path`). Everything comes from
+    /// `image`: the file is not opened again.
+    static func render(_ image: DecodedImage, path: String, imported: Bool = false) -> String {
         var out = ""
         let layout = image.layout
         let state = image.state
         let fileSize = UInt64(image.memory.fileSize)
         let owners = blockOwners(image)
-        out += shownAs.map { "KHO image imported from \($0) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n" }
-            ?? "KHO image \(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
+        out += "KHO image \(imported ? "imported from " : "")\(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
         out += generationLine(state.generation)
 
         out += "image index (\(image.index.count) bytes; regions start at the next page boundary):\n"
