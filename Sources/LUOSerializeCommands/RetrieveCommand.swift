@@ -42,15 +42,6 @@ struct RetrieveCommand: ParsableCommand {
     func run() throws {
         let loaded = try ImageInputLoader.load(image, source)
         let decoded = try loaded.image("retrieve needs the preserved memory")
-        guard let found = decoded.state.sessions.first(where: { $0.name == session }) else {
-            let names = decoded.state.sessions.map { Hex.quoted($0.name) }.joined(separator: ", ")
-            throw CLIFailure.invalid("\(image): no session named \(Hex.quoted(session)) (sessions: \(names.isEmpty ? "none" : names))")
-        }
-        guard found.files.contains(where: { $0.token == token.value }) else {
-            let tokens = found.files.map { String($0.token) }.joined(separator: ", ")
-            throw CLIFailure.invalid("\(image): session \(Hex.quoted(session)) has no file with token \(token.value)"
-                + " (tokens: \(tokens.isEmpty ? "none" : tokens))")
-        }
         let bytes = try HandlerRetrieval.retrieve(decoded, session: session, token: token.value, image: image)
         try OutputFile.write(bytes, to: output, label: "retrieving \(output)")
     }
