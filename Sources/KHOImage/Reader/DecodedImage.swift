@@ -4,7 +4,8 @@ import KernelABI
 /// Everything the reader recovered from a KHO image.
 public struct DecodedImage: Sendable {
     /// The handover as a model: what the writer would need to produce the
-    /// same image again.
+    /// same image again. ``sessions`` is the reader's join of it with the
+    /// layout, as read: changing `state` does not change that join.
     public var state: HandoverState
     /// Where each part was found.
     public var layout: HandoverLayout
