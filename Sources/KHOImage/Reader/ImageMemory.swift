@@ -48,10 +48,11 @@ public struct ImageMemory: Sendable {
         return UnsafeRawBufferPointer(rebasing: storage.rawBuffer[offset..<(offset + length)])
     }
 
-    /// A copy of the `length` bytes at `phys` (checked to lie inside one region: else
-    /// ``KHOImageError/outsideImage(what:phys:length:)`` or
-    /// ``KHOImageError/straddlesRegions(what:phys:length:)``, naming `what`).
+    /// A copy of the `length` bytes at `phys`, checked to lie inside one
+    /// region: else ``KHOImageError/outsideImage(what:phys:length:)`` or
+    /// ``KHOImageError/straddlesRegions(what:phys:length:)``, naming `what`.
     public func copyBytes(at phys: UInt64, length: Int, what: String) throws(KHOImageError) -> [UInt8] {
+        precondition(length >= 0, "negative length")
         let bytes = try bytes(at: phys, length: length, what: what)
         return withExtendedLifetime(storage) { Array(bytes) }
     }
