@@ -1,4 +1,5 @@
 import FDT
+import Synchronization
 import Testing
 
 /// The two byte owners: ``ReadOnlyBytes`` for what is only read (files,
@@ -27,18 +28,18 @@ import Testing
     }
 
     @Test func adoptedBytesAreReleasedOnce() {
-        final class Releases: @unchecked Sendable { var count = 0 }
+        final class Releases: Sendable { let count = Mutex(0) }
         let releases = Releases()
         let memory = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
         memory.initializeMemory(as: UInt8.self, repeating: 4, count: 8)
         do {
             let bytes = ReadOnlyBytes(adopting: UnsafeRawPointer(memory), count: 8) { pointer, count in
-                releases.count += 1
+                releases.count.withLock { $0 += 1 }
                 UnsafeMutableRawPointer(mutating: pointer).deallocate()
             }
             #expect(bytes.array == [UInt8](repeating: 4, count: 8))
         }
-        #expect(releases.count == 1)
+        #expect(releases.count.withLock { $0 } == 1)
     }
 
     /// A loan writes straight into the lender's memory, and an FDT built
