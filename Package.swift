@@ -28,30 +28,32 @@ let package = Package(
             name: "SystemSupport",
             dependencies: ["CLinuxSupport", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // Layer 0: how every layer writes numbers in hexadecimal.
+        .target(name: "HexFormat"),
         // Layer 1: Swift types over libfdt's sequential-write, read-write and read-only APIs.
-        .target(name: "FDT", dependencies: ["CLibFDT"]),
+        .target(name: "FDT", dependencies: ["CLibFDT", "HexFormat"]),
         // Layer 2: the ABI generations as values (names, formats, limits), with no
         // dependencies so the model can record which generation a state is in.
         .target(name: "ABIGeneration"),
         // Layer 2: the plain model of one handover (sessions, files, FLB entries).
         .target(name: "HandoverModel", dependencies: ["ABIGeneration"]),
         // Layer 3: the kernel's byte layouts, one folder per ABI generation.
-        .target(name: "KernelABI", dependencies: ["FDT", "ABIGeneration"]),
+        .target(name: "KernelABI", dependencies: ["FDT", "ABIGeneration", "HexFormat"]),
         // Layer 4: the KHO image file: physical layout, writer and reader.
-        .target(name: "KHOImage", dependencies: ["FDT", "KernelABI", "HandoverModel", "SystemSupport"]),
+        .target(name: "KHOImage", dependencies: ["FDT", "KernelABI", "HandoverModel", "SystemSupport", "HexFormat"]),
         // Layer 5: the LUO lifecycle: sessions, file handlers, FLB, retrieve and finish.
-        .target(name: "LiveUpdate", dependencies: ["KHOImage", "KernelABI", "HandoverModel", "SystemSupport"]),
+        .target(name: "LiveUpdate", dependencies: ["KHOImage", "KernelABI", "HandoverModel", "SystemSupport", "HexFormat"]),
         // Layer 5: manifests (JSON / YAML) to and from the model.
         .target(
             name: "HandoverManifest",
-            dependencies: ["HandoverModel", "SystemSupport", .product(name: "Yams", package: "Yams")]
+            dependencies: ["HandoverModel", "SystemSupport", "HexFormat", .product(name: "Yams", package: "Yams")]
         ),
         // Layer 6: the command line's commands, as a library the tests drive in process.
         .target(
             name: "LUOSerializeCommands",
             dependencies: [
                 "KHOImage", "LiveUpdate", "HandoverModel", "HandoverManifest", "FDT", "KernelABI", "ABIGeneration",
-                "SystemSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SystemSupport", "HexFormat", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Layer 6: the `luo-serialize` executable, a thin entry point over the commands.
@@ -59,7 +61,7 @@ let package = Package(
         // A small two-process handover demo on real memfds (used by LiveUpdateTests).
         .executableTarget(
             name: "LUOHandoverDemo",
-            dependencies: ["LiveUpdate", "KHOImage", "HandoverModel", "SystemSupport"]
+            dependencies: ["LiveUpdate", "KHOImage", "HandoverModel", "SystemSupport", "HexFormat"]
         ),
         // The release-built benchmark (run by tools/benchmark.sh beside the C baseline).
         .executableTarget(
@@ -70,7 +72,7 @@ let package = Package(
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
         .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT", "ABIGeneration"]),
-        .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel"]),
+        .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel", "HexFormat"]),
         .testTarget(name: "HandoverManifestTests", dependencies: ["HandoverManifest", "HandoverModel"]),
         .testTarget(name: "LiveUpdateTests", dependencies: ["LiveUpdate", "KHOImage", "KernelABI", "HandoverModel"]),
         // What the test targets that read the kernel lab's captures share.

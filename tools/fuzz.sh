@@ -59,11 +59,11 @@ build() { # [target...]; a running fuzzer keeps its binary (linked to a new file
     build_libraries
     for target in "${targets[@]}"; do
         case $target in
-            fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" FDT ABIGeneration KernelABI ;;
-            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage $system_modules ;;
-            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" FDT ABIGeneration KernelABI HandoverModel KHOImage $system_modules ;;
-            import) link_target import "Fuzz/Import/main.swift Fuzz/Common/GuardedInput.swift" FDT KernelABI ABIGeneration HandoverModel KHOImage $system_modules ;;
-            manifest) link_target manifest Fuzz/Manifest/main.swift ABIGeneration HandoverModel HandoverManifest Yams CYaml $system_modules ;;
+            fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" HexFormat FDT ABIGeneration KernelABI ;;
+            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" HexFormat FDT ABIGeneration KernelABI HandoverModel KHOImage $system_modules ;;
+            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" HexFormat FDT ABIGeneration KernelABI HandoverModel KHOImage $system_modules ;;
+            import) link_target import "Fuzz/Import/main.swift Fuzz/Common/GuardedInput.swift" HexFormat FDT KernelABI ABIGeneration HandoverModel KHOImage $system_modules ;;
+            manifest) link_target manifest Fuzz/Manifest/main.swift HexFormat ABIGeneration HandoverModel HandoverManifest Yams CYaml $system_modules ;;
             *) echo "unknown target $target" >&2; exit 2 ;;
         esac
     done

@@ -9,8 +9,8 @@ import Glibc
 enum FuzzInput {
     /// An exactly sized heap copy: ASan's redzone sits right after the last
     /// byte, so any read past it from Swift code is reported.
-    static func heap(_ data: UnsafePointer<UInt8>, _ size: Int) -> AlignedBytes {
-        AlignedBytes(copying: UnsafeBufferPointer(start: data, count: size))
+    static func heap(_ data: UnsafePointer<UInt8>, _ size: Int) -> ReadOnlyBytes {
+        ReadOnlyBytes(copying: UnsafeBufferPointer(start: data, count: size))
     }
 
     /// A copy that ends where an inaccessible page begins (rounded up to 8
@@ -19,7 +19,7 @@ enum FuzzInput {
     /// One mapping is reused from run to run (grown when an input needs it).
     nonisolated(unsafe) static var mapping: (base: UnsafeMutableRawPointer, dataPages: Int)?
 
-    static func guarded(_ data: UnsafePointer<UInt8>, _ size: Int) -> AlignedBytes {
+    static func guarded(_ data: UnsafePointer<UInt8>, _ size: Int) -> ReadOnlyBytes {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let padded = (size + 7) & ~7
         let needed = max(1, (padded + page - 1) / page)
@@ -39,7 +39,7 @@ enum FuzzInput {
         start.copyMemory(from: data, byteCount: size)
         // The padding bytes (at most 7) are zero, as in a fresh copy.
         (start + size).initializeMemory(as: UInt8.self, repeating: 0, count: padded - size)
-        return AlignedBytes(adopting: start, count: size) { _, _ in }
+        return ReadOnlyBytes(adopting: UnsafeRawPointer(start), count: size) { _, _ in }
     }
 }
 #endif

@@ -12,14 +12,14 @@ enum Outcome: Equatable {
     case failure(KHOImageError)
 }
 
-func decode(_ storage: AlignedBytes) -> Outcome {
+func decode(_ storage: ReadOnlyBytes) -> Outcome {
     do {
         switch try KHOImageReader.decode(storage) {
         case let .image(image):
             _ = image.warnings.map(\.description)
             return .image(image.state, unreferenced: image.unreferencedBlocks.count, warnings: image.warnings)
-        case let .khoRootFDT(root): return .bareFDT("\(root)")
-        case let .luoFDT(luo): return .bareFDT("\(luo)")
+        case let .khoRootFDT(root, _): return .bareFDT("\(root)")
+        case let .luoFDT(luo, _): return .bareFDT("\(luo)")
         case let .luoSer(ser): return .bareFDT("\(ser)")
         }
     } catch {

@@ -11,7 +11,7 @@ public func fuzzFDT(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-func walk(_ storage: AlignedBytes, _ size: Int) {
+func walk(_ storage: ReadOnlyBytes, _ size: Int) {
     let blob: FDTBlob
     do { blob = try FDTBlob(storage: storage, label: "fuzz") } catch { return }
     precondition(blob.totalSize <= size, "totalsize past the buffer was accepted")

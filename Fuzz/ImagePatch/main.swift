@@ -24,7 +24,7 @@ public func fuzzImagePatch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if case let .image(state, _, warnings) = first, warnings.isEmpty {
         let again: DecodedImage
         do {
-            again = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(state).bytes))
+            again = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: try KHOImageWriter().encode(state).bytes))
         } catch {
             fatalError("the reader accepted a state the writer cannot round-trip: \(error)")
         }

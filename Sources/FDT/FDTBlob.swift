@@ -3,20 +3,20 @@ import CLibFDT
 /// A flattened device tree that has passed `fdt_check_full`, and read-only
 /// lookups on it.
 ///
-/// The blob is a window into an ``AlignedBytes`` (a mapped image file, say);
+/// The blob is a window into a ``ReadOnlyBytes`` (a mapped image file, say);
 /// nothing is copied. Construction is the only way to get one, and it checks,
 /// in this order, before libfdt reads anything it has not been told the size
 /// of: the window holds at least a full header (40 bytes); the window starts
 /// 8-byte aligned; the magic; a version of at least 16; `totalsize` fits in the
 /// window; then `fdt_check_full` over exactly `totalsize` bytes.
-public struct FDTBlob: @unchecked Sendable {
+public struct FDTBlob: Sendable {
     /// The smallest header libfdt reads (version 17): 40 bytes.
     public static let headerSize = 40
     /// The FDT magic number.
     public static let magic: UInt32 = 0xd00d_feed
 
     /// The storage the blob lives in.
-    public let storage: AlignedBytes
+    public let storage: ReadOnlyBytes
     /// Where the blob starts in ``storage``.
     public let offset: Int
     /// The header's `totalsize`, checked to lie inside the window.
@@ -26,7 +26,7 @@ public struct FDTBlob: @unchecked Sendable {
 
     /// Validates the blob that starts at `offset` in `storage` and may extend at
     /// most `maxLength` bytes.
-    public init(storage: AlignedBytes, offset: Int = 0, maxLength: Int? = nil, label: String = "FDT") throws(FDTError) {
+    public init(storage: ReadOnlyBytes, offset: Int = 0, maxLength: Int? = nil, label: String = "FDT") throws(FDTError) {
         let available = min(maxLength ?? (storage.count - offset), storage.count - offset)
         // Built only when something fails.
         var location: String { "\(label), byte offset \(offset)" }
@@ -96,10 +96,10 @@ public struct FDTBlob: @unchecked Sendable {
 
     /// Validates a whole byte array (copied into aligned storage first).
     public init(bytes: [UInt8], label: String = "FDT") throws(FDTError) {
-        try self.init(storage: AlignedBytes(copying: bytes), label: label)
+        try self.init(storage: ReadOnlyBytes(copying: bytes), label: label)
     }
 
-    var pointer: UnsafeMutableRawPointer { storage.base + offset }
+    var pointer: UnsafeRawPointer { storage.base + offset }
 
     /// The blob's bytes, `totalsize` long.
     public var bytes: [UInt8] { storage.copy(offset..<(offset + totalSize)) }

@@ -1,4 +1,5 @@
 import CLibFDT
+import HexFormat
 
 /// libfdt's sequential-write API: the way the kernel builds every FDT of the
 /// handover (`fdt_create`, `fdt_finish_reservemap`, `fdt_begin_node`,
@@ -38,7 +39,7 @@ public final class FDTSequentialWriter {
     /// `fdt_add_reservemap_entry`.
     public func addReservation(address: UInt64, size: UInt64) throws(FDTError) {
         try check(fdt_add_reservemap_entry(buffer.base, address, size), "fdt_add_reservemap_entry",
-                  "reservation 0x\(String(address, radix: 16))")
+                  "reservation \(Hex.format(address))")
     }
 
     /// `fdt_finish_reservemap`.

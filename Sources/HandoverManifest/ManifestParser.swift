@@ -133,7 +133,6 @@ struct ManifestParser {
         let compatible = try string(try fields.required(ManifestKeys.compatible), fields.path(ManifestKeys.compatible))
         let present = [ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64].filter { fields.optional($0) != nil }
         guard present.count <= 1 else { throw .conflictingContent(path: path, keys: present) }
-        let isMemfd = compatible == memfdFormat.compatible
         // Raw data is accepted for any compatible, the memfd handler's
         // included (the schema promises it; the next kernel's LUO core takes
         // any data, only that handler's retrieve refuses it). encode warns.
@@ -141,21 +140,26 @@ struct ManifestParser {
             let value = try u64(dataNode, fields.path(ManifestKeys.data))
             return FileRecord(token: token, compatible: compatible, content: .data(value))
         }
-        if let memfdNode = fields.optional(ManifestKeys.memfd) {
-            guard isMemfd else {
-                throw .handlerMismatch(path: fields.path(ManifestKeys.memfd), compatible: compatible,
+        // Which handler may hold a memfd or a payload is the model's rule
+        // (FileRecord.pairingProblem); the manifest names the section.
+        func paired(_ content: FileContent, _ key: String) throws(ManifestError) -> FileRecord {
+            let record = FileRecord(token: token, compatible: compatible, content: content)
+            switch record.pairingProblem(memfd: memfdFormat) {
+            case nil:
+                return record
+            case .memfdNeedsMemfdHandler?:
+                throw .handlerMismatch(path: fields.path(key), compatible: compatible,
                                        reason: "is not \(memfdFormat.compatible); a memfd section needs that handler")
-            }
-            return FileRecord(token: token, compatible: compatible,
-                              content: .memfd(try memfd(memfdNode, fields.path(ManifestKeys.memfd), memfdFormat)))
-        }
-        if let payloadNode = fields.optional(ManifestKeys.payloadBase64) {
-            guard !isMemfd else {
-                throw .handlerMismatch(path: fields.path(ManifestKeys.payloadBase64), compatible: compatible,
+            case .memfdHandlerNeedsMemfd?:
+                throw .handlerMismatch(path: fields.path(key), compatible: compatible,
                                        reason: "needs a memfd section, not a payload")
             }
-            let bytes = try base64(payloadNode, fields.path(ManifestKeys.payloadBase64))
-            return FileRecord(token: token, compatible: compatible, content: .payload(bytes))
+        }
+        if let memfdNode = fields.optional(ManifestKeys.memfd) {
+            return try paired(.memfd(try memfd(memfdNode, fields.path(ManifestKeys.memfd), memfdFormat)), ManifestKeys.memfd)
+        }
+        if let payloadNode = fields.optional(ManifestKeys.payloadBase64) {
+            return try paired(.payload(try base64(payloadNode, fields.path(ManifestKeys.payloadBase64))), ManifestKeys.payloadBase64)
         }
         throw .missingContent(path: path)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HandoverModel
+import HexFormat
 
 /// A JSON value whose object members keep the order they were given in.
 enum OrderedJSON {
@@ -63,7 +64,7 @@ enum ManifestRenderer {
         ]
         switch file.content {
         case let .data(value):
-            members.append((ManifestKeys.data, .string(hex(value))))
+            members.append((ManifestKeys.data, .string(Hex.format(value))))
         case let .payload(bytes):
             members.append((ManifestKeys.payloadBase64, .string(Data(bytes).base64EncodedString())))
         case let .memfd(memfd):
@@ -73,7 +74,7 @@ enum ManifestRenderer {
             ]
             // Seals only where the handler carries them (a memfd-v1 state
             // has none; the writer refuses any).
-            if seals || memfd.seals != 0 { section.append((ManifestKeys.seals, .string(hex(UInt64(memfd.seals))))) }
+            if seals || memfd.seals != 0 { section.append((ManifestKeys.seals, .string(Hex.format(UInt64(memfd.seals))))) }
             section.append((ManifestKeys.contentsBase64, .string(Data(memfd.contents).base64EncodedString())))
             members.append((ManifestKeys.memfd, .object(section)))
         }
@@ -83,13 +84,11 @@ enum ManifestRenderer {
     private static func flb(_ flb: FLBRecord) -> OrderedJSON {
         .object([
             (ManifestKeys.name, .string(flb.name)),
-            (ManifestKeys.data, .string(hex(flb.data))),
+            (ManifestKeys.data, .string(Hex.format(flb.data))),
             (ManifestKeys.count, .number(String(flb.count))),
         ])
     }
 
-    /// `"0x"` and lower-case hex digits without leading zeros.
-    static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
     static func write(_ value: OrderedJSON, indent: Int, into output: inout String) {
         let inner = String(repeating: "  ", count: indent + 1)
@@ -140,8 +139,7 @@ enum ManifestRenderer {
             default:
                 if scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028
                     || scalar.value == 0x2029 || scalar.value == 0xfeff || scalar.value >= 0xfffe && scalar.value <= 0xffff {
-                    let digits = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+                    output += "\\u" + Hex.digits(scalar.value, width: 4)
                 } else {
                     output.unicodeScalars.append(scalar)
                 }

@@ -14,6 +14,7 @@
 
 import LiveUpdate
 import SystemSupport
+import HexFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,8 +41,6 @@ enum DemoFailure: Error {
     case mismatch(String)
 }
 
-func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
-
 func preserve(image path: String) throws {
     let orchestrator = LiveUpdateOrchestrator()
     try orchestrator.register(MemfdHandler())
@@ -51,12 +50,12 @@ func preserve(image path: String) throws {
         if sessions[file.session] == nil {
             sessions[file.session] = try orchestrator.createSession(named: file.session)
         }
-        let memfd = try MemfdFile(name: "demo-\(hex(file.token))")
+        let memfd = try MemfdFile(name: "demo-\(Hex.format(file.token))")
         try memfd.write(file.contents)
         try memfd.seek(to: file.position)
         try sessions[file.session]!.preserve(memfd, token: file.token)
         keepAlive.append(memfd)
-        print("preserved \(file.session) \(hex(file.token)) size=\(file.contents.count) position=\(file.position)")
+        print("preserved \(file.session) \(Hex.format(file.token)) size=\(file.contents.count) position=\(file.position)")
     }
     try orchestrator.reboot(writingTo: path)
     print("wrote \(path) liveupdate-number=\(orchestrator.liveupdateNumber)")
@@ -102,12 +101,12 @@ func restore(image path: String, next: String?) throws {
             sessions[file.session] = try orchestrator.retrieveSession(named: file.session)
         }
         guard let memfd = try sessions[file.session]!.retrieveFile(token: file.token) as? MemfdFile else {
-            throw DemoFailure.mismatch("token \(hex(file.token)) is not a memfd")
+            throw DemoFailure.mismatch("token \(Hex.format(file.token)) is not a memfd")
         }
         let (position, bytes) = try readBack(memfd.fd)
         let ok = position == file.position && bytes == file.contents
         if !ok { mismatches += 1 }
-        print("restored \(file.session) \(hex(file.token)) size=\(bytes.count) position=\(position) \(ok ? "ok" : "MISMATCH")")
+        print("restored \(file.session) \(Hex.format(file.token)) size=\(bytes.count) position=\(position) \(ok ? "ok" : "MISMATCH")")
         try memfd.seek(to: position)
         restored.append((file, memfd))
     }

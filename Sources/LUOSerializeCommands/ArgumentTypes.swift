@@ -1,4 +1,5 @@
 import ArgumentParser
+import HexFormat
 
 /// A `u64` on the command line: decimal, or hexadecimal with `0x`.
 struct U64Argument: ExpressibleByArgument, Sendable {
@@ -17,7 +18,7 @@ struct U64Argument: ExpressibleByArgument, Sendable {
     }
 
     /// How `--help` shows the default.
-    var defaultValueDescription: String { "0x" + String(value, radix: 16) }
+    var defaultValueDescription: String { Hex.format(value) }
 }
 
 /// What `decode` prints.

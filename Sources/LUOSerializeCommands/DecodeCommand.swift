@@ -2,6 +2,7 @@ import ArgumentParser
 import HandoverManifest
 import KHOImage
 import KernelABI
+import HexFormat
 #if canImport(Glibc)
 import Glibc
 import HandoverModel
@@ -47,24 +48,20 @@ struct DecodeCommand: ParsableCommand {
             switch format {
             case .json:
                 StandardStreams.writeOutput(HandoverManifest.render(decoded.state))
-                for note in Self.reEncodingNotes(decoded, imagePath: loaded.imagePath) {
+                for note in Self.reEncodingNotes(decoded) {
                     StandardStreams.writeError("luo-serialize: note: \(image): \(note)\n")
                 }
             case .text:
-                StandardStreams.writeOutput(TextTreeRenderer.render(
-                    decoded, path: loaded.imagePath, fileSize: RawInputFile.size(loaded.imagePath),
-                    shownAs: loaded.imagePath == image ? nil : image))
+                StandardStreams.writeOutput(TextTreeRenderer.render(decoded, path: image, imported: loaded.isImported))
             }
-        case let .khoRootFDT(contents):
-            let bytes = try RawInputFile.fdtBytes(image)
+        case let .khoRootFDT(contents, bytes):
             switch format {
             case .json:
                 StandardStreams.writeOutput(BareFDTJSON.khoRoot(contents))
             case .text:
                 StandardStreams.writeOutput(TextTreeRenderer.render(khoRoot: contents, bytes: bytes, path: image))
             }
-        case let .luoFDT(contents):
-            let bytes = try RawInputFile.fdtBytes(image)
+        case let .luoFDT(contents, bytes):
             switch format {
             case .json:
                 StandardStreams.writeOutput(BareFDTJSON.luo(contents))
@@ -87,18 +84,15 @@ extension DecodeCommand {
     /// reproduce: a layout from another base, a layout the writer did not
     /// make at all (a real kernel's), preserved blocks no LUO structure
     /// refers to, and KHO subtrees other than `LUO`. A base is suggested only
-    /// after encoding the decoded state from it gave the file at `imagePath`
-    /// byte for byte.
-    static func reEncodingNotes(_ image: DecodedImage, imagePath: String) -> [String] {
+    /// after encoding the decoded state from the image's base gave the
+    /// image's own bytes, byte for byte.
+    static func reEncodingNotes(_ image: DecodedImage) -> [String] {
         var notes: [String] = []
-        // The writer's first allocation, at its base, is the radix tree's
-        // root; kho-v1 has none, and the KHO root FDT comes first.
-        let base = image.state.generation.khoRoot.memoryMap == .chunkedBitmaps
-            ? image.layout.khoRootFDTPhys : image.layout.memoryMapPhys
+        let base = image.baseAddress
         let reproduced = (try? KHOImageWriter(base: base).encode(image.state)).map { encoded in
-            encoded.fileSize == Int(RawInputFile.size(imagePath))
-                && (try? MappedFile.map(path: imagePath, limit: KHOImageReader.maximumImageSize))
-                    .map { file in encoded.withChunks { chunks in Self.equal(chunks, file.rawBuffer) } } == true
+            image.memory.withFileBytes { file in
+                encoded.fileSize == file.count && encoded.withChunks { chunks in Self.equal(chunks, file) }
+            }
         } ?? false
         if !reproduced {
             notes.append("its physical layout is not the one encode writes (a real kernel's, or an edited image):"

@@ -40,9 +40,7 @@ struct DiffCommand: ParsableCommand {
         var lines = StateDiff.differences(a.state, b.state)
         if ignoreAddresses {
             do {
-                lines += StructuralImage.differences(
-                    try StructuralImage(image: a, memory: try KHOImageMemory(path: first)),
-                    try StructuralImage(image: b, memory: try KHOImageMemory(path: second)))
+                lines += StructuralImage.differences(try StructuralImage(image: a), try StructuralImage(image: b))
             } catch {
                 throw CLIFailure.invalid("\(first) / \(second): \(error)")
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import HandoverManifest
 import HandoverModel
 import KHOImage
+import HexFormat
 
 /// `encode MANIFEST -o IMAGE [--base ADDR]`: a manifest to a KHO image.
 struct EncodeCommand: ParsableCommand {
@@ -53,11 +54,10 @@ struct EncodeCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard base.value != 0, base.value % 4096 == 0 else {
-            throw ValidationError("--base \(Hex.format(base.value)) must be non-zero and page aligned (a multiple of 0x1000)")
-        }
-        guard base.value < KHOImageWriter.physicalAddressLimit else {
-            throw ValidationError("--base \(Hex.format(base.value)) is beyond the 52-bit physical address space")
+        // The writer owns the rule; a bad --base is a usage error here.
+        do { try KHOImageWriter.checkBase(base.value) } catch {
+            guard case let .badBaseAddress(_, reason) = error else { throw ValidationError(error.description) }
+            throw ValidationError("--base \(Hex.format(base.value)) \(reason)")
         }
         _ = try requestedGeneration
     }

@@ -32,7 +32,7 @@ struct ExtractCommand: ParsableCommand {
         switch (try ImageInputLoader.read(image), fdt) {
         case let (.image(decoded), .kho): bytes = decoded.khoRootFDT
         case let (.image(decoded), .luo): bytes = decoded.luoFDT
-        case (.khoRootFDT, .kho), (.luoFDT, .luo): bytes = try RawInputFile.fdtBytes(image)
+        case let (.khoRootFDT(_, fdt), .kho), let (.luoFDT(_, fdt), .luo): bytes = fdt
         case (.khoRootFDT, .luo):
             throw CLIFailure.invalid("\(image): is a bare KHO root FDT; the LUO FDT it points to is not in the file")
         case (.luoFDT, .kho):

@@ -1,5 +1,6 @@
 import FDT
 import HandoverModel
+import HexFormat
 
 /// Prints an FDT the way fdtdump does: nodes in braces, each property as a
 /// string, a byte list or 32-bit cells. An 8-byte value is also shown as a
@@ -46,13 +47,10 @@ enum FDTDumpFormatter {
         if let strings = printableStrings(bytes) {
             return " = " + strings.map { DisplayEscaping.quoted($0) }.joined(separator: ", ")
         }
-        let byteList = " = [" + bytes.map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined(separator: " ") + "]"
+        let byteList = " = [" + bytes.map { Hex.digits($0, width: 2) }.joined(separator: " ") + "]"
         let cells = bytes.count % 4 == 0
             ? " = <" + stride(from: 0, to: bytes.count, by: 4).map { offset in
-                "0x" + String(bytes[offset..<(offset + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, radix: 16)
+                Hex.format(bytes[offset..<(offset + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
             }.joined(separator: " ") + ">"
             : nil
         if bytes.count == 8 {

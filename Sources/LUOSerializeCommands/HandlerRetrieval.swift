@@ -2,11 +2,14 @@ import HandoverModel
 import KernelABI
 import KHOImage
 import LiveUpdate
+import HexFormat
 
 /// Restores one file of an image through the live-update lifecycle, as the
 /// next kernel would: the image is loaded into a ``LiveUpdateOrchestrator``
-/// with the `memfd-v1` handler and a carry-through handler for every other
-/// compatible, the session is retrieved by name and the file by token.
+/// with the generation's memfd handler and a carry-through handler for every
+/// other compatible, the session is retrieved by name and the file by token
+/// (a name or token the image lacks is the lifecycle's `-ENOENT`, told with
+/// what the image has).
 enum HandlerRetrieval {
     /// The bytes the file's handler gives back: a memfd's contents, or a
     /// payload's block. A file holding only a raw `u64` has none.
@@ -18,9 +21,10 @@ enum HandlerRetrieval {
         do {
             try orchestrator.register(MemfdHandler(format: generation.memfd))
             var others: [String] = []
-            for session in decoded.state.sessions {
-                for file in session.files where file.compatible != generation.memfd.compatible && !others.contains(file.compatible) {
-                    others.append(file.compatible)
+            for session in decoded.sessions {
+                for file in session.files where !generation.memfd.handles(file.record.compatible)
+                    && !others.contains(file.record.compatible) {
+                    others.append(file.record.compatible)
                 }
             }
             for compatible in others { try orchestrator.register(RawDataHandler(compatible: compatible)) }
@@ -40,6 +44,13 @@ enum HandlerRetrieval {
                 throw CLIFailure.invalid("\(image): session \(DisplayEscaping.quoted(name.bytes)) token \(token) (\(DisplayEscaping.escaped(raw.compatible)))"
                     + " holds only the raw data u64 \(Hex.format(value)); its handler preserved no bytes to restore")
             }
+        } catch let LiveUpdateError.unknownSession(name) {
+            let names = decoded.sessions.map { DisplayEscaping.quoted($0.name.bytes) }.joined(separator: ", ")
+            throw .invalid("\(image): no session named \(DisplayEscaping.quoted(name.bytes)) (sessions: \(names.isEmpty ? "none" : names))")
+        } catch let LiveUpdateError.unknownToken(session, token) {
+            let tokens = decoded.sessions.first { $0.name == session }?.files.map { String($0.record.token) } ?? []
+            throw .invalid("\(image): session \(DisplayEscaping.quoted(session.bytes)) has no file with token \(token)"
+                + " (tokens: \(tokens.isEmpty ? "none" : tokens.joined(separator: ", ")))")
         } catch let error as LiveUpdateError {
             // The reader's reason, when it kept this memfd file as raw data.
             if let warning = decoded.warnings.first(where: { $0.file.map { $0.session == name && $0.token == token } ?? false }) {

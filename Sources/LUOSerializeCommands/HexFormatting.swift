@@ -1,11 +1,8 @@
-/// How the command line writes numbers and byte counts.
-enum Hex {
-    /// `0x` and lower-case digits.
-    static func format(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+import HexFormat
 
-    /// `0x` and lower-case digits.
-    static func format(_ value: Int) -> String { format(UInt64(value)) }
-
+/// How the command line writes byte counts, byte previews and names; its
+/// numbers are ``Hex/format(_:)``'s (the `HexFormat` module's).
+extension Hex {
     /// A byte count with a binary unit: `4 KiB`, `1.5 MiB`, `12 bytes`.
     static func byteCount(_ count: UInt64) -> String {
         let units = ["KiB", "MiB", "GiB", "TiB"]
@@ -24,10 +21,7 @@ enum Hex {
     /// The first `limit` bytes as hex pairs and their printable ASCII.
     static func preview(_ bytes: ArraySlice<UInt8>, limit: Int = 16) -> String {
         let shown = bytes.prefix(limit)
-        let hex = shown.map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined(separator: " ")
+        let hex = shown.map { Hex.digits($0, width: 2) }.joined(separator: " ")
         let ascii = String(shown.map { (0x20..<0x7f).contains($0) ? Character(UnicodeScalar($0)) : "." })
         return "\(hex)\(bytes.count > limit ? " ..." : "")  |\(ascii)|"
     }

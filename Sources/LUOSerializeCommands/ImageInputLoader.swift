@@ -1,25 +1,15 @@
 import KHOImage
-import SystemSupport
 
-/// An input ready to read: an image file, or captured memory imported into
-/// a temporary image that is removed when this goes away.
-final class LoadedInput {
+/// An input as the reader found it: an image file or bare FDT, or captured
+/// memory the library imported (into an unnamed temporary image whose
+/// mapping the decoded image keeps).
+struct LoadedInput {
     /// The input as the user named it.
     let path: String
-    /// The image file to read (the input itself, or the temporary import).
-    let imagePath: String
-    /// What the image file turned out to be.
+    /// What the input turned out to be.
     let input: HandoverInput
-    private let isTemporary: Bool
-
-    init(path: String, imagePath: String, input: HandoverInput, isTemporary: Bool) {
-        self.path = path
-        self.imagePath = imagePath
-        self.input = input
-        self.isTemporary = isTemporary
-    }
-
-    deinit { if isTemporary { try? FilePath(imagePath).removeFile() } }
+    /// Whether the input was captured memory, imported to be read.
+    let isImported: Bool
 
     /// The decoded image; a bare FDT is refused with `what` saying why.
     func image(_ what: String) throws(CLIFailure) -> DecodedImage {
@@ -36,32 +26,18 @@ final class LoadedInput {
 /// into one-line failures that name the file.
 enum ImageInputLoader {
     /// The input at `path`: an image or bare FDT as it is, captured memory
-    /// (raw or ELF, as `source` says) imported into a temporary image first.
+    /// (raw or ELF, as `source` says) imported and read by the library
+    /// (``KHOImageReader/read(memory:khoFDTPhys:temporaryDirectory:)``).
     static func load(_ path: String, _ source: MemorySourceOptions) throws(CLIFailure) -> LoadedInput {
         let format = try source.resolvedFormat(path)
         guard format == .raw || format == .elf else {
-            return LoadedInput(path: path, imagePath: path, input: try read(path), isTemporary: false)
+            return LoadedInput(path: path, input: try read(path), isImported: false)
         }
         let memory = try source.memory(path, format: format)
-        let directory = KHOImageReader.defaultTemporaryDirectory
-        let file: TemporaryFile
         do {
-            file = try TemporaryFile(in: FilePath(directory), prefix: ".luo-serialize-", suffix: ".kho")
+            return LoadedInput(path: path, input: try KHOImageReader.read(memory: memory, khoFDTPhys: source.khoFDT?.value),
+                               isImported: true)
         } catch {
-            throw .invalid("cannot create a temporary image in \(directory): \(error)")
-        }
-        file.descriptor.closeIgnoringErrors()
-        let temporary = file.path.string
-        do {
-            try KHOImporter.importImage(from: memory, khoFDTPhys: source.khoFDT?.value, to: temporary)
-        } catch {
-            try? file.path.removeFile()
-            throw failure(path, error)
-        }
-        do {
-            return LoadedInput(path: path, imagePath: temporary, input: try KHOImageReader.read(path: temporary), isTemporary: true)
-        } catch {
-            try? file.path.removeFile()
             throw failure(path, error)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KHOImage
+import HexFormat
 
 /// `import SOURCE -o IMAGE`: captured physical memory to a KHO image.
 struct ImportCommand: ParsableCommand {

@@ -39,7 +39,7 @@ enum ModelErrorLocator {
             return "sessions"
         case .tooManyFLBs:
             return "flb"
-        case let .memfdHandlerMismatch(name, token, _, _):
+        case let .memfdHandlerMismatch(name, token, _, _), let .payloadHandlerMismatch(name, token, _):
             return file(name, token).map { $0 + ".compatible" }
         case let .unsupportedSeals(name, token, _, _, _):
             return file(name, token).map { $0 + ".memfd.seals" }

@@ -1,4 +1,5 @@
 import SystemSupport
+import HexFormat
 #if canImport(Glibc)
 import Glibc
 #endif

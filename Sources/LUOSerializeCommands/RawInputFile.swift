@@ -1,28 +1,14 @@
-import FDT
-import KHOImage
 import SystemSupport
 
-/// The bytes of an input file that is a bare FDT, trimmed to the FDT's
-/// `totalsize` (debugfs files may be padded to a page).
+/// The first bytes and the size of an input file, to tell what it is
+/// before the reader maps it (neither maps it).
 enum RawInputFile {
-    /// The FDT at the start of the file at `path`.
-    static func fdtBytes(_ path: String) throws(CLIFailure) -> [UInt8] {
-        let storage: AlignedBytes
-        do {
-            storage = try MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize)
-        } catch {
-            throw ImageInputLoader.failure(path, error)
-        }
-        do {
-            return try FDTBlob(storage: storage, label: path).bytes
-        } catch {
-            throw ImageInputLoader.failure(path, .notAnFDT(error))
-        }
-    }
-
-    /// The file's size in bytes, or 0 when it cannot be read.
+    /// The file's size in bytes, or 0 when it cannot be read (`fstat`: the
+    /// file is not mapped).
     static func size(_ path: String) -> UInt64 {
-        (try? MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize)).map { UInt64($0.count) } ?? 0
+        guard let descriptor = try? FileDescriptor.opening(FilePath(path), .readOnly) else { return 0 }
+        defer { descriptor.closeIgnoringErrors() }
+        return (try? descriptor.stat()).map { UInt64($0.size) } ?? 0
     }
 
     /// Up to `count` bytes from the start of the file at `path` (fewer when

@@ -2,6 +2,7 @@ import ArgumentParser
 import HandoverModel
 import KHOImage
 import LiveUpdate
+import HexFormat
 
 /// `retrieve IMAGE --session NAME|--session-hex HEX --token N -o FILE`: one file's preserved
 /// bytes, restored the way its handler would.
@@ -66,15 +67,6 @@ struct RetrieveCommand: ParsableCommand {
         let session = sessionName
         let loaded = try ImageInputLoader.load(image, source)
         let decoded = try loaded.image("retrieve needs the preserved memory")
-        guard let found = decoded.state.sessions.first(where: { $0.name == session }) else {
-            let names = decoded.state.sessions.map { DisplayEscaping.quoted($0.name.bytes) }.joined(separator: ", ")
-            throw CLIFailure.invalid("\(image): no session named \(DisplayEscaping.quoted(session.bytes)) (sessions: \(names.isEmpty ? "none" : names))")
-        }
-        guard found.files.contains(where: { $0.token == token.value }) else {
-            let tokens = found.files.map { String($0.token) }.joined(separator: ", ")
-            throw CLIFailure.invalid("\(image): session \(DisplayEscaping.quoted(session.bytes)) has no file with token \(token.value)"
-                + " (tokens: \(tokens.isEmpty ? "none" : tokens))")
-        }
         let bytes = try HandlerRetrieval.retrieve(decoded, session: session, token: token.value, image: image)
         try OutputFile.write(bytes, to: output, label: "retrieving \(output)")
     }

@@ -1,4 +1,5 @@
 import HandoverModel
+import HexFormat
 
 /// What differs in meaning between two handovers: sessions matched by
 /// name, files by token, FLB entries by name, then field by field.

@@ -2,33 +2,25 @@ import FDT
 import HandoverModel
 import KHOImage
 import KernelABI
+import HexFormat
 
 /// `decode --format text`: the image as a readable tree, in the spirit of
 /// fdtdump, with every structure decoded and every physical address shown.
 enum TextTreeRenderer {
-    /// The tree for a whole image read from `path` (`fileSize` bytes),
-    /// headed with `shownAs` (the input the image was imported from) or `path`.
-    static func render(_ image: DecodedImage, path: String, fileSize: UInt64, shownAs: String? = nil) -> String {
+    /// The tree for a whole image read from `path` (or, `imported`,
+    /// imported from the captured memory at `path`). Everything comes from
+    /// `image`: the file is not opened again.
+    static func render(_ image: DecodedImage, path: String, imported: Bool = false) -> String {
         var out = ""
         let layout = image.layout
         let state = image.state
-        let memory = PhysicalImageMemory(path: path, regions: layout.regions)
-        var memfds: [[MemfdStructures?]] = []
-        for (index, session) in state.sessions.enumerated() {
-            memfds.append(session.files.indices.map { slot in
-                guard case .memfd = session.files[slot].content, let memory else { return nil }
-                return MemfdStructures(serPhys: layout.sessions[index].fileData[slot], format: state.generation.memfd, memory: memory)
-            })
-        }
-        let owners = blockOwners(image, memfds)
-        out += shownAs.map { "KHO image imported from \($0) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n" }
-            ?? "KHO image \(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
+        let fileSize = UInt64(image.memory.fileSize)
+        let owners = blockOwners(image)
+        out += "KHO image \(imported ? "imported from " : "")\(path) (\(fileSize) bytes, \(Hex.byteCount(fileSize)))\n"
         out += generationLine(state.generation)
 
-        if let index = try? RawInputFile.fdtBytes(path) {
-            out += "image index (\(index.count) bytes; regions start at the next page boundary):\n"
-            out += FDTDumpFormatter.dump(index, indent: "  ", u64: .bigEndianCells)
-        }
+        out += "image index (\(image.index.count) bytes; regions start at the next page boundary):\n"
+        out += FDTDumpFormatter.dump(image.index, indent: "  ", u64: .bigEndianCells)
         out += "image regions (\(layout.regions.count)):\n"
         for region in layout.regions {
             out += "  region \(Hex.format(region.phys))..\(Hex.format(region.end)) size \(Hex.format(region.size))"
@@ -67,19 +59,18 @@ enum TextTreeRenderer {
             out += "sessions: \(state.sessions.count) in \(layout.sessionBlocks.count) kho_block\(layout.sessionBlocks.count == 1 ? "" : "s")"
                 + "\(layout.sessionBlocks.isEmpty ? "" : ": " + layout.sessionBlocks.map { Hex.format($0) }.joined(separator: " -> "))\n"
         }
-        for (index, session) in state.sessions.enumerated() {
-            let sessionLayout = layout.sessions[index]
+        for (index, session) in image.sessions.enumerated() {
+            let sessionLayout = session.layout
             out += "  session[\(index)] \(DisplayEscaping.quoted(session.name.bytes)): luo_session_ser @ \(Hex.format(sessionLayout.entryPhys))\n"
             out += "    file_set_ser: files @ \(Hex.format(sessionLayout.filesPhys)), count \(session.files.count)"
                 + (sessionLayout.fileBlocks.count > 1
                     ? " in kho_blocks " + sessionLayout.fileBlocks.map { Hex.format($0) }.joined(separator: " -> ") : "") + "\n"
             for (slot, file) in session.files.enumerated() {
-                let data = sessionLayout.fileData[slot]
-                let entryPhys = sessionLayout.fileEntryPhys(slot)
-                out += "    file[\(slot)] luo_file_ser @ \(Hex.format(entryPhys)): token \(file.token) (\(Hex.format(file.token))),"
-                    + " compatible \(DisplayEscaping.quoted(file.compatible)), data \(Hex.format(data))\n"
-                out += contentLines(file.content, data: data, handler: state.generation.memfd, indent: "      ")
-                if let structures = memfds[index][slot] { out += memfdLines(structures, indent: "        ") }
+                let record = file.record
+                out += "    file[\(slot)] luo_file_ser @ \(Hex.format(file.entryPhys)): token \(record.token) (\(Hex.format(record.token))),"
+                    + " compatible \(DisplayEscaping.quoted(record.compatible)), data \(Hex.format(file.data))\n"
+                out += contentLines(record.content, data: file.data, handler: state.generation.memfd, indent: "      ")
+                if let structures = file.memfd { out += memfdLines(structures, indent: "        ") }
             }
         }
 
@@ -164,7 +155,7 @@ enum TextTreeRenderer {
     }
 
     /// Which structure each preserved block holds, by its address.
-    private static func blockOwners(_ image: DecodedImage, _ memfds: [[MemfdStructures?]]) -> [UInt64: String] {
+    private static func blockOwners(_ image: DecodedImage) -> [UInt64: String] {
         let layout = image.layout
         var owners: [UInt64: String] = [
             layout.khoRootFDTPhys: "KHO root FDT", layout.luoFDTPhys: "LUO FDT",
@@ -173,17 +164,17 @@ enum TextTreeRenderer {
         if layout.kexecMetadataPhys != 0 { owners[layout.kexecMetadataPhys] = "kexec-metadata" }
         if !image.state.generation.luo.isFDT { owners[layout.luoFDTPhys] = "luo_ser" }
         for (number, block) in layout.sessionBlocks.enumerated() { owners[block] = "session block \(number)" }
-        for (index, session) in layout.sessions.enumerated() {
-            if session.filesPhys != 0 { owners[session.filesPhys] = "file array of session[\(index)]" }
-            for (number, block) in session.fileBlocks.enumerated() {
+        for (index, session) in image.sessions.enumerated() {
+            if session.layout.filesPhys != 0 { owners[session.layout.filesPhys] = "file array of session[\(index)]" }
+            for (number, block) in session.layout.fileBlocks.enumerated() {
                 owners[block] = "file block \(number) of session[\(index)]"
             }
-            for (slot, data) in session.fileData.enumerated() {
+            for (slot, file) in session.files.enumerated() {
                 let name = "session[\(index)].file[\(slot)]"
-                switch image.state.sessions[index].files[slot].content {
+                switch file.record.content {
                 case .memfd:
-                    owners[data] = "memfd_luo_ser of \(name)"
-                    guard let structures = memfds[index][slot] else { continue }
+                    owners[file.data] = "memfd_luo_ser of \(name)"
+                    guard let structures = file.memfd else { continue }
                     for chunk in structures.chunks {
                         owners[chunk.phys] = "kho_vmalloc chunk of \(name)"
                         for page in chunk.pages { owners[page] = "folio array of \(name)" }
@@ -192,7 +183,7 @@ enum TextTreeRenderer {
                         owners[folio.pfn << UInt64(PageGeometry.pageShift)] = "memfd folio (index \(folio.index)) of \(name)"
                     }
                 case .payload:
-                    owners[data] = "payload of \(name)"
+                    owners[file.data] = "payload of \(name)"
                 case .data:
                     break
                 }

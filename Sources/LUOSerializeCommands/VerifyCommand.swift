@@ -1,5 +1,6 @@
 import ArgumentParser
 import KHOImage
+import HexFormat
 
 /// `verify IMAGE`: every check the reader makes, and a one-line summary.
 struct VerifyCommand: ParsableCommand {
@@ -35,13 +36,13 @@ struct VerifyCommand: ParsableCommand {
         let decoded: DecodedImage
         switch loaded.input {
         case let .image(image): decoded = image
-        case let .khoRootFDT(root):
+        case let .khoRootFDT(root, _):
             let subtrees = root.subtrees.map { "\($0.name) at \(Hex.format($0.phys))" }
             StandardStreams.writeOutput("\(image): valid bare KHO root FDT: memory map at \(Hex.format(root.memoryMapPhys)),"
                 + " subtrees: \(subtrees.isEmpty ? "none" : subtrees.joined(separator: ", "));"
                 + " the memory it points at is not in the file, so nothing past the FDT was checked\n")
             return
-        case let .luoFDT(luo):
+        case let .luoFDT(luo, _):
             StandardStreams.writeOutput("\(image): valid bare LUO FDT: liveupdate-number \(luo.liveupdateNumber),"
                 + " session header at \(Hex.format(luo.sessionHeaderPhys)), FLB header at \(Hex.format(luo.flbHeaderPhys));"
                 + " the memory it points at is not in the file, so nothing past the FDT was checked\n")

@@ -1,7 +1,7 @@
 import HandoverModel
 
 /// One file of an incoming session (`struct luo_file` after the reboot).
-final class IncomingFile {
+final class IncomingFile: TokenIdentified {
     /// How far the handler's retrieve got.
     enum RetrieveStatus {
         case notAttempted

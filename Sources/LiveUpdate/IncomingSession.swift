@@ -1,3 +1,5 @@
+import HandoverModel
+
 /// A session rebuilt from the incoming image. Userspace takes it with
 /// ``LiveUpdateOrchestrator/retrieveSession(named:)``, retrieves its files
 /// by token in any order, and finishes it.
@@ -11,11 +13,8 @@ public final class IncomingSession {
     /// is gone. A handler reaches it here, or as
     /// ``FileOperationArguments/orchestrator``.
     public internal(set) weak var orchestrator: LiveUpdateOrchestrator?
-    /// The files in preservation order; change it only through
-    /// ``removeLast()``, which keeps ``filesByToken`` in step.
-    private(set) var files: [IncomingFile]
-    /// The same files by token: token lookups are O(1).
-    private(set) var filesByToken: [UInt64: IncomingFile]
+    /// The files in preservation order, found by token in O(1).
+    private(set) var files: TokenOrdered<IncomingFile>
     var isOpen = true
     var retrievedByUser = false
     /// Closed with files that could not be finished.
@@ -23,14 +22,13 @@ public final class IncomingSession {
 
     init(name: SessionName, files: [IncomingFile], orchestrator: LiveUpdateOrchestrator) {
         self.name = name
-        self.files = files
-        self.filesByToken = Dictionary(files.map { ($0.token, $0) }, uniquingKeysWith: { first, _ in first })
+        self.files = TokenOrdered(files)
         self.orchestrator = orchestrator
     }
 
     /// Removes the last file (finish runs last-to-first).
     func removeLast() {
-        filesByToken[files.removeLast().token] = nil
+        files.removeLast()
     }
 
     /// The tokens of the files not yet finished, in preservation order.
@@ -38,7 +36,7 @@ public final class IncomingSession {
 
     /// The compatible string of the file with `token`, if it is in the session.
     public func compatible(token: UInt64) -> String? {
-        filesByToken[token]?.compatible
+        files[token: token]?.compatible
     }
 
     /// Whether userspace retrieved the session.
@@ -56,7 +54,7 @@ public final class IncomingSession {
 
     /// Whether the handler's retrieve has succeeded for `token`.
     public func isFileRetrieved(token: UInt64) throws(LiveUpdateError) -> Bool {
-        guard let file = filesByToken[token] else {
+        guard let file = files[token: token] else {
             throw .unknownToken(session: name, token: token)
         }
         return file.liveFile != nil
@@ -65,7 +63,7 @@ public final class IncomingSession {
     /// Whether userspace explicitly retrieved `token` (a handler's
     /// can-finish uses this to check its dependencies).
     public func wasRetrievedByUser(token: UInt64) throws(LiveUpdateError) -> Bool {
-        guard let file = filesByToken[token] else {
+        guard let file = files[token: token] else {
             throw .unknownToken(session: name, token: token)
         }
         return file.retrievedByUser

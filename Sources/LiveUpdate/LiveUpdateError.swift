@@ -2,6 +2,7 @@ import HandoverModel
 import KHOImage
 import KernelABI
 import SystemSupport
+import HexFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -151,7 +152,6 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
 
     /// One line naming what was refused and where.
     public var description: String {
-        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         switch self {
         case let .handlerExists(compatible):
             return "a file handler \"\(compatible)\" is already registered"
@@ -173,21 +173,21 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
         case let .sessionClosed(name):
             return "session \"\(name)\" is closed"
         case let .tokenExists(session, token):
-            return "session \"\(session)\" already has a file with token \(hex(token))"
+            return "session \"\(session)\" already has a file with token \(Hex.format(token))"
         case let .tooManyFiles(session, token, maximum):
-            return "session \"\(session)\" token \(hex(token)): the session already holds \(maximum) files"
+            return "session \"\(session)\" token \(Hex.format(token)): the session already holds \(maximum) files"
         case let .noHandler(session, token):
-            return "session \"\(session)\" token \(hex(token)): no registered handler can preserve the file"
+            return "session \"\(session)\" token \(Hex.format(token)): no registered handler can preserve the file"
         case let .fileAlreadyPreserved(session, token, preservedIn, preservedAs):
-            return "session \"\(session)\" token \(hex(token)): the file is already held by session \"\(preservedIn)\" as token \(hex(preservedAs))"
+            return "session \"\(session)\" token \(Hex.format(token)): the file is already held by session \"\(preservedIn)\" as token \(Hex.format(preservedAs))"
         case let .unknownToken(session, token):
-            return "session \"\(session)\" has no file with token \(hex(token))"
+            return "session \"\(session)\" has no file with token \(Hex.format(token))"
         case let .fileNotInSession(session):
             return "the file is not preserved in session \"\(session)\""
         case let .dependencyLookupOutsideFreeze(session, operation):
             return "session \"\(session)\": tokenOutgoing called from \(operation); dependency tokens are looked up only from freeze"
         case let .unpreserveOutOfOrder(session, token, lastToken):
-            return "session \"\(session)\" token \(hex(token)): only the last preserved file (token \(hex(lastToken))) can be unpreserved"
+            return "session \"\(session)\" token \(Hex.format(token)): only the last preserved file (token \(Hex.format(lastToken))) can be unpreserved"
         case let .reentrantCall(operation, callback):
             return "\(operation) called from inside the \(callback) callback"
         case .alreadyHandedOver:
@@ -199,12 +199,12 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
         case .incomingAlreadyLoaded:
             return "an incoming image was already loaded"
         case let .unknownCompatible(session, token, compatible):
-            return "session \"\(session)\" token \(hex(token)): no handler is registered for compatible \(DisplayEscaping.quoted(compatible))"
+            return "session \"\(session)\" token \(Hex.format(token)): no handler is registered for compatible \(DisplayEscaping.quoted(compatible))"
         case let .retrieveCycle(session, token, requestedBySession, requestedBy):
             let requester = requestedBySession == session ? "" : " of session \"\(requestedBySession)\""
-            return "session \"\(session)\" token \(hex(token)): circular dependency: its retrieve is still running and token \(hex(requestedBy))\(requester) asked for it"
+            return "session \"\(session)\" token \(Hex.format(token)): circular dependency: its retrieve is still running and token \(Hex.format(requestedBy))\(requester) asked for it"
         case let .cannotFinish(session, token, compatible):
-            return "session \"\(session)\" token \(hex(token)) (\(DisplayEscaping.escaped(compatible))): can-finish refused; nothing was finished"
+            return "session \"\(session)\" token \(Hex.format(token)) (\(DisplayEscaping.escaped(compatible))): can-finish refused; nothing was finished"
         case let .flbNoIncomingData(flb):
             return "FLB \"\(flb)\": no incoming FLB data"
         case let .flbNotInImage(flb):
@@ -212,7 +212,7 @@ public enum LiveUpdateError: Error, Equatable, Sendable, CustomStringConvertible
         case let .flbFinishSkipped(flb, retrieveError):
             return "FLB \"\(flb)\": retrieve failed at finish, so its finish did not run and its state is leaked: \(retrieveError)"
         case let .handlerFailed(session, token, compatible, operation, code, reason):
-            return "session \"\(session)\" token \(hex(token)) (\(DisplayEscaping.escaped(compatible))): \(operation) failed: \(reason) (errno \(code))"
+            return "session \"\(session)\" token \(Hex.format(token)) (\(DisplayEscaping.escaped(compatible))): \(operation) failed: \(reason) (errno \(code))"
         case let .flbFailed(flb, operation, code, reason):
             return "FLB \"\(flb)\": \(operation) failed: \(reason) (errno \(code))"
         case let .system(operation, code):

@@ -12,8 +12,8 @@ extension LiveUpdateOrchestrator {
     /// whole load with ``LiveUpdateError/unknownCompatible(session:token:compatible:)``
     /// (`-ENOENT`) and nothing is loaded. An image is loaded once (`-EBUSY`).
     public func loadIncoming(_ image: DecodedImage) throws(LiveUpdateError) {
-        try loadIncoming(image.state, fileData: image.state.sessions.indices.map {
-            $0 < image.layout.sessions.count ? image.layout.sessions[$0].fileData : []
+        try loadIncoming(image.state, sessions: image.sessions.map { session in
+            (session.name, session.files.map { ($0.record, $0.data) })
         })
     }
 
@@ -24,7 +24,12 @@ extension LiveUpdateOrchestrator {
     /// is its `.data` value, or 0 for `.payload` and `.memfd` (no physical
     /// address was ever chosen).
     public func loadIncoming(_ state: HandoverState) throws(LiveUpdateError) {
-        try loadIncoming(state, fileData: [])
+        try loadIncoming(state, sessions: state.sessions.map { session in
+            (session.name, session.files.map { file in
+                if case let .data(value) = file.content { return (file, value) }
+                return (file, 0)
+            })
+        })
     }
 
     /// Reads the handover held in captured physical memory (a raw RAM file,
@@ -40,27 +45,21 @@ extension LiveUpdateOrchestrator {
         try loadIncoming(image)
     }
 
-    private func loadIncoming(_ state: HandoverState, fileData: [[UInt64]]) throws(LiveUpdateError) {
+    /// Loads `sessions`, each file with the raw `data` its handler finds in
+    /// the image, and the rest of `state` (FLBs, numbers).
+    private func loadIncoming(_ state: HandoverState,
+                              sessions records: [(name: String, files: [(record: FileRecord, data: UInt64)])]) throws(LiveUpdateError) {
         try requireNoCallback("loadIncoming")
         guard incomingFLBRecords == nil else { throw .incomingAlreadyLoaded }
         var sessions: [IncomingSession] = []
-        for (index, record) in state.sessions.enumerated() {
-            let data = index < fileData.count ? fileData[index] : []
+        for record in records {
             var files: [IncomingFile] = []
-            for (slot, file) in record.files.enumerated() {
+            for (file, data) in record.files {
                 guard let handler = handlers.first(where: { $0.compatible == file.compatible }) else {
                     throw .unknownCompatible(session: record.name, token: file.token, compatible: file.compatible)
                 }
-                let raw: UInt64
-                if slot < data.count {
-                    raw = data[slot]
-                } else if case let .data(value) = file.content {
-                    raw = value
-                } else {
-                    raw = 0
-                }
                 files.append(IncomingFile(token: file.token, compatible: file.compatible, handler: handler,
-                                          serialized: file.content, dataInImage: raw))
+                                          serialized: file.content, dataInImage: data))
             }
             sessions.append(IncomingSession(name: record.name, files: files, orchestrator: self))
         }
@@ -80,7 +79,7 @@ extension LiveUpdateOrchestrator {
     /// Decodes the image bytes and loads them (``loadIncoming(_:)``).
     public func loadIncoming(bytes: [UInt8]) throws(LiveUpdateError) {
         let image: DecodedImage
-        do { image = try KHOImageReader.decodeImage(AlignedBytes(copying: bytes)) } catch { throw .image(error) }
+        do { image = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes)) } catch { throw .image(error) }
         try loadIncoming(image)
     }
 
@@ -130,7 +129,7 @@ extension LiveUpdateOrchestrator {
     }
 
     func retrieve(token: UInt64, in session: IncomingSession, byUser: Bool) throws(LiveUpdateError) -> any LiveFile {
-        guard let entry = session.filesByToken[token] else {
+        guard let entry = session.files[token: token] else {
             throw .unknownToken(session: session.name, token: token)
         }
         switch entry.status {

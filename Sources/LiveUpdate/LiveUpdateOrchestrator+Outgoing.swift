@@ -49,7 +49,7 @@ extension LiveUpdateOrchestrator {
         try requireNoCallback("preserve")
         guard !isHandedOver else { throw .alreadyHandedOver }
         // The kernel's order: token, capacity, handler, already held, FLBs, preserve.
-        guard session.filesByToken[token] == nil else {
+        guard session.files[token: token] == nil else {
             throw .tokenExists(session: session.name, token: token)
         }
         guard session.files.count < Self.maximumFilesPerSession else {
@@ -87,7 +87,7 @@ extension LiveUpdateOrchestrator {
     func unpreserve(token: UInt64, in session: OutgoingSession) throws(LiveUpdateError) {
         try requireNoCallback("unpreserve")
         guard !isHandedOver else { throw .alreadyHandedOver }
-        guard let last = session.files.last, session.filesByToken[token] != nil else {
+        guard let last = session.files.last, session.files[token: token] != nil else {
             throw .unknownToken(session: session.name, token: token)
         }
         guard last.token == token else {

@@ -1,6 +1,7 @@
 import HandoverModel
 import KHOImage
 import SystemSupport
+import HexFormat
 
 /// A Linux memfd (an anonymous shared-memory file) as a ``LiveFile``; the
 /// ``MemfdHandler`` preserves it.
@@ -104,7 +105,7 @@ public final class MemfdFile: LiveFile {
     /// Adds `seals` (`fcntl(F_ADD_SEALS)`).
     public func addSeals(_ seals: UInt32) throws(LiveUpdateError) {
         do { try file.addSeals(seals) } catch {
-            throw .system(operation: "fcntl(memfd \(fd), F_ADD_SEALS, 0x\(String(seals, radix: 16)))", errno: error.rawValue)
+            throw .system(operation: "fcntl(memfd \(fd), F_ADD_SEALS, \(Hex.format(seals)))", errno: error.rawValue)
         }
     }
 }

@@ -1,5 +1,6 @@
 import HandoverModel
 import KernelABI
+import HexFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -98,7 +99,7 @@ public final class MemfdHandler: FileHandler {
     private func checkSeals(_ seals: UInt32, _ args: FileOperationArguments, _ operation: String) throws(LiveUpdateError) {
         let unsupported = seals & ~format.supportedSeals
         guard unsupported == 0 else {
-            throw args.failure(operation, errno: EOPNOTSUPP, reason: "seals 0x\(String(seals, radix: 16)) include 0x\(String(unsupported, radix: 16)), which \(compatible) does not carry")
+            throw args.failure(operation, errno: EOPNOTSUPP, reason: "seals \(Hex.format(seals)) include \(Hex.format(unsupported)), which \(compatible) does not carry")
         }
     }
 }

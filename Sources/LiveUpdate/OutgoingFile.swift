@@ -2,7 +2,7 @@ import HandoverModel
 
 /// One preserved file of an outgoing session (`struct luo_file` before the
 /// reboot).
-final class OutgoingFile {
+final class OutgoingFile: TokenIdentified {
     let token: UInt64
     let file: any LiveFile
     let handler: any FileHandler

@@ -1,3 +1,5 @@
+import HandoverModel
+
 /// A session of the running kernel (`LIVEUPDATE_IOCTL_CREATE_SESSION`): a
 /// named group of files to hand over, in preservation order.
 ///
@@ -11,11 +13,8 @@ public final class OutgoingSession {
     /// is gone. A handler reaches it here, or as
     /// ``FileOperationArguments/orchestrator``.
     public internal(set) weak var orchestrator: LiveUpdateOrchestrator?
-    /// The preserved files in preservation order; change it only through
-    /// ``append(_:)`` and ``remove(at:)``, which keep ``filesByToken`` in step.
-    private(set) var files: [OutgoingFile] = []
-    /// The same files by token: token lookups are O(1).
-    private(set) var filesByToken: [UInt64: OutgoingFile] = [:]
+    /// The preserved files in preservation order, found by token in O(1).
+    private(set) var files = TokenOrdered<OutgoingFile>()
     var isOpen = true
 
     init(name: SessionName, orchestrator: LiveUpdateOrchestrator) {
@@ -56,19 +55,17 @@ public final class OutgoingSession {
 
     /// The live file preserved under `token`, if any.
     public func file(token: UInt64) -> (any LiveFile)? {
-        filesByToken[token]?.file
+        files[token: token]?.file
     }
 
     /// Adds a preserved file at the end; its token is new in the session.
     func append(_ file: OutgoingFile) {
-        precondition(filesByToken[file.token] == nil, "token already in the session")
         files.append(file)
-        filesByToken[file.token] = file
     }
 
     /// Removes the file at `index`.
     func remove(at index: Int) {
-        filesByToken[files.remove(at: index).token] = nil
+        files.remove(at: index)
     }
 
     private func live() throws(LiveUpdateError) -> LiveUpdateOrchestrator {

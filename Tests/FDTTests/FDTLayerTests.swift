@@ -203,18 +203,18 @@ func typedTree() throws -> FDTBlob {
         // Checked first: a short window with a bad magic is still "truncated".
         #expect(throws: Self.header(.truncated)) { try FDTBlob(bytes: [UInt8](repeating: 0xff, count: 39)) }
         // The window, not the storage, is what counts.
-        let storage = AlignedBytes(copying: try Self.good())
+        let storage = ReadOnlyBytes(copying: try Self.good())
         #expect(throws: Self.header(.truncated)) { try FDTBlob(storage: storage, maxLength: 39) }
     }
 
     @Test func misalignedStartIsAlignment() throws {
-        let storage = AlignedBytes(copying: [0, 0, 0, 0] + (try Self.good()))
+        let storage = ReadOnlyBytes(copying: [0, 0, 0, 0] + (try Self.good()))
         #expect(throws: Self.header(.alignment, at: 4)) { try FDTBlob(storage: storage, offset: 4) }
         // Checked before the magic.
-        let junk = AlignedBytes(copying: [UInt8](repeating: 0xff, count: 64))
+        let junk = ReadOnlyBytes(copying: [UInt8](repeating: 0xff, count: 64))
         #expect(throws: Self.header(.alignment, at: 4)) { try FDTBlob(storage: junk, offset: 4) }
         // At an 8-byte offset the same blob is fine.
-        let shifted = AlignedBytes(copying: [UInt8](repeating: 0, count: 8) + (try Self.good()))
+        let shifted = ReadOnlyBytes(copying: [UInt8](repeating: 0, count: 8) + (try Self.good()))
         #expect(try FDTBlob(storage: shifted, offset: 8).totalSize == 98)
     }
 
@@ -241,10 +241,10 @@ func typedTree() throws -> FDTBlob {
         #expect(throws: Self.header(.truncated)) { try FDTBlob(bytes: Self.patched(4, 99, in: try Self.good())) }
         #expect(throws: Self.header(.truncated)) { try FDTBlob(bytes: Self.patched(4, 0xffff_ffff, in: try Self.good())) }
         #expect(throws: Self.header(.truncated)) { try FDTBlob(bytes: Self.patched(4, 39, in: try Self.good())) }
-        let storage = AlignedBytes(copying: try Self.good())
+        let storage = ReadOnlyBytes(copying: try Self.good())
         #expect(throws: Self.header(.truncated)) { try FDTBlob(storage: storage, maxLength: 97) }
         // A window larger than totalsize is fine; totalsize is what is used.
-        let padded = AlignedBytes(copying: (try Self.good()) + [UInt8](repeating: 0xaa, count: 100))
+        let padded = ReadOnlyBytes(copying: (try Self.good()) + [UInt8](repeating: 0xaa, count: 100))
         #expect(try FDTBlob(storage: padded).totalSize == 98)
     }
 
@@ -268,7 +268,7 @@ func typedTree() throws -> FDTBlob {
     }
 
     @Test func labelAndOffsetNameTheBlobInErrors() throws {
-        let storage = AlignedBytes(copying: [UInt8](repeating: 0, count: 16) + Self.patched(0, 1, in: try Self.good()))
+        let storage = ReadOnlyBytes(copying: [UInt8](repeating: 0, count: 16) + Self.patched(0, 1, in: try Self.good()))
         #expect(throws: FDTError.libfdt(.badMagic, function: "fdt_check_header", location: "LUO FDT, byte offset 16")) {
             try FDTBlob(storage: storage, offset: 16, label: "LUO FDT")
         }

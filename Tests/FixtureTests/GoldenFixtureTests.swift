@@ -79,7 +79,7 @@ import Testing
         }
         #expect(ser == LUOSer(liveupdateNumber: input.liveupdateNumber, sessionsPhys: decoded.layout.sessionHeaderPhys,
                               flbsPhys: decoded.layout.flbHeaderPhys))
-        guard case let .khoRootFDT(root) = try KHOImageReader.read(path: fixture.path("kho-root.dtb")) else {
+        guard case let .khoRootFDT(root, _) = try KHOImageReader.read(path: fixture.path("kho-root.dtb")) else {
             Issue.record("kho-root.dtb is not read as a KHO root FDT"); return
         }
         #expect(root.subtrees == [KHOv2RootFDT.Subtree(name: "LUO", phys: decoded.layout.luoFDTPhys),
@@ -116,7 +116,7 @@ import Testing
 
     @Test(arguments: cases) func bareFDTsDecodeOnTheirOwn(_ fixture: Case) throws {
         let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
-        guard case let .khoRootFDT(root) = try KHOImageReader.read(path: fixture.path("kho-root.dtb")) else {
+        guard case let .khoRootFDT(root, _) = try KHOImageReader.read(path: fixture.path("kho-root.dtb")) else {
             Issue.record("kho-root.dtb is not read as a KHO root FDT"); return
         }
         #expect(root.memoryMapPhys == decoded.layout.memoryMapPhys)
@@ -127,7 +127,7 @@ import Testing
         } else {
             #expect(root.subtrees == [KHOv2RootFDT.Subtree(name: "LUO", phys: decoded.layout.luoFDTPhys)])
         }
-        guard case let .luoFDT(luo) = try KHOImageReader.read(path: fixture.path("luo.dtb")) else {
+        guard case let .luoFDT(luo, _) = try KHOImageReader.read(path: fixture.path("luo.dtb")) else {
             Issue.record("luo.dtb is not read as a LUO FDT"); return
         }
         #expect(luo == LUOv1FDT.Contents(liveupdateNumber: decoded.state.liveupdateNumber,

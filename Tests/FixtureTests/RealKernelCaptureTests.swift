@@ -158,8 +158,8 @@ import Testing
         let encodedPath = directory.appendingPathComponent("encoded.kho").path
         try KHOImageWriter().encode(try capture.expectedState(generation: generation)).write(to: encodedPath)
         let encoded = try KHOImageReader.readImage(path: encodedPath)
-        let realStructure = try StructuralImage(image: real, memory: try KHOImageMemory(path: image))
-        let encodedStructure = try StructuralImage(image: encoded, memory: try KHOImageMemory(path: encodedPath))
+        let realStructure = try StructuralImage(image: real)
+        let encodedStructure = try StructuralImage(image: encoded)
         #expect(StructuralImage.differences(encodedStructure, realStructure) == [])
         #expect(realStructure.structures.count > 20)
         #expect(realStructure.unvisitedBlocks == 0)

@@ -37,7 +37,7 @@ import Testing
     /// What the image target does: the reader's result, as text.
     static func decodeImage(_ bytes: [UInt8]) -> String {
         do {
-            switch try KHOImageReader.decode(AlignedBytes(copying: bytes)) {
+            switch try KHOImageReader.decode(ReadOnlyBytes(copying: bytes)) {
             case let .image(image): return "image: \(image.state.sessions.count) sessions"
             case .khoRootFDT: return "KHO root FDT"
             case .luoFDT: return "LUO FDT"
@@ -59,7 +59,7 @@ import Testing
     /// materializing the tree, as text.
     static func walkFDT(_ bytes: [UInt8]) -> String {
         let blob: FDTBlob
-        do { blob = try FDTBlob(storage: AlignedBytes(copying: bytes), label: "corpus") } catch { return "\(error)" }
+        do { blob = try FDTBlob(storage: ReadOnlyBytes(copying: bytes), label: "corpus") } catch { return "\(error)" }
         _ = try? blob.memoryReservations()
         var outcome = "valid FDT, totalsize \(blob.totalSize)"
         do { _ = "\(try blob.tree())" } catch { outcome = "\(error)" }
@@ -91,12 +91,12 @@ import Testing
         // physical address of this image's layout, which a new layout does
         // not keep: it re-encodes, and reads back, with nothing to compare.
         // An FLB with count 0 (a warning too) the writer refuses.
-        if case let .image(decoded) = try? KHOImageReader.decode(AlignedBytes(copying: image)) {
+        if case let .image(decoded) = try? KHOImageReader.decode(ReadOnlyBytes(copying: image)) {
             if decoded.warnings.isEmpty {
-                let again = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(decoded.state).bytes))
+                let again = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: try KHOImageWriter().encode(decoded.state).bytes))
                 #expect(again.state == decoded.state, "\(name)")
             } else if let encoded = try? KHOImageWriter().encode(decoded.state) {
-                _ = try? KHOImageReader.decodeImage(AlignedBytes(copying: encoded.bytes))
+                _ = try? KHOImageReader.decodeImage(ReadOnlyBytes(copying: encoded.bytes))
             }
         }
     }

@@ -34,7 +34,7 @@ struct CraftedImage {
     }
 
     func decode() throws(KHOImageError) -> DecodedImage {
-        try KHOImageReader.decodeImage(AlignedBytes(copying: bytes))
+        try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes))
     }
 
     /// The file offset of `phys`.
@@ -62,7 +62,7 @@ struct CraftedImage {
     /// The physical address of property `name`'s value in the node at
     /// `path` of the FDT at `fdt`.
     func propertyValue(inFDTAt fdt: UInt64, path: String, _ name: String) throws -> (phys: UInt64, length: Int) {
-        let storage = AlignedBytes(copying: read(fdt, 4096))
+        let storage = ReadOnlyBytes(copying: read(fdt, 4096))
         let blob = try FDTBlob(storage: storage)
         let value = blob.node(atPath: path)!.value(name)!
         return (fdt + UInt64(value.baseAddress! - UnsafeRawPointer(storage.base)), value.count)
@@ -70,7 +70,7 @@ struct CraftedImage {
 
     /// The physical address of the name of the node at `path` in the FDT at `fdt`.
     func nodeName(inFDTAt fdt: UInt64, path: String) throws -> UInt64 {
-        let storage = AlignedBytes(copying: read(fdt, 4096))
+        let storage = ReadOnlyBytes(copying: read(fdt, 4096))
         let blob = try FDTBlob(storage: storage)
         let structure = read(fdt + 8, 4).reduce(0) { ($0 << 8) | UInt64($1) }
         return fdt + structure + UInt64(blob.node(atPath: path)!.offset) + 4
@@ -157,7 +157,7 @@ struct IndexBuilder {
     }
 
     func decode() throws -> DecodedImage {
-        try KHOImageReader.decodeImage(AlignedBytes(copying: try file))
+        try KHOImageReader.decodeImage(ReadOnlyBytes(copying: try file))
     }
 }
 

@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: inputs) func replay(_ name: String) throws {
         let bytes = [UInt8](try Data(contentsOf: Self.directory.appendingPathComponent(name)))
-        let memory = BufferMemory(phys: 0, storage: AlignedBytes(copying: bytes))
+        let memory = BufferMemory(phys: 0, storage: ReadOnlyBytes(copying: bytes))
         guard let plan = try? KHOImporter.plan(memory) else { return }
         for region in plan.regions { #expect(memory.contains(region.phys, length: region.size), "\(name)") }
         for block in plan.preservedBlocks { #expect(memory.contains(block.phys, length: block.size), "\(name)") }

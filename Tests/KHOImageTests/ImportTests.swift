@@ -208,7 +208,7 @@ import Testing
 
     @Test func aDebugfsPrefixOfTheRootIsNamed() throws {
         let root = try KHOImageWriter().encode(Self.state).khoRootFDT
-        let prefix = AlignedBytes(copying: root.prefix(root.count - 52))
+        let prefix = ReadOnlyBytes(copying: root.prefix(root.count - 52))
         #expect(throws: KHOImageError.truncatedFDT(compatible: "kho-v4", totalSize: root.count, available: root.count - 52)) {
             try KHOImageReader.decode(prefix)
         }

@@ -37,7 +37,7 @@ import Testing
     func roundTripsByteForByte(_ generation: KernelGeneration) throws {
         let state = Self.state(generation)
         let image = try KHOImageWriter().encode(state)
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state == state.readBackFromImage)
         #expect(decoded.state.generation == generation)
         #expect(decoded.unreferencedBlocks.isEmpty)
@@ -92,7 +92,7 @@ import Testing
         }
         patch(&bytes, offset, layout)
         do {
-            _ = try KHOImageReader.decodeImage(AlignedBytes(copying: bytes))
+            _ = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes))
             return nil
         } catch {
             return error

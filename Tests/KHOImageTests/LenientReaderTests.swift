@@ -14,7 +14,7 @@ import Testing
 
     @Test func rawDataUnderTheMemfdHandlerRoundTripsWithAWarning() throws {
         let image = try KHOImageWriter().encode(Self.rawMemfd)
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state == Self.rawMemfd)
         #expect(decoded.warnings.count == 1)
         guard case let .unretrievableMemfd(session, token, compatible, data, error)? = decoded.warnings.first else {

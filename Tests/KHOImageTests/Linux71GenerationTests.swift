@@ -95,7 +95,7 @@ import Testing
 
     @Test func roundTripIsByteIdentical() throws {
         let image = try KHOImageWriter().encode(Self.state)
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state == Self.state)
         #expect(decoded.state.generation == .linux7_1)
         #expect(decoded.otherSubtrees.isEmpty)
@@ -113,7 +113,7 @@ import Testing
                 if case var .memfd(m) = old.sessions[s].files[f].content { m.seals = 0; old.sessions[s].files[f].content = .memfd(m) }
             }
         }
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(old).bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: try KHOImageWriter().encode(old).bytes))
         #expect(decoded.state == old)
     }
 
@@ -151,7 +151,7 @@ import Testing
         let image = try KHOImageWriter().encode(state)
         var bytes = image.bytes
         edit(&bytes, image)
-        return try KHOImageReader.decodeImage(AlignedBytes(copying: bytes))
+        return try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes))
     }
 
     static func offset(_ phys: UInt64, _ image: EncodedImage) -> Int {

@@ -122,7 +122,7 @@ import Testing
     @Test func roundTripIsByteIdentical() throws {
         for state in [Self.state, HandoverState(generation: .linux7_3, liveupdateNumber: 1), Self.manySessions(103, filesEach: 2)] {
             let image = try KHOImageWriter().encode(state)
-            let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+            let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
             #expect(decoded.state == state)
             #expect(decoded.layout == image.layout)
             #expect(decoded.unreferencedBlocks.isEmpty)
@@ -134,7 +134,7 @@ import Testing
         let state = Self.manySessions(10_000)
         let image = try KHOImageWriter().encode(state)
         #expect(image.layout.sessionBlocks.count == 197)  // ceil(10000 / 51)
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state == state)
         #expect(decoded.layout.sessionBlocks == image.layout.sessionBlocks)
     }
@@ -143,7 +143,7 @@ import Testing
         let state = Self.manySessions(1, filesEach: 1_000)
         let image = try KHOImageWriter().encode(state)
         #expect(image.layout.sessions[0].fileBlocks.count == 16)  // ceil(1000 / 63)
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state == state)
     }
 
@@ -218,13 +218,13 @@ import Testing
 
     @Test func aBareLuoSerIsRecognized() throws {
         let ser = LUOSer(liveupdateNumber: 2, sessionsPhys: 0x3bc000, flbsPhys: 0x395000)
-        guard case let .luoSer(found) = try KHOImageReader.decode(AlignedBytes(copying: ser.bytes)) else {
+        guard case let .luoSer(found) = try KHOImageReader.decode(ReadOnlyBytes(copying: ser.bytes)) else {
             Issue.record("not a luo_ser")
             return
         }
         #expect(found == ser)
         #expect(throws: KHOImageError.fileTooSmall(size: 32)) {
-            try KHOImageReader.decode(AlignedBytes(copying: Array("luo-v4".utf8) + Array(repeating: 0, count: 26)))
+            try KHOImageReader.decode(ReadOnlyBytes(copying: Array("luo-v4".utf8) + Array(repeating: 0, count: 26)))
         }
     }
 

@@ -61,7 +61,7 @@ import Testing
         for length in cuts {
             let expected = try #require(Self.truncationError(image, length: length), "cut at \(length)")
             #expect(throws: expected, "cut at \(length)") {
-                try KHOImageReader.decode(AlignedBytes(copying: bytes[0..<length]))
+                try KHOImageReader.decode(ReadOnlyBytes(copying: bytes[0..<length]))
             }
         }
         // The spelled-out errors at a few of them, so the rule above is

@@ -16,14 +16,14 @@ import Testing
 
     @Test func fileTooSmall() {
         #expect(throws: KHOImageError.fileTooSmall(size: 39)) {
-            try KHOImageReader.decode(AlignedBytes(copying: [UInt8](repeating: 0, count: 39)))
+            try KHOImageReader.decode(ReadOnlyBytes(copying: [UInt8](repeating: 0, count: 39)))
         }
-        #expect(throws: KHOImageError.fileTooSmall(size: 0)) { try KHOImageReader.decode(AlignedBytes(zeroedCount: 0)) }
+        #expect(throws: KHOImageError.fileTooSmall(size: 0)) { try KHOImageReader.decode(ReadOnlyBytes(copying: [])) }
     }
 
     @Test func notAnFDT() throws {
         #expect(throws: KHOImageError.notAnFDT(.libfdt(.badMagic, function: "fdt_check_header", location: "input, byte offset 0"))) {
-            try KHOImageReader.decode(AlignedBytes(zeroedCount: 4096))
+            try KHOImageReader.decode(ReadOnlyBytes(copying: [UInt8](repeating: 0, count: 4096)))
         }
         let writer = try FDTSequentialWriter(capacity: 256)
         try writer.finishReservemap()
@@ -31,18 +31,18 @@ import Testing
         try writer.endNode()
         try writer.finish()
         #expect(throws: KHOImageError.notAnFDT(.missingProperty(node: "/", property: "compatible"))) {
-            try KHOImageReader.decode(AlignedBytes(copying: writer.blob))
+            try KHOImageReader.decode(ReadOnlyBytes(copying: writer.blob))
         }
     }
 
-    static func bareFDT(compatible: String) throws -> AlignedBytes {
+    static func bareFDT(compatible: String) throws -> ReadOnlyBytes {
         let writer = try FDTSequentialWriter(capacity: 256)
         try writer.finishReservemap()
         try writer.beginNode("")
         try writer.property("compatible", string: compatible)
         try writer.endNode()
         try writer.finish()
-        return AlignedBytes(copying: writer.blob)
+        return ReadOnlyBytes(copying: writer.blob)
     }
 
     @Test func unknownRootCompatible() throws {
@@ -70,21 +70,21 @@ import Testing
 
     @Test func bareFDTsAreReadButAreNotImages() throws {
         let image = try KHOImageWriter().encode(CraftedImage.richState)
-        guard case let .luoFDT(luo) = try KHOImageReader.decode(AlignedBytes(copying: image.luoFDT)) else {
+        guard case let .luoFDT(luo, _) = try KHOImageReader.decode(ReadOnlyBytes(copying: image.luoFDT)) else {
             Issue.record("not read as a LUO FDT"); return
         }
         #expect(luo == LUOv1FDT.Contents(liveupdateNumber: 5, sessionHeaderPhys: image.layout.sessionHeaderPhys,
                                          flbHeaderPhys: image.layout.flbHeaderPhys))
-        guard case let .khoRootFDT(root) = try KHOImageReader.decode(AlignedBytes(copying: image.khoRootFDT)) else {
+        guard case let .khoRootFDT(root, _) = try KHOImageReader.decode(ReadOnlyBytes(copying: image.khoRootFDT)) else {
             Issue.record("not read as a KHO root FDT"); return
         }
         #expect(root.memoryMapPhys == image.layout.memoryMapPhys)
         #expect(root.subtrees.map(\.name) == ["LUO"])
         #expect(throws: KHOImageError.indexValue(property: "compatible", reason: "input is a bare LUO FDT, not an image")) {
-            try KHOImageReader.decodeImage(AlignedBytes(copying: image.luoFDT))
+            try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.luoFDT))
         }
         #expect(throws: KHOImageError.indexValue(property: "compatible", reason: "input is a bare KHO root FDT, not an image")) {
-            try KHOImageReader.decodeImage(AlignedBytes(copying: image.khoRootFDT))
+            try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.khoRootFDT))
         }
     }
 

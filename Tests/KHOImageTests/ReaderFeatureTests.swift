@@ -50,7 +50,7 @@ import Testing
             FileRecord(token: 1, compatible: "raw-v1", content: .data(0)),
             FileRecord(token: 2, compatible: "blob-v1", content: .payload([9, 8, 7])),
         ])])
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(state).bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: try KHOImageWriter().encode(state).bytes))
         #expect(decoded.state.sessions[0].files[0].content == .data(0))
         // A payload comes back as its whole block: the bytes, then zeros to 4 KiB.
         #expect(decoded.state.sessions[0].files[1].content == .payload([9, 8, 7] + zeroBytes(4093)))

@@ -29,7 +29,7 @@ import HandoverModel
         let decoded = try image.decode()
         #expect(decoded.state == CraftedImage.richState.readBackFromImage)
         #expect(decoded.otherSubtrees.isEmpty)
-        guard case let .khoRootFDT(root) = try KHOImageReader.decode(AlignedBytes(copying: decoded.khoRootFDT)) else {
+        guard case let .khoRootFDT(root, _) = try KHOImageReader.decode(ReadOnlyBytes(copying: decoded.khoRootFDT)) else {
             Issue.record("the root FDT is not read as a KHO root FDT"); return
         }
         // fdt_add_subnode puts a new node before its older siblings.

@@ -20,7 +20,7 @@ import Testing
 
     @Test func encodeThenDecodeGivesTheSameState() throws {
         let image = try KHOImageWriter().encode(Self.sample)
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state == Self.sample)
         #expect(decoded.layout == image.layout)
         #expect(decoded.unreferencedBlocks.isEmpty)
@@ -38,7 +38,7 @@ import Testing
         #expect(expected.sessions[0].files[0].content == .payload([1, 2, 3] + [UInt8](repeating: 0, count: 4093)))
         #expect(expected.sessions[1].files[0].content
                 == .payload([UInt8](repeating: 9, count: 3 * 4096 + 1) + [UInt8](repeating: 0, count: 4095)))
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: try KHOImageWriter().encode(state).bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: try KHOImageWriter().encode(state).bytes))
         #expect(decoded.state == expected)
         #expect(expected.readBackFromImage == expected)
     }

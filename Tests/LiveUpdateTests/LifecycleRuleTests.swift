@@ -241,7 +241,7 @@ import Testing
         let out = try luo.createSession(named: "next")
         try out.preserve(TestFile("n", value: 99), token: 5)
         let image = try luo.reboot()
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state.sessions.map(\.name) == ["next"])
         #expect(decoded.state.liveupdateNumber == 2)
     }

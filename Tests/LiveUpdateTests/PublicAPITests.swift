@@ -14,7 +14,7 @@ import Testing
         let state = HandoverState(liveupdateNumber: 4, sessions: [
             SessionRecord(name: "vm", files: [FileRecord(token: 1, compatible: "memfd-v2", content: content)]),
         ], flbs: [FLBRecord(name: "f-v1", data: 7, count: 1)])
-        let bytes = AlignedBytes(copying: [0, 1, 2])
+        let bytes = ReadOnlyBytes(copying: [0, 1, 2])
         let generation: KernelGeneration = .linux7_1
         #expect(state.sessions.count == 1)
         #expect(bytes.count == 3)
@@ -153,7 +153,7 @@ import Testing
         let session = try luo.createSession(named: "vm")
         try session.preserve(RawFile(compatible: "raw-v1", content: .data(0xabc)), token: 1)
         let image = try luo.reboot()
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state.sessions.map(\.name) == ["vm"])
         let next = LiveUpdateOrchestrator(generation: .linux7_3)
         try next.register(RawDataHandler(compatible: "raw-v1"))

@@ -16,6 +16,25 @@ public struct ImageRegion: Equatable, Sendable {
 
     /// One past the last physical address.
     public var end: UInt64 { phys + size }
+
+    /// Where the byte at `phys` (inside the region) sits in the file: the
+    /// one translation from a physical address to a file offset.
+    public func fileOffset(of phys: UInt64) -> UInt64 { fileOffset + (phys - self.phys) }
+}
+
+extension Array where Element == ImageRegion {
+    /// The index of the region holding `phys`, or `nil`; the regions must
+    /// be ascending and non-overlapping (a binary search).
+    func runIndex(containing phys: UInt64) -> Int? {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle].end <= phys { low = middle + 1 } else { high = middle }
+        }
+        guard low < count, self[low].phys <= phys else { return nil }
+        return low
+    }
 }
 
 /// A block of `1 << order` pages the preserved-memory map lists.

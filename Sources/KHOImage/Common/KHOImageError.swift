@@ -1,6 +1,7 @@
 import FDT
 import HandoverModel
 import KernelABI
+import HexFormat
 import SystemSupport
 #if canImport(Glibc)
 import Glibc
@@ -100,7 +101,6 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// One line naming what is wrong and where.
     public var description: String {
-        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         switch self {
         case let .io(path, operation, code):
             return "\(path): \(operation) failed: \(Errno(rawValue: code))"
@@ -119,13 +119,13 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .region(name, problem):
             return "image index node \(name): \(problem)"
         case let .outsideImage(what, phys, length):
-            return "\(what) at \(hex(phys)) (\(length) bytes) is not inside any region of the image"
+            return "\(what) at \(Hex.format(phys)) (\(length) bytes) is not inside any region of the image"
         case let .straddlesRegions(what, phys, length):
-            return "\(what) at \(hex(phys)) (\(length) bytes) runs past the end of its region"
+            return "\(what) at \(Hex.format(phys)) (\(length) bytes) runs past the end of its region"
         case let .notPreserved(what, phys, length):
-            return "\(what) at \(hex(phys)) (\(length) bytes) is not preserved by the memory map"
+            return "\(what) at \(Hex.format(phys)) (\(length) bytes) is not preserved by the memory map"
         case let .preservedBlock(phys, order, problem):
-            return "preserved block at \(hex(phys)) of order \(order): \(problem)"
+            return "preserved block at \(Hex.format(phys)) of order \(order): \(problem)"
         case let .structure(what, error):
             return "\(what): \(error)"
         case let .missingSubtree(name):
@@ -133,11 +133,11 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .duplicateSession(name):
             return "two sessions are named \"\(name)\""
         case let .duplicateToken(session, token):
-            return "session \"\(session)\" has two files with token \(hex(token))"
+            return "session \"\(session)\" has two files with token \(Hex.format(token))"
         case let .duplicateFLB(name):
             return "two FLB entries are named \(DisplayEscaping.quoted(name))"
         case let .memfd(session, token, problem):
-            return "session \"\(session)\" token \(hex(token)) (memfd): \(problem)"
+            return "session \"\(session)\" token \(Hex.format(token)) (memfd): \(problem)"
         case let .invalidModel(problem):
             return "\(problem)"
         case let .truncatedFDT(compatible?, totalSize, available) where compatible.hasPrefix("kho-v"):
@@ -150,7 +150,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .badSource(path, problem):
             return "\(path): \(problem)"
         case let .outsideSource(what, phys, length):
-            return "\(what) at \(hex(phys)) (\(length) bytes) is not in the captured memory"
+            return "\(what) at \(Hex.format(phys)) (\(length) bytes) is not in the captured memory"
         case let .noKHORoot(pagesSearched, rejected):
             return "no KHO root FDT whose memory map walks cleanly in \(pagesSearched) pages"
                 + (rejected.isEmpty ? "" : " (rejected: \(rejected.prefix(4).joined(separator: "; "))\(rejected.count > 4 ? "; and \(rejected.count - 4) more" : ""))")
@@ -169,7 +169,7 @@ public enum KHOImageError: Error, Equatable, Sendable, CustomStringConvertible {
             }
             return line
         case let .severalKHORoots(candidates):
-            return "\(candidates.count) pages hold a usable KHO root FDT (\(candidates.map(hex).joined(separator: ", "))); choose one with --kho-fdt"
+            return "\(candidates.count) pages hold a usable KHO root FDT (\(candidates.map { Hex.format($0) }.joined(separator: ", "))); choose one with --kho-fdt"
         }
     }
 }
@@ -226,6 +226,9 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A memfd's content is given for a file whose compatible is not the
     /// generation's memfd handler.
     case memfdHandlerMismatch(session: SessionName, token: UInt64, compatible: String, expected: String)
+    /// A payload is given for a file with the memfd handler's compatible,
+    /// whose retrieve would read the block as a `memfd_luo_ser`.
+    case payloadHandlerMismatch(session: SessionName, token: UInt64, compatible: String)
     /// A memfd's seals are outside what the handler preserves (`-EOPNOTSUPP`).
     case unsupportedSeals(session: SessionName, token: UInt64, seals: UInt32, handler: String, supported: UInt32)
 
@@ -243,7 +246,6 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// One line naming the session, token or entry and the rule.
     public var description: String {
-        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
         switch self {
         case let .badSessionName(name, reason):
             return "session name \"\(name)\" \(reason)"
@@ -254,15 +256,15 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .tooManyFiles(session, count, maximum):
             return "session \"\(session)\" has \(count) files, the kernel holds at most \(maximum) per session"
         case let .duplicateToken(session, token):
-            return "session \"\(session)\" uses token \(hex(token)) twice"
+            return "session \"\(session)\" uses token \(Hex.format(token)) twice"
         case let .badCompatible(session, token, compatible, reason):
-            return "session \"\(session)\" token \(hex(token)) compatible \(DisplayEscaping.quoted(compatible)) \(reason)"
+            return "session \"\(session)\" token \(Hex.format(token)) compatible \(DisplayEscaping.quoted(compatible)) \(reason)"
         case let .emptyPayload(session, token):
-            return "session \"\(session)\" token \(hex(token)): payload is empty"
+            return "session \"\(session)\" token \(Hex.format(token)): payload is empty"
         case let .payloadTooLarge(session, token, bytes, maximum):
-            return "session \"\(session)\" token \(hex(token)): payload is \(bytes) bytes, at most \(maximum) fit one folio"
+            return "session \"\(session)\" token \(Hex.format(token)): payload is \(bytes) bytes, at most \(maximum) fit one folio"
         case let .memfdSizeMismatch(session, token, size, contents):
-            return "session \"\(session)\" token \(hex(token)): memfd size is \(size) but \(contents) bytes of contents were given"
+            return "session \"\(session)\" token \(Hex.format(token)): memfd size is \(size) but \(contents) bytes of contents were given"
         case let .badFLBName(name, reason):
             return "FLB name \(DisplayEscaping.quoted(name)) \(reason)"
         case let .duplicateFLBName(name):
@@ -272,7 +274,7 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .zeroFLBCount(name):
             return "FLB \(DisplayEscaping.quoted(name)) has a count of 0; the kernel only serializes FLBs some file depends on"
         case let .badBaseAddress(address, reason):
-            return "base address \(hex(address)): \(reason)"
+            return "base address \(Hex.format(address)): \(reason)"
         case let .unsupportedGeneration(name):
             return "generation \(name) is not one this tool writes"
         case let .kexecMetadataMismatch(generation, reason):
@@ -280,9 +282,11 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .badPreviousRelease(release, reason):
             return "kexec-metadata previous release \(DisplayEscaping.quoted(release)) \(reason)"
         case let .memfdHandlerMismatch(session, token, compatible, expected):
-            return "session \"\(session)\" token \(hex(token)): a memfd needs compatible \"\(expected)\" in this generation, not \(DisplayEscaping.quoted(compatible))"
+            return "session \"\(session)\" token \(Hex.format(token)): a memfd needs compatible \"\(expected)\" in this generation, not \(DisplayEscaping.quoted(compatible))"
+        case let .payloadHandlerMismatch(session, token, compatible):
+            return "session \"\(session)\" token \(Hex.format(token)): compatible \(DisplayEscaping.quoted(compatible)) is the memfd handler's; it preserves a memfd, not a payload"
         case let .unsupportedSeals(session, token, seals, handler, supported):
-            return "session \"\(session)\" token \(hex(token)): seals \(hex(UInt64(seals))) are not all preserved by \(handler) (supported: \(hex(UInt64(supported))))"
+            return "session \"\(session)\" token \(Hex.format(token)): seals \(Hex.format(UInt64(seals))) are not all preserved by \(handler) (supported: \(Hex.format(UInt64(supported))))"
         }
     }
 }

@@ -1,5 +1,6 @@
 import FDT
 import HandoverModel
+import HexFormat
 import KernelABI
 
 /// An image as the kernel structures it holds, with every physical address
@@ -29,10 +30,9 @@ public struct StructuralImage: Sendable {
     /// The number of preserved blocks no structure of the walk covers.
     public private(set) var unvisitedBlocks = 0
 
-    /// Walks `image`, reading its bytes from `memory` (the image's own,
-    /// `KHOImageMemory`).
-    public init(image: DecodedImage, memory: some PhysicalMemory) throws(KHOImageError) {
-        var walk = Walk(image: image, memory: memory)
+    /// Walks `image`, reading its bytes from the image's own memory.
+    public init(image: DecodedImage) throws(KHOImageError) {
+        var walk = Walk(image: image)
         try walk.run()
         structures = walk.structures
         for block in image.layout.preservedBlocks { blockOrders[block.order, default: 0] += 1 }
@@ -59,7 +59,7 @@ public struct StructuralImage: Sendable {
             let differing = x.bytes.indices.filter { x.bytes[$0] != y.bytes[$0] }
             let first = differing[0]
             lines.append("\(x.name): \(differing.count) byte\(differing.count == 1 ? " differs" : "s differ"), first at offset"
-                + " \(first) (0x\(String(first, radix: 16))): 0x\(String(x.bytes[first], radix: 16)) != 0x\(String(y.bytes[first], radix: 16))")
+                + " \(first) (\(Hex.format(first))): \(Hex.format(x.bytes[first])) != \(Hex.format(y.bytes[first]))")
         }
         if a.blockOrders != b.blockOrders {
             func describe(_ orders: [Int: Int]) -> String {
@@ -75,16 +75,14 @@ public struct StructuralImage: Sendable {
 }
 
 /// The walk behind ``StructuralImage``.
-private struct Walk<Memory: PhysicalMemory> {
+private struct Walk {
     let image: DecodedImage
-    let memory: Memory
     var structures: [StructuralImage.Structure] = []
     var labels: [UInt64: UInt64] = [:]
     var visited: Set<UInt64> = []
 
-    init(image: DecodedImage, memory: Memory) {
+    init(image: DecodedImage) {
         self.image = image
-        self.memory = memory
     }
 
     var layout: HandoverLayout { image.layout }
@@ -108,7 +106,7 @@ private struct Walk<Memory: PhysicalMemory> {
     mutating func blockBytes(_ phys: UInt64, _ what: String) throws(KHOImageError) -> (bytes: [UInt8], offset: Int) {
         guard let block = block(containing: phys) else { throw .notPreserved(what: what, phys: phys, length: 1) }
         visited.insert(block.phys)
-        return (try memory.bytes(block.phys, count: Int(block.size), what: what), Int(phys - block.phys))
+        return (try image.memory.copyBytes(at: block.phys, length: Int(block.size), what: what), Int(phys - block.phys))
     }
 
     /// Replaces the u64 at `offset` of `bytes` by its label.
@@ -167,17 +165,16 @@ private struct Walk<Memory: PhysicalMemory> {
             mask(&sessionBlock, at: headerOffset + LUOSessionHeaderSer.size + index * LUOSessionSer.size + LUOSessionSer.filesOffset)
         }
         structures.append(.init(name: "session block", bytes: sessionBlock))
-        for (index, session) in image.state.sessions.enumerated() where layout.sessions[index].filesPhys != 0 {
-            let locatedFiles = try blockBytes(layout.sessions[index].filesPhys, "file array of \"\(session.name)\"")
+        for session in image.sessions where session.layout.filesPhys != 0 {
+            let locatedFiles = try blockBytes(session.layout.filesPhys, "file array of \"\(session.name)\"")
             var files = locatedFiles.bytes
             let filesOffset = locatedFiles.offset
-            for slot in session.files.indices where block(containing: layout.sessions[index].fileData[slot])?.phys
-                == layout.sessions[index].fileData[slot] {
+            for (slot, file) in session.files.enumerated() where block(containing: file.data)?.phys == file.data {
                 mask(&files, at: filesOffset + slot * LUOFileSer.size + LUOFileSer.dataOffset)
             }
             structures.append(.init(name: "file array of \"\(session.name)\"", bytes: files))
-            for (slot, file) in session.files.enumerated() {
-                try walkFile(file, data: layout.sessions[index].fileData[slot], what: "\"\(session.name)\" token \(file.token)")
+            for file in session.files {
+                try walkFile(file, what: "\"\(session.name)\" token \(file.record.token)")
             }
         }
         let (flbs, _) = try blockBytes(layout.flbHeaderPhys, "FLB block")
@@ -196,14 +193,13 @@ private struct Walk<Memory: PhysicalMemory> {
         try walkChain(layout.sessionBlocks, entrySize: LUOSessionSer.size, what: "session block") { walk, block, entry in
             walk.mask(&block, at: entry + LUOSessionSer.filesOffset)
         }
-        for (index, session) in image.state.sessions.enumerated() {
-            let sessionLayout = layout.sessions[index]
-            try walkChain(sessionLayout.fileBlocks, entrySize: LUOFileSer.size, what: "file block of \"\(session.name)\"") { walk, block, entry in
+        for session in image.sessions {
+            try walkChain(session.layout.fileBlocks, entrySize: LUOFileSer.size, what: "file block of \"\(session.name)\"") { walk, block, entry in
                 let data = block.withUnsafeBytes { $0.loadLittleEndian(UInt64.self, at: entry + LUOFileSer.dataOffset) }
                 if walk.block(containing: data)?.phys == data { walk.mask(&block, at: entry + LUOFileSer.dataOffset) }
             }
-            for (slot, file) in session.files.enumerated() {
-                try walkFile(file, data: sessionLayout.fileData[slot], what: "\"\(session.name)\" token \(file.token)")
+            for file in session.files {
+                try walkFile(file, what: "\"\(session.name)\" token \(file.record.token)")
             }
         }
         if layout.flbHeaderPhys != 0 {
@@ -231,43 +227,30 @@ private struct Walk<Memory: PhysicalMemory> {
     }
 
     /// What one file's handler preserved: a payload block, or a memfd's
-    /// `memfd_luo_ser`, `kho_vmalloc` chunks and folio array pages.
-    mutating func walkFile(_ file: FileRecord, data: UInt64, what: String) throws(KHOImageError) {
-        switch file.content {
+    /// `memfd_luo_ser`, `kho_vmalloc` chunks and folio array pages (where
+    /// the reader's walk found them).
+    mutating func walkFile(_ file: DecodedFile, what: String) throws(KHOImageError) {
+        switch file.record.content {
         case .data:
             return
         case .payload:
-            let (bytes, _) = try blockBytes(data, "payload of \(what)")
+            let (bytes, _) = try blockBytes(file.data, "payload of \(what)")
             structures.append(.init(name: "payload of \(what)", bytes: bytes))
         case .memfd:
-            let format = generation.memfd
-            let locatedSer = try blockBytes(data, "memfd_luo_ser of \(what)")
+            guard let memfd = file.memfd else { return }
+            let locatedSer = try blockBytes(memfd.serPhys, "memfd_luo_ser of \(what)")
             var ser = locatedSer.bytes
-            let offset = locatedSer.offset
-            let foliosOffset = offset + format.serSize - KHOVmalloc.size
-            let vmalloc = ser.withUnsafeBytes { KHOVmalloc.decode($0, at: foliosOffset) }
-            mask(&ser, at: foliosOffset)
+            mask(&ser, at: locatedSer.offset + generation.memfd.serSize - KHOVmalloc.size)
             structures.append(.init(name: "memfd_luo_ser of \(what)", bytes: ser))
-            var chunk = vmalloc.first
-            var arrayPages: [UInt64] = []
-            var seen: Set<UInt64> = []
-            while chunk != 0, seen.insert(chunk).inserted {
-                let locatedChunk = try blockBytes(chunk, "folio array chunk of \(what)")
+            for chunk in memfd.chunks {
+                let locatedChunk = try blockBytes(chunk.phys, "folio array chunk of \(what)")
                 var page = locatedChunk.bytes
                 let at = locatedChunk.offset
-                let next = page.withUnsafeBytes { $0.loadLittleEndian(UInt64.self, at: at + KHOVmallocChunk.nextOffset) }
                 mask(&page, at: at + KHOVmallocChunk.nextOffset)
-                for slot in 0..<KHOVmallocChunk.capacity {
-                    let entry = at + KHOVmallocChunk.physOffset + slot * 8
-                    let phys = page.withUnsafeBytes { $0.loadLittleEndian(UInt64.self, at: entry) }
-                    if phys == 0 { break }
-                    arrayPages.append(phys)
-                    mask(&page, at: entry)
-                }
+                for slot in chunk.pages.indices { mask(&page, at: at + KHOVmallocChunk.physOffset + slot * 8) }
                 structures.append(.init(name: "folio array chunk of \(what)", bytes: page))
-                chunk = next
             }
-            for (index, phys) in arrayPages.enumerated() {
+            for (index, phys) in memfd.chunks.flatMap(\.pages).enumerated() {
                 let locatedPage = try blockBytes(phys, "folio array of \(what)")
                 var page = locatedPage.bytes
                 let at = locatedPage.offset
@@ -286,7 +269,7 @@ private struct Walk<Memory: PhysicalMemory> {
 
     /// The FDT at `offset` of a block's bytes, and where its properties' values lie.
     func fdt(_ bytes: [UInt8], at offset: Int, _ what: String) throws(KHOImageError) -> LocatedFDT {
-        let storage = AlignedBytes(copying: bytes[offset...])
+        let storage = ReadOnlyBytes(copying: bytes[offset...])
         do { return LocatedFDT(blob: try FDTBlob(storage: storage, label: what), storage: storage) } catch {
             throw .structure(what: what, error: .fdt(error))
         }
@@ -296,7 +279,7 @@ private struct Walk<Memory: PhysicalMemory> {
 /// An FDT over a copy of a block, with property value offsets.
 private struct LocatedFDT {
     let blob: FDTBlob
-    let storage: AlignedBytes
+    let storage: ReadOnlyBytes
 
     /// The offset from the FDT's start of `property`'s value in `node`.
     func offset(of property: String, in node: FDTNodeRef) -> Int? {

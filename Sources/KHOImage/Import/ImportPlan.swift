@@ -1,5 +1,6 @@
 import FDT
 import KernelABI
+import HexFormat
 
 /// What an import found in captured memory and what the image will hold.
 public struct ImportPlan: Sendable {
@@ -62,7 +63,7 @@ public struct ImportPlan: Sendable {
             while cursor < region.end {
                 let length = Int(min(UInt64(buffer.count), region.end - cursor))
                 let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-                try memory.read(cursor, into: piece, what: "region at 0x\(String(region.phys, radix: 16))")
+                try memory.read(cursor, into: piece, what: "region at \(Hex.format(region.phys))")
                 do { try sink.write(UnsafeRawBufferPointer(piece)) } catch { throw KHOImageError(error) }
                 cursor += UInt64(length)
             }

@@ -1,5 +1,6 @@
 import FDT
 import KernelABI
+import HexFormat
 
 /// Turns physical memory someone captured into a KHO image: the KHO root
 /// FDT, found or given, its preserved-memory map, and every block that map
@@ -51,12 +52,12 @@ public enum KHOImporter {
                     do {
                         let plan = try plan(memory, root: phys)
                         guard plan.preservedBlocks.contains(where: { $0.phys <= phys && phys < $0.phys + $0.size }) else {
-                            rejected.append("0x\(String(phys, radix: 16)): its memory map does not preserve its own page")
+                            rejected.append("\(Hex.format(phys)): its memory map does not preserve its own page")
                             continue
                         }
                         found.append(plan)
                     } catch {
-                        rejected.append("0x\(String(phys, radix: 16)): \(error)")
+                        rejected.append("\(Hex.format(phys)): \(error)")
                     }
                 }
                 cursor += UInt64(length)
@@ -80,12 +81,12 @@ public enum KHOImporter {
     /// Reads the root at `root`, walks its memory map and lays the image out.
     static func plan(_ memory: some PhysicalMemory, root: UInt64) throws(KHOImageError) -> ImportPlan {
         guard PageGeometry.isPageAligned(root) else {
-            throw .structure(what: "KHO root FDT at 0x\(String(root, radix: 16))",
+            throw .structure(what: "KHO root FDT at \(Hex.format(root))",
                              error: .invalidValue(field: "address", value: root, reason: "is not page aligned"))
         }
         let probe = try KHORootProbe(memory: memory, phys: root)
         guard probe.memoryMapPhys != 0 else {
-            throw .structure(what: "KHO root FDT at 0x\(String(root, radix: 16))", error: .invalidValue(
+            throw .structure(what: "KHO root FDT at \(Hex.format(root))", error: .invalidValue(
                 field: KHOv2RootFDT.memoryMapProperty, value: 0,
                 reason: "the memory map address is null (a kho-v1 map before finalize, or no handover)"))
         }
@@ -105,7 +106,7 @@ public enum KHOImporter {
             } catch {
                 // Chunk and bitmap pages are not preserved: the next kernel
                 // frees them once it has read them, and may reuse them.
-                throw .structure(what: "preserved-memory map (kho-v1 chunk list at 0x\(String(probe.memoryMapPhys, radix: 16)); "
+                throw .structure(what: "preserved-memory map (kho-v1 chunk list at \(Hex.format(probe.memoryMapPhys)); "
                     + "its chunk and bitmap pages are not preserved, so memory captured after the next kernel started "
                     + "may no longer hold them: capture it while the outgoing kernel is stopped after kho_finalize)", error: error)
             }
@@ -127,7 +128,7 @@ public enum KHOImporter {
         }
         for (lower, upper) in zip(blocks, blocks.dropFirst()) where upper.phys < lower.phys + lower.size {
             throw .preservedBlock(phys: upper.phys, order: upper.order,
-                                  problem: "overlaps the block at 0x\(String(lower.phys, radix: 16)) of order \(lower.order)")
+                                  problem: "overlaps the block at \(Hex.format(lower.phys)) of order \(lower.order)")
         }
         // The image holds the preserved blocks, and the map itself (its
         // pages are not preserved, but the reader walks them) and the root.

@@ -1,5 +1,6 @@
 import FDT
 import KernelABI
+import HexFormat
 
 /// What the import needs of a KHO root FDT, whatever its generation: the
 /// compatible, the memory map's address and each subtree's blob. Only the
@@ -32,13 +33,14 @@ struct KHORootProbe {
 
     /// Reads the FDT at `phys` (at most one page, never past the memory).
     init(memory: some PhysicalMemory, phys: UInt64) throws(KHOImageError) {
-        let what = "KHO root FDT at 0x\(String(phys, radix: 16))"
+        let what = "KHO root FDT at \(Hex.format(phys))"
         let length = min(UInt64(PageGeometry.pageSize), memory.contiguousBytes(from: phys))
         guard length >= UInt64(FDTBlob.headerSize) else {
             throw .outsideSource(what: "KHO root FDT", phys: phys, length: UInt64(FDTBlob.headerSize))
         }
-        let storage = AlignedBytes(zeroedCount: Int(length), alignment: 8)
-        try memory.read(phys, into: UnsafeMutableRawBufferPointer(start: storage.base, count: storage.count), what: what)
+        let storage = try ReadOnlyBytes(count: Int(length)) { (buffer) throws(KHOImageError) in
+            try memory.read(phys, into: buffer, what: what)
+        }
         let blob: FDTBlob
         do { blob = try FDTBlob(storage: storage, label: what) } catch { throw .structure(what: what, error: .fdt(error)) }
         let root = blob.root
@@ -77,12 +79,12 @@ struct KHORootProbe {
     func luoDescription(memory: some PhysicalMemory) -> String? {
         guard let luo = subtrees.first(where: { $0.name == LUOv1.subtreeName }) else { return nil }
         guard let head = try? memory.bytes(luo.phys, count: 8, what: "LUO blob") else {
-            return "LUO blob at 0x\(String(luo.phys, radix: 16)) is not in the memory"
+            return "LUO blob at \(Hex.format(luo.phys)) is not in the memory"
         }
         if head.withUnsafeBytes({ ByteOrderCoding.readBigEndian(UInt32.self, $0, at: 0) }) == FDTBlob.magic {
             let length = min(UInt64(PageGeometry.pageSize), memory.contiguousBytes(from: luo.phys))
             guard let bytes = try? memory.bytes(luo.phys, count: Int(length), what: "LUO FDT"),
-                  let blob = try? FDTBlob(storage: AlignedBytes(copying: bytes), label: "LUO FDT"),
+                  let blob = try? FDTBlob(storage: ReadOnlyBytes(copying: bytes), label: "LUO FDT"),
                   let compatible = try? blob.root.string("compatible") else { return "an unreadable LUO FDT" }
             return "\(compatible) FDT"
         }

@@ -17,25 +17,17 @@ import HandoverModel
 /// first occurrence wins, as a front-to-back search would find it.
 public struct HandoverIndex: Sendable {
     private let sessionsByName: [SessionName: Int]
-    private let filesByToken: [[UInt64: Int]]
+    private let filesByToken: [TokenOrdered<FileRecord>]
 
     /// Indexes every session and file of `state`.
     public init(_ state: HandoverState) {
         var sessions: [SessionName: Int] = [:]
         sessions.reserveCapacity(state.sessions.count)
-        var files: [[UInt64: Int]] = []
-        files.reserveCapacity(state.sessions.count)
-        for (s, session) in state.sessions.enumerated() {
-            if sessions[session.name] == nil { sessions[session.name] = s }
-            var tokens: [UInt64: Int] = [:]
-            tokens.reserveCapacity(session.files.count)
-            for f in session.files.indices where tokens[session.files[f].token] == nil {
-                tokens[session.files[f].token] = f
-            }
-            files.append(tokens)
+        for (s, session) in state.sessions.enumerated() where sessions[session.name] == nil {
+            sessions[session.name] = s
         }
         sessionsByName = sessions
-        filesByToken = files
+        filesByToken = state.sessions.map { TokenOrdered($0.files) }
     }
 
     /// The index of the session called `name`, or `nil`.
@@ -47,13 +39,13 @@ public struct HandoverIndex: Sendable {
     /// `nil` (also for a session index out of range).
     public func file(session: Int, token: UInt64) -> Int? {
         guard filesByToken.indices.contains(session) else { return nil }
-        return filesByToken[session][token]
+        return filesByToken[session].index(of: token)
     }
 
     /// The session and file indices of `token` in the session called
     /// `name`, or `nil`.
     public func file(session name: SessionName, token: UInt64) -> (session: Int, file: Int)? {
-        guard let s = sessionsByName[name], let f = filesByToken[s][token] else { return nil }
+        guard let s = sessionsByName[name], let f = filesByToken[s].index(of: token) else { return nil }
         return (s, f)
     }
 }

@@ -1,5 +1,6 @@
 import FDT
 import KernelABI
+import HexFormat
 
 /// The image index: the FDT at the start of every `.kho` file that says
 /// where each region of physical memory is stored (see `docs/FORMAT.md`).
@@ -42,7 +43,7 @@ public enum ImageIndex {
         var offsetSlots: [Int] = []
         offsetSlots.reserveCapacity(ranges.count)
         for range in ranges {
-            try writer.beginNode(regionPrefix + String(range.phys, radix: 16))
+            try writer.beginNode(regionPrefix + Hex.digits(range.phys))
             try writer.property("reg", bytes: ByteOrderCoding.bigEndianBytes(range.phys)
                                 + ByteOrderCoding.bigEndianBytes(range.size))
             offsetSlots.append(try writer.propertyPlaceholder("offset", count: 8))
@@ -92,8 +93,8 @@ public enum ImageIndex {
         }
         let byOffset = regions.sorted { $0.fileOffset < $1.fileOffset }
         for (earlier, later) in zip(byOffset, byOffset.dropFirst()) where later.fileOffset < earlier.fileOffset + earlier.size {
-            throw .region(name: regionPrefix + String(later.phys, radix: 16),
-                          problem: "file range overlaps that of region@\(String(earlier.phys, radix: 16))")
+            throw .region(name: regionPrefix + Hex.digits(later.phys),
+                          problem: "file range overlaps that of region@\(Hex.digits(earlier.phys))")
         }
         let reservations = try index { () throws(FDTError) in try blob.memoryReservations() }
         guard reservations.count == regions.count,
@@ -120,8 +121,8 @@ public enum ImageIndex {
         let size = ByteOrderCoding.readBigEndian(UInt64.self, reg, at: 8)
         let offset = try index { () throws(FDTError) in try node.bigEndianU64("offset") }
         func fail(_ problem: String) -> KHOImageError { .region(name: name, problem: problem) }
-        guard String(phys, radix: 16) == name.dropFirst(regionPrefix.count), named == phys else {
-            throw fail("unit address does not match reg address 0x\(String(phys, radix: 16))")
+        guard Hex.digits(phys) == name.dropFirst(regionPrefix.count), named == phys else {
+            throw fail("unit address does not match reg address \(Hex.format(phys))")
         }
         guard PageGeometry.isPageAligned(phys), PageGeometry.isPageAligned(size) else {
             throw fail("address or size is not page aligned")
@@ -131,13 +132,13 @@ public enum ImageIndex {
         if let previous {
             guard phys >= previous.end else {
                 throw fail(phys < previous.phys ? "is not in ascending address order"
-                                                : "overlaps region@\(String(previous.phys, radix: 16))")
+                                                : "overlaps region@\(Hex.digits(previous.phys))")
             }
         }
-        guard PageGeometry.isPageAligned(offset) else { throw fail("file offset 0x\(String(offset, radix: 16)) is not page aligned") }
-        guard offset >= dataStart else { throw fail("file offset 0x\(String(offset, radix: 16)) overlaps the index") }
+        guard PageGeometry.isPageAligned(offset) else { throw fail("file offset \(Hex.format(offset)) is not page aligned") }
+        guard offset >= dataStart else { throw fail("file offset \(Hex.format(offset)) overlaps the index") }
         guard offset <= fileSize, size <= fileSize - offset else {
-            throw fail("file range 0x\(String(offset, radix: 16))+0x\(String(size, radix: 16)) runs past the end of the file (\(fileSize) bytes)")
+            throw fail("file range \(Hex.format(offset))+\(Hex.format(size)) runs past the end of the file (\(fileSize) bytes)")
         }
         return ImageRegion(phys: phys, size: size, fileOffset: offset)
     }

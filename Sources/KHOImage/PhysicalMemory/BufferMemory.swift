@@ -7,10 +7,10 @@ public struct BufferMemory: PhysicalMemory, Sendable {
     /// The physical address of the buffer's first byte.
     public let phys: UInt64
     /// The bytes (kept alive as long as this value).
-    public let storage: AlignedBytes
+    public let storage: ReadOnlyBytes
 
     /// Wraps `storage`, whose first byte is at `phys`.
-    public init(phys: UInt64, storage: AlignedBytes) {
+    public init(phys: UInt64, storage: ReadOnlyBytes) {
         self.phys = phys
         self.storage = storage
     }

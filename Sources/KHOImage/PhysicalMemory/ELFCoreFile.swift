@@ -1,4 +1,5 @@
 import KernelABI
+import HexFormat
 
 /// Physical memory in an ELF core file: each `PT_LOAD` segment holds
 /// `p_filesz` bytes of memory from physical address `p_paddr`. QEMU's
@@ -67,7 +68,7 @@ public struct ELFCoreFile: PhysicalMemory, Sendable {
                     throw fail("PT_LOAD segment \(index) (file offset \(offset), \(filesz) bytes) runs past the end of the file (\(source.size) bytes)")
                 }
                 guard paddr &+ filesz > paddr else {
-                    throw fail("PT_LOAD segment \(index) at 0x\(String(paddr, radix: 16)) (\(filesz) bytes) runs past 2^64")
+                    throw fail("PT_LOAD segment \(index) at \(Hex.format(paddr)) (\(filesz) bytes) runs past 2^64")
                 }
                 segments.append(SegmentedFile.Segment(phys: paddr, size: filesz, fileOffset: offset))
             }
@@ -75,7 +76,7 @@ public struct ELFCoreFile: PhysicalMemory, Sendable {
         }
         segments.sort { $0.phys < $1.phys }
         for (lower, upper) in zip(segments, segments.dropFirst()) where upper.phys < lower.end {
-            throw fail("PT_LOAD segments overlap in physical memory: 0x\(String(lower.phys, radix: 16))-0x\(String(lower.end, radix: 16)) and 0x\(String(upper.phys, radix: 16))-0x\(String(upper.end, radix: 16))")
+            throw fail("PT_LOAD segments overlap in physical memory: \(Hex.range(lower.phys, lower.end)) and \(Hex.range(upper.phys, upper.end))")
         }
         file = SegmentedFile(file: source, segments: segments)
     }

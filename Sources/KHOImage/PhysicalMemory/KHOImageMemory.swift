@@ -18,14 +18,11 @@ public struct KHOImageMemory: PhysicalMemory, Sendable {
         // The index is read whole: its totalsize, bounded by the file.
         let declared = UInt64(header.withUnsafeBytes { ByteOrderCoding.readBigEndian(UInt32.self, $0, at: 4) })
         let length = Int(min(max(declared, UInt64(FDTBlob.headerSize)), source.size))
-        let storage = AlignedBytes(zeroedCount: length, alignment: 8)
-        try source.read(at: 0, into: UnsafeMutableRawBufferPointer(start: storage.base, count: length))
+        let storage = try ReadOnlyBytes(count: length) { (buffer) throws(KHOImageError) in try source.read(at: 0, into: buffer) }
         let blob: FDTBlob
         do { blob = try FDTBlob(storage: storage, label: "image index") } catch { throw .index(error) }
         let index = try ImageIndex.parse(blob, fileSize: Int(source.size))
-        file = SegmentedFile(file: source, segments: index.regions.map {
-            SegmentedFile.Segment(phys: $0.phys, size: $0.size, fileOffset: $0.fileOffset)
-        })
+        file = SegmentedFile(file: source, segments: index.regions)
         khoFDTPhys = index.khoFDTPhys
     }
 

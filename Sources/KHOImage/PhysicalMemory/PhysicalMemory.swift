@@ -1,3 +1,4 @@
+import HexFormat
 /// Physical memory a handover can be read from: the pages of a machine as
 /// someone captured them, or the regions of a KHO image.
 ///
@@ -48,7 +49,7 @@ public struct PhysicalRange: Equatable, Hashable, Sendable, CustomStringConverti
     public var end: UInt64 { phys + size }
 
     /// `0xSTART-0xEND` (end exclusive).
-    public var description: String { "0x\(String(phys, radix: 16))-0x\(String(end, radix: 16))" }
+    public var description: String { Hex.range(phys, end) }
 }
 
 extension PhysicalMemory {

@@ -1,3 +1,4 @@
+import HexFormat
 /// Physical memory as a flat file: byte `offset` of the file is physical
 /// address `physBase + offset`. QEMU's guest RAM as a `memory-backend-file`,
 /// its HMP `pmemsave 0 SIZE FILE`, or `/dev/mem` copied out all look like
@@ -11,11 +12,11 @@ public struct RawMemoryFile: PhysicalMemory, Sendable {
     /// aligned).
     public init(path: String, physBase: UInt64 = 0) throws(KHOImageError) {
         guard physBase & 0xfff == 0 else {
-            throw .badSource(path: path, problem: "--phys-base 0x\(String(physBase, radix: 16)) is not page aligned")
+            throw .badSource(path: path, problem: "--phys-base \(Hex.format(physBase)) is not page aligned")
         }
         let source = try SourceFile(path: path)
         guard physBase &+ source.size >= physBase else {
-            throw .badSource(path: path, problem: "\(source.size) bytes from 0x\(String(physBase, radix: 16)) run past 2^64")
+            throw .badSource(path: path, problem: "\(source.size) bytes from \(Hex.format(physBase)) run past 2^64")
         }
         let segments = source.size == 0 ? [] : [SegmentedFile.Segment(phys: physBase, size: source.size, fileOffset: 0)]
         file = SegmentedFile(file: source, segments: segments)

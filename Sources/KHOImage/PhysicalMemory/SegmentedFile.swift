@@ -2,13 +2,9 @@
 /// a physical address to file offsets that every file-backed
 /// ``PhysicalMemory`` shares.
 struct SegmentedFile: @unchecked Sendable {
-    /// A run of physical memory stored at `fileOffset`.
-    struct Segment: Equatable {
-        var phys: UInt64
-        var size: UInt64
-        var fileOffset: UInt64
-        var end: UInt64 { phys + size }
-    }
+    /// A run of physical memory stored at `fileOffset`: an image's region
+    /// or a core's segment alike.
+    typealias Segment = ImageRegion
 
     let file: SourceFile
     /// Ascending by `phys`, non-overlapping, non-empty, inside the file.
@@ -28,16 +24,7 @@ struct SegmentedFile: @unchecked Sendable {
     }
 
     /// The index of the segment holding `phys`, or `nil`.
-    func segmentIndex(containing phys: UInt64) -> Int? {
-        var low = 0
-        var high = segments.count
-        while low < high {
-            let middle = (low + high) / 2
-            if segments[middle].end <= phys { low = middle + 1 } else { high = middle }
-        }
-        guard low < segments.count, segments[low].phys <= phys else { return nil }
-        return low
-    }
+    func segmentIndex(containing phys: UInt64) -> Int? { segments.runIndex(containing: phys) }
 
     /// Copies the bytes at `phys` into `buffer`, across touching segments.
     func read(_ phys: UInt64, into buffer: UnsafeMutableRawBufferPointer, what: String) throws(KHOImageError) {
@@ -53,7 +40,7 @@ struct SegmentedFile: @unchecked Sendable {
             }
             let segment = segments[index]
             let piece = Int(min(UInt64(buffer.count - done), segment.end - cursor))
-            try file.read(at: segment.fileOffset + (cursor - segment.phys),
+            try file.read(at: segment.fileOffset(of: cursor),
                           into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + piece)]))
             done += piece
             cursor += UInt64(piece)
@@ -66,7 +53,7 @@ struct SegmentedFile: @unchecked Sendable {
         var result: [PhysicalRange] = []
         for segment in segments where segment.end > range.phys && segment.phys < range.end {
             let start = max(segment.phys, range.phys), stop = min(segment.end, range.end)
-            for extent in file.dataExtents(offset: segment.fileOffset + (start - segment.phys), length: stop - start) {
+            for extent in file.dataExtents(offset: segment.fileOffset(of: start), length: stop - start) {
                 let phys = segment.phys + (extent.offset - segment.fileOffset)
                 if let last = result.last, last.end == phys {
                     result[result.count - 1].size += extent.length

@@ -1,6 +1,7 @@
 import FDT
 import HandoverModel
 import KernelABI
+import HexFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,7 @@ public enum KHOImageReader {
     }
 
     /// Decodes an image or a bare KHO root / LUO FDT held in `storage`.
-    public static func decode(_ storage: AlignedBytes) throws(KHOImageError) -> HandoverInput {
+    public static func decode(_ storage: ReadOnlyBytes) throws(KHOImageError) -> HandoverInput {
         guard storage.count <= maximumImageSize else {
             throw .fileTooLarge(size: storage.count, limit: maximumImageSize)
         }
@@ -37,11 +38,11 @@ public enum KHOImageReader {
             return .image(try ImageDecoder(storage: storage, indexBlob: blob).decode())
         }
         if KnownGenerations.khoRoot.contains(compatible) {
-            return .khoRootFDT(try RootView.parse(blob).addressesOnly)
+            return .khoRootFDT(try RootView.parse(blob).addressesOnly, bytes: blob.bytes)
         }
         if KnownGenerations.luoRoot.contains(compatible) {
             // A bare LUO FDT names no generation: v6.19 has no luo-flb node.
-            do { return .luoFDT(try LUOv1FDT.parse(blob, flb: .optional)) } catch {
+            do { return .luoFDT(try LUOv1FDT.parse(blob, flb: .optional), bytes: blob.bytes) } catch {
                 throw .structure(what: "LUO FDT", error: error)
             }
         }
@@ -49,7 +50,7 @@ public enum KHOImageReader {
     }
 
     /// Decodes `storage`, which must be a complete image.
-    public static func decodeImage(_ storage: AlignedBytes) throws(KHOImageError) -> DecodedImage {
+    public static func decodeImage(_ storage: ReadOnlyBytes) throws(KHOImageError) -> DecodedImage {
         switch try decode(storage) {
         case let .image(image): return image
         case .khoRootFDT: throw .indexValue(property: "compatible", reason: "input is a bare KHO root FDT, not an image")
@@ -66,12 +67,12 @@ public enum KHOImageReader {
 
 /// One image being decoded: the incoming kernel's walk, step by step.
 struct ImageDecoder {
-    let storage: AlignedBytes
+    let storage: ReadOnlyBytes
     let indexBlob: FDTBlob
 
     func decode() throws(KHOImageError) -> DecodedImage {
         let index = try ImageIndex.parse(indexBlob, fileSize: storage.count)
-        let memory = PhysicalMemoryView(storage: storage, regions: index.regions)
+        let memory = ImageMemory(storage: storage, regions: index.regions)
 
         // kho_populate / kho_mem_retrieve, and the generation the root names.
         let rootBlob = try memory.fdt(at: index.khoFDTPhys, maxLength: PageGeometry.pageSize, what: "KHO root FDT")
@@ -128,27 +129,25 @@ struct ImageDecoder {
         var (sessions, sessionLayouts) = try decodeSessions(luo.sessionHeaderPhys, generation.sessionNameCheck, memory,
                                                             &preserved, &warnings)
         let flbs = generation.luo.flbCompatible == nil ? [] : try decodeFLBs(luo.flbHeaderPhys, memory, &preserved, &warnings)
-        try decodeContents(&sessions, sessionLayouts, generation.memfd, memory, &preserved, &warnings)
+        let structures = try decodeContents(&sessions, sessionLayouts, generation.memfd, memory, &preserved, &warnings)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
             luoFDTPhys: luoSubtree.phys, sessionHeaderPhys: luo.sessionHeaderPhys, flbHeaderPhys: luo.flbHeaderPhys,
             preservedBlocks: preserved.blocks, sessions: sessionLayouts, kexecMetadataPhys: kexecMetadataPhys)
         let ownNames = [LUOv1.subtreeName, generation.kexecMetadata?.nodeName].compactMap { $0 }
-        return DecodedImage(
+        return image(
             state: HandoverState(generation: generation, liveupdateNumber: luo.liveupdateNumber, sessions: sessions,
                                  flbs: flbs, kexecMetadata: kexecMetadata),
-            layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: luoBlob.bytes,
-            otherSubtrees: root.subtrees.filter { !ownNames.contains($0.name) }
-                .map { KHOv2RootFDT.Subtree(name: $0.name, phys: $0.phys) },
-            unreferencedBlocks: preserved.unclaimed, warnings: warnings)
+            layout: layout, memory: memory, rootBlob: rootBlob, root: root, luoBytes: luoBlob.bytes, ownSubtrees: ownNames,
+            structures: structures, preserved: preserved, warnings: warnings)
     }
 
     /// Checks `length` bytes at `phys` are in the image and preserved, and
     /// claims their block; returns the bytes.
     @discardableResult
     /// `what` is only built for an error.
-    func require(_ phys: UInt64, _ length: UInt64, _ what: @autoclosure () -> String, _ memory: PhysicalMemoryView,
+    func require(_ phys: UInt64, _ length: UInt64, _ what: @autoclosure () -> String, _ memory: ImageMemory,
                          _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> UnsafeRawBufferPointer {
         let bytes = try memory.bytes(at: phys, length: Int(length), what: what())
         try preserved.requirePreserved(phys, length: length, what: what())
@@ -158,42 +157,26 @@ struct ImageDecoder {
 
     /// `luo_session_deserialize` and `luo_file_deserialize`, minus handlers:
     /// sessions with their files' compatible, token and raw data.
-    private func decodeSessions(_ headerPhys: UInt64, _ nameCheck: SessionNameCheck, _ memory: PhysicalMemoryView,
+    private func decodeSessions(_ headerPhys: UInt64, _ nameCheck: SessionNameCheck, _ memory: ImageMemory,
                                 _ preserved: inout PreservedMemoryMap, _ warnings: inout [ReaderWarning]) throws(KHOImageError)
         -> ([SessionRecord], [SessionLayout]) {
         let header = try require(headerPhys, UInt64(LUOSessionHeaderSer.size), "session header", memory, &preserved)
         let count = header.loadLittleEndian(UInt64.self, at: LUOSessionHeaderSer.countOffset)
         guard count <= UInt64(LUOv1.maxSessions) else {
-            throw .structure(what: "session header at 0x\(String(headerPhys, radix: 16))",
+            throw .structure(what: "session header at \(Hex.format(headerPhys))",
                              error: .countOutOfRange(field: "count", count: count, maximum: UInt64(LUOv1.maxSessions)))
         }
         let blockLength = LUOSessionHeaderSer.size + Int(count) * LUOSessionSer.size
         let block = try require(headerPhys, UInt64(blockLength), "session block (\(count) sessions)", memory, &preserved)
-        var sessions: [SessionRecord] = []
-        var layouts: [SessionLayout] = []
-        sessions.reserveCapacity(Int(count))
-        layouts.reserveCapacity(Int(count))
-        var names: Set<SessionName> = []
-        names.reserveCapacity(Int(count))
-        // Sized for the first session with files; replaced by one for the
-        // kernel's maximum if a later session has more.
-        var tokens: TokenTable?
-        // Files mostly share a handler: a compatible field byte-equal to
-        // the last one decoded is that same string (in the mapped file,
-        // which outlives the decode).
-        var lastCompatible = ""
-        var lastCompatibleField: UnsafeRawPointer?
+        var list = SessionList(capacity: Int(count), nameCheck: nameCheck)
+        var fileEntries = FileEntryReader()
         for index in 0..<Int(count) {
             let offset = LUOSessionHeaderSer.size + index * LUOSessionSer.size
             let entryPhys = headerPhys + UInt64(offset)
-            let (entry, name, hasFiles) = try SessionEntryReader.read(block, at: offset, index: index, entryPhys: entryPhys, names: &names,
-                                                                      nameCheck: nameCheck, warnings: &warnings)
+            guard let read = try list.readEntry(block, at: offset, index: index, entryPhys: entryPhys, warnings: &warnings)
+            else { continue }
+            let (entry, name) = read
             let what = "session \"\(name)\""
-            guard hasFiles else {
-                sessions.append(SessionRecord(name: name))
-                layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
-                continue
-            }
             guard entry.count <= UInt64(LUOv1.maxFilesPerSession) else {
                 throw .structure(what: what, error: .countOutOfRange(field: "file_set_ser.count", count: entry.count,
                                                                      maximum: UInt64(LUOv1.maxFilesPerSession)))
@@ -204,55 +187,25 @@ struct ImageDecoder {
                preserved.isClaimed(block.phys) {
                 throw .structure(what: what, error: .invalidValue(
                     field: "file_set_ser.files", value: entry.files,
-                    reason: "lies in the preserved block at 0x\(String(block.phys, radix: 16)), which another structure already uses"))
+                    reason: "lies in the preserved block at \(Hex.format(block.phys)), which another structure already uses"))
             }
             let files = try require(entry.files, entry.count * UInt64(LUOFileSer.size),
                                     "file array of session \"\(name)\"", memory, &preserved)
-            var records: [FileRecord] = []
-            var data: [UInt64] = []
-            records.reserveCapacity(Int(entry.count))
-            data.reserveCapacity(Int(entry.count))
-            if tokens == nil || tokens!.capacity < Int(entry.count) {
-                tokens = TokenTable(capacity: tokens == nil ? Int(entry.count) : LUOv1.maxFilesPerSession)
-            }
-            let table = tokens!
-            table.reset()
+            fileEntries.beginSession(count: Int(entry.count))
             for slot in 0..<Int(entry.count) {
                 let offset = slot * LUOFileSer.size
-                let field = files.baseAddress! + offset
-                let compatible: String
-                if let last = lastCompatibleField, memcmp(last, field, LUOv1.handlerCompatibleLength) == 0 {
-                    compatible = lastCompatible
-                } else {
-                    do {
-                        compatible = try FixedCString.decode(
-                            UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
-                            name: "file \(slot) compatible")
-                    } catch {
-                        throw .structure(what: "\(what) file \(slot) at 0x\(String(entry.files + UInt64(offset), radix: 16))", error: error)
-                    }
-                    lastCompatible = compatible
-                    lastCompatibleField = field
-                }
-                let token = files.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.tokenOffset)
-                let value = files.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.dataOffset)
-                guard table.insert(token) else {
-                    throw .duplicateToken(session: name, token: token)
-                }
-                records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
-                data.append(value)
+                try fileEntries.read(files, at: offset, entryPhys: entry.files + UInt64(offset), session: name)
             }
-            sessions.append(SessionRecord(name: name, files: records))
-            layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data))
+            list.append(entry, name: name, entryPhys: entryPhys, files: fileEntries)
         }
-        return (sessions, layouts)
+        return (list.sessions, list.layouts)
     }
 
     /// `kho_in_kexec_metadata`: the subtree is optional to the kernel (a
     /// previous kernel without it is fine), but a generation that writes it
     /// always has it, so the reader requires it; then blob-size at least 4,
     /// version 1, blob-size at least 73, all of it preserved.
-    private func decodeKexecMetadata(_ root: RootView, _ memory: PhysicalMemoryView,
+    private func decodeKexecMetadata(_ root: RootView, _ memory: ImageMemory,
                                      _ preserved: inout PreservedMemoryMap) throws(KHOImageError) -> (KexecMetadata, UInt64) {
         let name = KexecMetadataSer.format.nodeName
         let subtree: RootView.Subtree
@@ -261,7 +214,7 @@ struct ImageDecoder {
         case let .failure(error)?: throw .structure(what: "KHO root FDT", error: error)
         case let .success(found)?: subtree = found
         }
-        let what = "kexec-metadata at 0x\(String(subtree.phys, radix: 16))"
+        let what = "kexec-metadata at \(Hex.format(subtree.phys))"
         let size = subtree.blobSize ?? 0
         let available = min(size, UInt64(KexecMetadataSer.size))
         let bytes = try memory.bytes(at: subtree.phys, length: Int(available), what: what)
@@ -272,16 +225,16 @@ struct ImageDecoder {
            size > block.phys + block.size - subtree.phys {
             throw .structure(what: what, error: .invalidValue(
                 field: "kexec-metadata blob-size", value: size,
-                reason: "runs past the preserved block at 0x\(String(block.phys, radix: 16)) (\(block.size) bytes)"))
+                reason: "runs past the preserved block at \(Hex.format(block.phys)) (\(block.size) bytes)"))
         }
         preserved.claim(subtree.phys)
         return (KexecMetadata(previousRelease: ser.previousRelease, kexecCount: ser.kexecCount), subtree.phys)
     }
 
     /// `luo_flb_setup_incoming` and the lookups `luo_flb_retrieve_one` makes.
-    func decodeFLBs(_ headerPhys: UInt64, _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap,
+    func decodeFLBs(_ headerPhys: UInt64, _ memory: ImageMemory, _ preserved: inout PreservedMemoryMap,
                     _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [FLBRecord] {
-        let what = "FLB header at 0x\(String(headerPhys, radix: 16))"
+        let what = "FLB header at \(Hex.format(headerPhys))"
         let header = try require(headerPhys, UInt64(LUOFLBHeaderSer.size), "FLB header", memory, &preserved)
         let pages = header.loadLittleEndian(UInt64.self, at: LUOFLBHeaderSer.pageCountOffset)
         guard pages == UInt64(LUOv1.flbBlockPages) else {
@@ -315,12 +268,14 @@ struct ImageDecoder {
     /// `memfd-v1` files first (their structures are claimed), then any file
     /// whose `data` is the start of a preserved block nothing else claims
     /// (a payload); everything else stays raw data.
+    /// Returns the memfd structures of every file retrieved as a memfd, by
+    /// session and slot.
     func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ format: MemfdFormat,
-                        _ memory: PhysicalMemoryView, _ preserved: inout PreservedMemoryMap,
-                        _ warnings: inout [ReaderWarning]) throws(KHOImageError) {
-        let memfdCompatible = format.compatible
+                        _ memory: ImageMemory, _ preserved: inout PreservedMemoryMap,
+                        _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [[MemfdStructures?]] {
+        var structures = sessions.map { [MemfdStructures?](repeating: nil, count: $0.files.count) }
         for s in sessions.indices {
-            for f in sessions[s].files.indices where sessions[s].files[f].compatible == memfdCompatible {
+            for f in sessions[s].files.indices where format.handles(sessions[s].files[f].compatible) {
                 let file = sessions[s].files[f]
                 var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, format: format, memory: memory)
                 // LUO's core stores the file's data without following it
@@ -329,7 +284,9 @@ struct ImageDecoder {
                 // the blocks it claimed, and is reported as a warning.
                 preserved.beginJournal()
                 do {
-                    sessions[s].files[f].content = .memfd(try decoder.decode(serPhys: layouts[s].fileData[f], preserved: &preserved))
+                    let (contents, walked) = try decoder.decode(serPhys: layouts[s].fileData[f], preserved: &preserved)
+                    sessions[s].files[f].content = .memfd(contents)
+                    structures[s][f] = walked
                     preserved.commitJournal()
                 } catch {
                     preserved.rollBackJournal()
@@ -340,7 +297,7 @@ struct ImageDecoder {
         }
         for s in sessions.indices {
             let fileData = layouts[s].fileData
-            for f in sessions[s].files.indices where sessions[s].files[f].compatible != memfdCompatible {
+            for f in sessions[s].files.indices where !format.handles(sessions[s].files[f].compatible) {
                 let data = fileData[f]
                 guard let block = preserved.block(startingAt: data), !preserved.isClaimed(block.phys) else { continue }
                 let bytes = try memory.bytes(at: block.phys, length: Int(block.size), what: "payload")
@@ -348,5 +305,26 @@ struct ImageDecoder {
                 sessions[s].files[f].content = .payload(Array(bytes))
             }
         }
+        return structures
+    }
+
+    /// The decoded image: the model, the layout and their join, over the
+    /// memory the walk read. Both LUO generations end here.
+    func image(state: HandoverState, layout: HandoverLayout, memory: ImageMemory, rootBlob: FDTBlob, root: RootView,
+               luoBytes: [UInt8], ownSubtrees: [String], structures: [[MemfdStructures?]],
+               preserved: PreservedMemoryMap, warnings: [ReaderWarning]) -> DecodedImage {
+        let sessions = state.sessions.indices.map { s in
+            let sessionLayout = layout.sessions[s]
+            return DecodedSession(name: state.sessions[s].name, layout: sessionLayout, files: state.sessions[s].files.indices.map { f in
+                DecodedFile(record: state.sessions[s].files[f], entryPhys: sessionLayout.fileEntryPhys(f),
+                            data: sessionLayout.fileData[f], memfd: structures[s][f])
+            })
+        }
+        return DecodedImage(
+            state: state, layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: luoBytes,
+            otherSubtrees: root.subtrees.filter { !ownSubtrees.contains($0.name) }
+                .map { KHOv2RootFDT.Subtree(name: $0.name, phys: $0.phys) },
+            unreferencedBlocks: preserved.unclaimed, warnings: warnings,
+            sessions: sessions, memory: memory, index: indexBlob.bytes)
     }
 }

@@ -1,6 +1,7 @@
 import FDT
 import HandoverModel
 import KernelABI
+import HexFormat
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ import Glibc
 /// `luo_file_deserialize` and `luo_flb_setup_incoming`, with
 /// `kho_block_set_restore`'s rules on every chain.
 extension ImageDecoder {
-    func decodeLUOv5(index: ImageIndex.Contents, memory: PhysicalMemoryView, root: RootView, rootBlob: FDTBlob,
+    func decodeLUOv5(index: ImageIndex.Contents, memory: ImageMemory, root: RootView, rootBlob: FDTBlob,
                      luoSubtree: RootView.Subtree, kexecMetadata: KexecMetadata?, kexecMetadataPhys: UInt64,
                      preserved: inout PreservedMemoryMap) throws(KHOImageError) -> DecodedImage {
         let generation = root.generation
@@ -24,7 +25,7 @@ extension ImageDecoder {
                 field: KHOv3RootFDT.blobSizeProperty, value: blobSize,
                 reason: "a \(LUOv5.compatible) luo_ser is \(LUOSer.size) bytes\(blobSize < UInt64(LUOSer.size) ? " (the kernel refuses a smaller one)" : "")"))
         }
-        let what = "luo_ser at 0x\(String(luoPhys, radix: 16))"
+        let what = "luo_ser at \(Hex.format(luoPhys))"
         let serBytes = try require(luoPhys, UInt64(LUOSer.size), what, memory, &preserved)
         let ser: LUOSer
         do { ser = try LUOSer.decode(serBytes) } catch { throw .structure(what: what, error: error) }
@@ -41,7 +42,7 @@ extension ImageDecoder {
                                                           preserved: &preserved, warnings: &warnings)
         }
         let flbs = ser.flbsPhys == 0 ? [] : try decodeFLBs(ser.flbsPhys, memory, &preserved, &warnings)
-        try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved, &warnings)
+        let structures = try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved, &warnings)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
@@ -49,19 +50,17 @@ extension ImageDecoder {
             preservedBlocks: preserved.blocks, sessions: layouts, kexecMetadataPhys: kexecMetadataPhys,
             sessionBlocks: sessionBlocks)
         let ownNames = [LUOv5.subtreeName, generation.kexecMetadata?.nodeName].compactMap { $0 }
-        return DecodedImage(
+        return image(
             state: HandoverState(generation: generation, liveupdateNumber: ser.liveupdateNumber, sessions: sessions,
                                  flbs: flbs, kexecMetadata: kexecMetadata),
-            layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: Array(serBytes),
-            otherSubtrees: root.subtrees.filter { !ownNames.contains($0.name) }
-                .map { KHOv2RootFDT.Subtree(name: $0.name, phys: $0.phys) },
-            unreferencedBlocks: preserved.unclaimed, warnings: warnings)
+            layout: layout, memory: memory, rootBlob: rootBlob, root: root, luoBytes: Array(serBytes), ownSubtrees: ownNames,
+            structures: structures, preserved: preserved, warnings: warnings)
     }
 
     /// `kho_block_set_restore` on the chain from `head`, then each block's
     /// used bytes checked to be in the image, preserved, and in a block no
     /// other structure uses; the blocks are claimed.
-    private func restoreChain(head: UInt64, entrySize: Int, chain: KHOImageError.BlockChain, memory: PhysicalMemoryView,
+    private func restoreChain(head: UInt64, entrySize: Int, chain: KHOImageError.BlockChain, memory: ImageMemory,
                               preserved: inout PreservedMemoryMap) throws(KHOImageError) -> [(phys: UInt64, header: KHOBlock.Header)] {
         let walked = try KHOBlock.walk(head: head, entrySize: entrySize) { (phys: UInt64) throws(KHOImageError) in
             KHOBlock.Header.decode(try memory.bytes(at: phys, length: KHOBlock.headerSize, what: "\(chain) block"))
@@ -79,7 +78,7 @@ extension ImageDecoder {
             if let owner, preserved.isClaimed(index: owner) {
                 throw .structure(what: "\(chain) block \(number)", error: .invalidValue(
                     field: "next", value: block.phys,
-                    reason: "lies in the preserved block at 0x\(String(preserved.blocks[owner].phys, radix: 16)), which another structure already uses"))
+                    reason: "lies in the preserved block at \(Hex.format(preserved.blocks[owner].phys)), which another structure already uses"))
             }
             let length = UInt64(KHOBlock.headerSize) + block.header.count * UInt64(entrySize)
             _ = try memory.bytes(at: block.phys, length: Int(length), what: "\(chain) block \(number) (\(block.header.count) entries)")
@@ -95,21 +94,10 @@ extension ImageDecoder {
 
     /// `luo_session_deserialize`: each entry of each block, in order.
     private func decodeSessionBlocks(_ blocks: [(phys: UInt64, header: KHOBlock.Header)], nameCheck: SessionNameCheck,
-                                     memory: PhysicalMemoryView, preserved: inout PreservedMemoryMap,
+                                     memory: ImageMemory, preserved: inout PreservedMemoryMap,
                                      warnings: inout [ReaderWarning]) throws(KHOImageError) -> ([SessionRecord], [SessionLayout]) {
-        var sessions: [SessionRecord] = []
-        var layouts: [SessionLayout] = []
-        let sessionCount = blocks.reduce(0) { $0 + Int($1.header.count) }
-        sessions.reserveCapacity(sessionCount)
-        layouts.reserveCapacity(sessionCount)
-        var names: Set<SessionName> = []
-        names.reserveCapacity(sessionCount)
-        var tokens: TokenTable?
-        // Files mostly share a handler: a compatible field byte-equal to
-        // the last one decoded is that same string (in the mapped file,
-        // which outlives the decode).
-        var lastCompatible = ""
-        var lastCompatibleField: UnsafeRawPointer?
+        var list = SessionList(capacity: blocks.reduce(0) { $0 + Int($1.header.count) }, nameCheck: nameCheck)
+        var fileEntries = FileEntryReader()
         var index = 0
         for block in blocks {
             let count = Int(block.header.count)
@@ -119,14 +107,10 @@ extension ImageDecoder {
                 defer { index += 1 }
                 let offset = KHOBlock.headerSize + slot * LUOSessionSer.size
                 let entryPhys = block.phys + UInt64(offset)
-                let (entry, name, hasFiles) = try SessionEntryReader.read(bytes, at: offset, index: index, entryPhys: entryPhys, names: &names,
-                                                                          nameCheck: nameCheck, warnings: &warnings)
+                guard let read = try list.readEntry(bytes, at: offset, index: index, entryPhys: entryPhys, warnings: &warnings)
+                else { continue }
+                let (entry, name) = read
                 let what = "session \"\(name)\""
-                guard hasFiles else {
-                    sessions.append(SessionRecord(name: name))
-                    layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
-                    continue
-                }
                 let chain = try restoreChain(head: entry.files, entrySize: LUOFileSer.size, chain: .files(session: name),
                                              memory: memory, preserved: &preserved)
                 let found = chain.reduce(UInt64(0)) { $0 + $1.header.count }
@@ -135,47 +119,19 @@ extension ImageDecoder {
                         field: "file_set_ser.count", value: entry.count,
                         reason: "its file blocks hold \(found) entries (the kernel refuses the session: file count mismatch)"))
                 }
-                if tokens == nil || tokens!.capacity < Int(found) { tokens = TokenTable(capacity: Int(found)) }
-                let table = tokens!
-                table.reset()
-                var records: [FileRecord] = []
-                var data: [UInt64] = []
-                records.reserveCapacity(Int(found))
-                data.reserveCapacity(Int(found))
+                fileEntries.beginSession(count: Int(found))
                 for fileBlock in chain {
                     let fileCount = Int(fileBlock.header.count)
                     let files = try memory.bytes(at: fileBlock.phys, length: KHOBlock.headerSize + fileCount * LUOFileSer.size,
                                                  what: "file block")
                     for fileSlot in 0..<fileCount {
                         let fileOffset = KHOBlock.headerSize + fileSlot * LUOFileSer.size
-                        let field = files.baseAddress! + fileOffset
-                        let compatible: String
-                        if let last = lastCompatibleField, memcmp(last, field, LUOv1.handlerCompatibleLength) == 0 {
-                            compatible = lastCompatible
-                        } else {
-                            do {
-                                compatible = try FixedCString.decode(
-                                    UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
-                                    name: "file \(records.count) compatible")
-                            } catch {
-                                throw .structure(what: "\(what) file \(records.count) at 0x\(String(fileBlock.phys + UInt64(fileOffset), radix: 16))",
-                                                 error: error)
-                            }
-                            lastCompatible = compatible
-                            lastCompatibleField = UnsafeRawPointer(field)
-                        }
-                        let token = files.loadLittleEndian(UInt64.self, at: fileOffset + LUOFileSer.tokenOffset)
-                        let value = files.loadLittleEndian(UInt64.self, at: fileOffset + LUOFileSer.dataOffset)
-                        guard table.insert(token) else { throw .duplicateToken(session: name, token: token) }
-                        records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
-                        data.append(value)
+                        try fileEntries.read(files, at: fileOffset, entryPhys: fileBlock.phys + UInt64(fileOffset), session: name)
                     }
                 }
-                sessions.append(SessionRecord(name: name, files: records))
-                layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: data,
-                                             fileBlocks: chain.map(\.phys)))
+                list.append(entry, name: name, entryPhys: entryPhys, files: fileEntries, fileBlocks: chain.map(\.phys))
             }
         }
-        return (sessions, layouts)
+        return (list.sessions, list.layouts)
     }
 }

@@ -1,4 +1,5 @@
 import KernelABI
+import HexFormat
 
 /// The blocks KHO's radix tree preserves, sorted and checked: each lies
 /// inside the image and no two overlap. Answers "is this range preserved"
@@ -16,11 +17,11 @@ struct PreservedMemoryMap {
     /// Walks the tree at `root`. The walk stops with an error as soon as it
     /// has found more blocks than the image has pages, so a hostile tree
     /// costs memory in proportion to the file.
-    init(root: UInt64, memory: PhysicalMemoryView) throws(KHOImageError) {
+    init(root: UInt64, memory: ImageMemory) throws(KHOImageError) {
         var found: [PreservedBlock] = []
         let limit = memory.totalPages
         do {
-            try KHORadixTree.walk(root: root, pages: memory) { (phys: UInt64, order: Int) throws(ABIError) in
+            try KHORadixTree.walk(root: root, pages: memory.mapPages) { (phys: UInt64, order: Int) throws(ABIError) in
                 found.append(PreservedBlock(phys: phys, order: order))
                 guard found.count <= limit else {
                     throw .radixTree(phys: root, problem: "lists more blocks than the image has pages (\(limit))")
@@ -35,11 +36,11 @@ struct PreservedMemoryMap {
     /// Walks the `kho-v1` chunk list starting at `firstChunk` (see
     /// ``KHOMemChunkList/walk(first:maxChunks:pages:visit:)``), bounded the
     /// same way: no more chunks than the image has pages, no more blocks.
-    init(chunkList firstChunk: UInt64, memory: PhysicalMemoryView) throws(KHOImageError) {
+    init(chunkList firstChunk: UInt64, memory: ImageMemory) throws(KHOImageError) {
         var found: [PreservedBlock] = []
         let limit = memory.totalPages
         do {
-            try KHOMemChunkList.walk(first: firstChunk, maxChunks: limit, pages: memory) { (phys: UInt64, order: Int) throws(ABIError) in
+            try KHOMemChunkList.walk(first: firstChunk, maxChunks: limit, pages: memory.mapPages) { (phys: UInt64, order: Int) throws(ABIError) in
                 found.append(PreservedBlock(phys: phys, order: order))
                 guard found.count <= limit else {
                     throw .memoryChunk(phys: firstChunk, problem: "the list marks more blocks than the image has pages (\(limit))")
@@ -52,7 +53,7 @@ struct PreservedMemoryMap {
     }
 
     /// Sorts `found` and checks each block lies in one region and none overlap.
-    private init(checking found: [PreservedBlock], memory: PhysicalMemoryView) throws(KHOImageError) {
+    private init(checking found: [PreservedBlock], memory: ImageMemory) throws(KHOImageError) {
         var found = found
         for block in found {
             guard let region = memory.region(containing: block.phys), block.size <= region.end - block.phys else {
@@ -62,7 +63,7 @@ struct PreservedMemoryMap {
         found.sort { $0.phys < $1.phys }
         for (lower, upper) in zip(found, found.dropFirst()) where upper.phys < lower.phys + lower.size {
             throw .preservedBlock(phys: upper.phys, order: upper.order,
-                                  problem: "overlaps the block at 0x\(String(lower.phys, radix: 16)) of order \(lower.order)")
+                                  problem: "overlaps the block at \(Hex.format(lower.phys)) of order \(lower.order)")
         }
         blocks = found
         claimed = [Bool](repeating: false, count: found.count)

@@ -1,4 +1,5 @@
 import HandoverModel
+import HexFormat
 
 /// Something in an image that the incoming kernel of its generation accepts
 /// but that no outgoing kernel writes. The reader decodes such an image and
@@ -38,8 +39,8 @@ public enum ReaderWarning: Sendable, Equatable, CustomStringConvertible {
         case let .unretrievableMemfd(session, token, compatible, data, error):
             let problem: String
             if case let .memfd(_, _, reason) = error { problem = reason } else { problem = error.description }
-            return "session \"\(session)\" token 0x\(String(token, radix: 16)): compatible \(DisplayEscaping.escaped(compatible))"
-                + " with raw data 0x\(String(data, radix: 16)) that is no valid memfd_luo_ser: \(problem);"
+            return "session \"\(session)\" token \(Hex.format(token)): compatible \(DisplayEscaping.escaped(compatible))"
+                + " with raw data \(Hex.format(data)) that is no valid memfd_luo_ser: \(problem);"
                 + " kept as raw data (no outgoing kernel writes this; the memfd handler's retrieve of it fails, or restores what no kernel preserved)"
         }
     }

@@ -85,7 +85,7 @@ struct RootView {
     /// Under a root of an FDT generation, a `LUO` blob that is a packed
     /// `struct luo_ser` (`luo-v5`, v7.2+) instead of an FDT: name that
     /// generation instead of calling the blob a broken FDT.
-    static func refuseNonFDTLUO(at phys: UInt64, _ memory: PhysicalMemoryView) throws(KHOImageError) {
+    static func refuseNonFDTLUO(at phys: UInt64, _ memory: ImageMemory) throws(KHOImageError) {
         guard let head = try? memory.bytes(at: phys, length: 8, what: "LUO blob") else { return }
         guard head.loadUnaligned(as: UInt32.self) != FDTBlob.magic.bigEndian else { return }
         let text = head.prefix { $0 != 0 }

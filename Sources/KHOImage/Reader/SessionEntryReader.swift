@@ -1,5 +1,6 @@
 import HandoverModel
 import KernelABI
+import HexFormat
 
 /// One `luo_session_ser` entry as every LUO container reads it (the
 /// `luo-v1` session block and the `luo-v5` session chain): the name, which
@@ -17,7 +18,7 @@ enum SessionEntryReader {
         throws(KHOImageError) -> (entry: LUOSessionSer, name: SessionName, hasFiles: Bool) {
         let entry: LUOSessionSer
         do { entry = try LUOSessionSer.decode(bytes, at: offset, label: "session \(index)", allowEmptyName: true) } catch {
-            throw .structure(what: "session block entry \(index) at 0x\(String(entryPhys, radix: 16))", error: error)
+            throw .structure(what: "session block entry \(index) at \(Hex.format(entryPhys))", error: error)
         }
         let name = SessionName(bytes: entry.name)
         if name.bytes.isEmpty, nameCheck == .lengthChecked { warnings.append(.emptySessionName(index: index)) }

@@ -16,9 +16,9 @@ public struct EncodedImage: Sendable {
     public let luoFDT: [UInt8]
     let memoryBase: UInt64
     /// The simulated physical memory from `memoryBase` on.
-    let memory: AlignedBytes
+    let memory: ReadOnlyBytes
 
-    init(index: [UInt8], layout: HandoverLayout, memoryBase: UInt64, memory: AlignedBytes,
+    init(index: [UInt8], layout: HandoverLayout, memoryBase: UInt64, memory: ReadOnlyBytes,
          khoRootFDT: [UInt8], luoFDT: [UInt8]) {
         self.index = index
         self.layout = layout

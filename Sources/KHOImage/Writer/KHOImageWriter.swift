@@ -37,15 +37,24 @@ public struct KHOImageWriter: Sendable {
         self.base = base
     }
 
+    /// Whether the allocator can start at `base`: non-zero, page aligned and
+    /// inside the 52-bit physical address space; otherwise
+    /// ``ModelError/badBaseAddress(address:reason:)``.
+    public static func checkBase(_ base: UInt64) throws(ModelError) {
+        guard base != 0, PageGeometry.isPageAligned(base) else {
+            throw .badBaseAddress(address: base, reason: "must be non-zero and page aligned")
+        }
+        guard base < physicalAddressLimit else {
+            throw .badBaseAddress(address: base, reason: "is beyond the 52-bit physical address space")
+        }
+    }
+
     /// Lays `state` out in physical memory and builds the image.
     public func encode(_ state: HandoverState) throws(KHOImageError) -> EncodedImage {
-        do { try ModelValidator.validate(state) } catch { throw .invalidModel(error) }
-        guard base != 0, PageGeometry.isPageAligned(base) else {
-            throw .invalidModel(.badBaseAddress(address: base, reason: "must be non-zero and page aligned"))
-        }
-        guard base < KHOImageWriter.physicalAddressLimit else {
-            throw .invalidModel(.badBaseAddress(address: base, reason: "is beyond the 52-bit physical address space"))
-        }
+        do {
+            try ModelValidator.validate(state)
+            try Self.checkBase(base)
+        } catch { throw .invalidModel(error) }
         let image: EncodedImage
         do {
             image = try layOut(state)
@@ -90,42 +99,54 @@ public struct KHOImageWriter: Sendable {
         let flbBlock = hasFLB
             ? arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv1.flbBlockPages * PageGeometry.pageSize)) : 0
 
-        // The FDTs are built in their own (zeroed) pages of the arena, with
-        // the same calls as the kernel makes, and copied out for the debugfs
-        // views before anything else is allocated (which may move the arena).
-        let rootPage = arena.borrowBytes(at: khoRootPhys, length: PageGeometry.pageSize)
-        let khoRoot: FDTEditor
-        let addSubtree: (String, UInt64, UInt64) throws(FDTError) -> Void
-        switch generation.khoRoot.compatible {
-        case KHOv1RootFDT.compatible:
-            khoRoot = try KHOv1RootFDT.makeSkeleton(into: rootPage)
-            addSubtree = { (name, phys, _) throws(FDTError) in try KHOv1RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
-        case KHOv3RootFDT.compatible:
-            khoRoot = try KHOv3RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
-            addSubtree = { (name, phys, size) throws(FDTError) in try KHOv3RootFDT.addSubtree(to: khoRoot, name: name, phys: phys, blobSize: size) }
-        default:
-            khoRoot = try KHOv2RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
-            addSubtree = { (name, phys, _) throws(FDTError) in try KHOv2RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
-        }
-        if generation.kexecMetadata != nil, let metadata = state.kexecMetadata {
+        // The plain structures first; then the FDTs, built in their own
+        // (zeroed) pages of the arena, lent for the length of the build,
+        // with the same calls as the kernel makes, and copied out for the
+        // debugfs views before anything else is allocated (which may move
+        // the arena).
+        let metadata = generation.kexecMetadata == nil ? nil : state.kexecMetadata
+        if let metadata {
             arena.withBytes(at: kexecMetadataPhys, length: KexecMetadataSer.size) {
                 KexecMetadataSer(previousRelease: metadata.previousRelease, kexecCount: metadata.kexecCount)
                     .encode(into: $0, at: 0)
             }
-            try addSubtree(KexecMetadataSer.format.nodeName, kexecMetadataPhys, UInt64(KexecMetadataSer.size))
         }
-        let luo = try LUOv1FDT.build(.init(liveupdateNumber: state.liveupdateNumber,
-                                           sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock),
-                                     into: arena.borrowBytes(at: luoPhys, length: LUOv1.fdtSize), flb: hasFLB)
         if hasFLB {
             arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size) {
                 $0.storeLittleEndian(UInt64(LUOv1.flbBlockPages), at: LUOFLBHeaderSer.pageCountOffset)
             }
         }
-        // kho_add_subtree(LUO, fdt, fdt_totalsize(fdt)).
-        try addSubtree(LUOv1.subtreeName, luoPhys, UInt64(luo.totalSize))
-        var khoRootBlob = khoRoot.blob
-        let luoBlob = luo.blob
+        let blobs = try arena.withBorrowedBytes(at: khoRootPhys, length: PageGeometry.pageSize) { (rootPage) throws(FDTError) in
+            let khoRoot: FDTEditor
+            let addSubtree: (String, UInt64, UInt64) throws(FDTError) -> Void
+            switch generation.khoRoot.compatible {
+            case KHOv1RootFDT.compatible:
+                khoRoot = try KHOv1RootFDT.makeSkeleton(into: rootPage)
+                addSubtree = { (name, phys, _) throws(FDTError) in try KHOv1RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
+            case KHOv3RootFDT.compatible:
+                khoRoot = try KHOv3RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
+                addSubtree = { (name, phys, size) throws(FDTError) in
+                    try KHOv3RootFDT.addSubtree(to: khoRoot, name: name, phys: phys, blobSize: size)
+                }
+            default:
+                khoRoot = try KHOv2RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: rootPage)
+                addSubtree = { (name, phys, _) throws(FDTError) in try KHOv2RootFDT.addSubtree(to: khoRoot, name: name, phys: phys) }
+            }
+            if metadata != nil {
+                try addSubtree(KexecMetadataSer.format.nodeName, kexecMetadataPhys, UInt64(KexecMetadataSer.size))
+            }
+            let luoBlob = try arena.withBorrowedBytes(at: luoPhys, length: LUOv1.fdtSize) { (luoPage) throws(FDTError) in
+                let luo = try LUOv1FDT.build(.init(liveupdateNumber: state.liveupdateNumber,
+                                                   sessionHeaderPhys: sessionBlock, flbHeaderPhys: flbBlock),
+                                             into: luoPage, flb: hasFLB)
+                // kho_add_subtree(LUO, fdt, fdt_totalsize(fdt)).
+                try addSubtree(LUOv1.subtreeName, luoPhys, UInt64(luo.totalSize))
+                return luo.blob
+            }
+            return (khoRoot: khoRoot.blob, luo: luoBlob)
+        }
+        var khoRootBlob = blobs.khoRoot
+        let luoBlob = blobs.luo
 
         // Preservation, session by session, file by file.
         let fileArrayBytes = LUOv1.fileArrayPages * PageGeometry.pageSize
@@ -198,9 +219,11 @@ public struct KHOImageWriter: Sendable {
         var memoryMapPhys = arena.radixRoot
         if chunkedBitmaps {
             memoryMapPhys = arena.finalizeBitmaps()
-            let root = FDTEditor(editing: arena.borrowBytes(at: khoRootPhys, length: PageGeometry.pageSize))
-            try KHOv1RootFDT.setMemoryMap(in: root, firstChunk: memoryMapPhys)
-            khoRootBlob = root.blob
+            khoRootBlob = try arena.withBorrowedBytes(at: khoRootPhys, length: PageGeometry.pageSize) { (page) throws(FDTError) in
+                let root = FDTEditor(editing: page)
+                try KHOv1RootFDT.setMemoryMap(in: root, firstChunk: memoryMapPhys)
+                return root.blob
+            }
         }
 
         let ranges = Self.contiguousRanges(arena.allocations)

@@ -33,23 +33,28 @@ extension KHOImageWriter {
         let luoSerPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOSer.size))
         let flbBlock = arena.allocatePreserved(order: PageGeometry.order(forBytes: LUOv5.flbBlockPages * PageGeometry.pageSize))
 
-        // The root FDT is edited in its own page of the arena; its bytes are
-        // copied out before the next allocation (which may move the arena).
-        let khoRoot = try KHOv4RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot,
-                                                    into: arena.borrowBytes(at: khoRootPhys, length: PageGeometry.pageSize))
-        if generation.kexecMetadata != nil, let metadata = state.kexecMetadata {
+        // The plain structures first, then the root FDT, edited in its own
+        // page of the arena, lent for the length of the edit; its bytes
+        // are copied out before the next allocation (which may move the arena).
+        let metadata = generation.kexecMetadata == nil ? nil : state.kexecMetadata
+        if let metadata {
             arena.withBytes(at: kexecMetadataPhys, length: KexecMetadataSer.size) {
                 KexecMetadataSer(previousRelease: metadata.previousRelease, kexecCount: metadata.kexecCount)
                     .encode(into: $0, at: 0)
             }
-            try KHOv4RootFDT.addSubtree(to: khoRoot, name: KexecMetadataSer.format.nodeName,
-                                        phys: kexecMetadataPhys, blobSize: UInt64(KexecMetadataSer.size))
         }
         arena.withBytes(at: flbBlock, length: LUOFLBHeaderSer.size) {
             $0.storeLittleEndian(UInt64(LUOv5.flbBlockPages), at: LUOFLBHeaderSer.pageCountOffset)
         }
-        try KHOv4RootFDT.addSubtree(to: khoRoot, name: LUOv5.subtreeName, phys: luoSerPhys, blobSize: UInt64(LUOSer.size))
-        let khoRootBlob = khoRoot.blob
+        let khoRootBlob = try arena.withBorrowedBytes(at: khoRootPhys, length: PageGeometry.pageSize) { (page) throws(FDTError) in
+            let khoRoot = try KHOv4RootFDT.makeSkeleton(memoryMapPhys: arena.radixRoot, into: page)
+            if metadata != nil {
+                try KHOv4RootFDT.addSubtree(to: khoRoot, name: KexecMetadataSer.format.nodeName,
+                                            phys: kexecMetadataPhys, blobSize: UInt64(KexecMetadataSer.size))
+            }
+            try KHOv4RootFDT.addSubtree(to: khoRoot, name: LUOv5.subtreeName, phys: luoSerPhys, blobSize: UInt64(LUOSer.size))
+            return khoRoot.blob
+        }
 
         // Sessions and files: each chain grows by a block when an entry no
         // longer fits. Chain blocks are written whole at reboot() (`next`,

@@ -95,6 +95,9 @@ public enum ModelValidator {
             case .data:
                 break
             case let .payload(bytes):
+                if session.files[index].pairingProblem(memfd: format) != nil {
+                    throw .payloadHandlerMismatch(session: session.name, token: token, compatible: format.compatible)
+                }
                 guard !bytes.isEmpty else { throw .emptyPayload(session: session.name, token: token) }
                 guard bytes.count <= maximumPayloadBytes else {
                     throw .payloadTooLarge(session: session.name, token: token,
@@ -114,7 +117,7 @@ public enum ModelValidator {
     @inline(never)
     private static func validateMemfd(_ file: FileRecord, session: SessionName, format: MemfdFormat) throws(ModelError) {
         guard case let .memfd(memfd) = file.content else { return }
-        guard file.compatible == format.compatible else {
+        if file.pairingProblem(memfd: format) != nil {
             throw .memfdHandlerMismatch(session: session, token: file.token, compatible: file.compatible,
                                         expected: format.compatible)
         }

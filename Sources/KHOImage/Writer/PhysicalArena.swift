@@ -128,15 +128,17 @@ struct PhysicalArena: RadixTreeMemory {
         return Int(phys - base)
     }
 
-    /// The `length` bytes at `phys` as an ``AlignedBytes`` that does not own
-    /// them: valid only until the arena next grows (the next allocation).
-    func borrowBytes(at phys: UInt64, length: Int) -> AlignedBytes {
+    /// Lends `body` the `length` bytes at `phys` as an ``AlignedBytes``, to
+    /// build or edit an FDT in place. The loan ends with `body` (the arena
+    /// cannot grow meanwhile: `body` cannot allocate from it).
+    func withBorrowedBytes<R, Failure: Error>(at phys: UInt64, length: Int,
+                                              _ body: (AlignedBytes) throws(Failure) -> R) throws(Failure) -> R {
         let start = offset(of: phys, length: length)
-        return AlignedBytes(adopting: storage.base! + start, count: length) { _, _ in }
+        return try AlignedBytes.lending(storage.base! + start, count: length, body)
     }
 
     /// Hands the bytes over as the image's memory; the arena is spent.
-    func takeBytes() -> AlignedBytes {
+    func takeBytes() -> ReadOnlyBytes {
         storage.take()
     }
 
@@ -160,7 +162,7 @@ struct PhysicalArena: RadixTreeMemory {
 
 /// The arena's bytes: one malloc'd block grown by `realloc` (which moves
 /// large blocks with `mremap`, without copying), handed to the image as an
-/// ``AlignedBytes`` at the end. Page alignment is not needed: offsets into
+/// ``ReadOnlyBytes`` at the end. Page alignment is not needed: offsets into
 /// it are what the image writes out.
 final class ArenaStorage {
     private(set) var base: UnsafeMutableRawPointer?
@@ -190,13 +192,16 @@ final class ArenaStorage {
         count = newCount
     }
 
-    /// The bytes, which the returned object now owns and frees.
-    func take() -> AlignedBytes {
-        guard let pointer = base else { return AlignedBytes(zeroedCount: 0) }
+    /// The bytes, which the returned object now owns and frees; nothing
+    /// writes them any more.
+    func take() -> ReadOnlyBytes {
+        guard let pointer = base else { return ReadOnlyBytes(copying: []) }
         base = nil
         let taken = count
         count = 0
         capacity = 0
-        return AlignedBytes(adopting: pointer, count: taken) { pointer, _ in free(pointer) }
+        return ReadOnlyBytes(adopting: UnsafeRawPointer(pointer), count: taken) { pointer, _ in
+            free(UnsafeMutableRawPointer(mutating: pointer))
+        }
     }
 }

@@ -1,4 +1,5 @@
 import FDT
+import HexFormat
 
 /// What is wrong with a kernel structure being decoded: a field, a string, a
 /// count or a linked structure. The caller adds where the structure lives.
@@ -36,11 +37,11 @@ public enum ABIError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .countOutOfRange(field, count, maximum):
             "\(field) is \(count), more than the maximum \(maximum)"
         case let .invalidValue(field, value, reason):
-            "\(field) = 0x\(String(value, radix: 16)): \(reason)"
+            "\(field) = \(Hex.format(value)): \(reason)"
         case let .radixTree(phys, problem):
-            "preserved-memory map node at 0x\(String(phys, radix: 16)): \(problem)"
+            "preserved-memory map node at \(Hex.format(phys)): \(problem)"
         case let .memoryChunk(phys, problem):
-            "preserved-memory map chunk at 0x\(String(phys, radix: 16)): \(problem)"
+            "preserved-memory map chunk at \(Hex.format(phys)): \(problem)"
         }
     }
 }

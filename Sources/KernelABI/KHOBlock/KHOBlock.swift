@@ -1,3 +1,4 @@
+import HexFormat
 /// KHO serialization blocks (v7.2+: include/linux/kho/abi/block.h,
 /// kernel/liveupdate/kho_block.c): a set of fixed-size entries kept in a
 /// singly linked chain of one-page blocks, each
@@ -115,16 +116,15 @@ public enum KHOBlock {
 
         /// One line naming the block.
         public var description: String {
-            func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
             switch self {
             case let .cyclic(head, repeated):
-                return "the block chain from \(hex(head)) is cyclic: it comes back to the block at \(hex(repeated))"
+                return "the block chain from \(Hex.format(head)) is cyclic: it comes back to the block at \(Hex.format(repeated))"
             case let .tooLong(head, maximum):
-                return "the block chain from \(hex(head)) has more than \(maximum) blocks (KHO_MAX_BLOCKS)"
+                return "the block chain from \(Hex.format(head)) has more than \(maximum) blocks (KHO_MAX_BLOCKS)"
             case let .emptyBlock(block, index):
-                return "block \(index) of the chain, at \(hex(block)), has count 0"
+                return "block \(index) of the chain, at \(Hex.format(block)), has count 0"
             case let .countPastBlock(block, index, count, maximum):
-                return "block \(index) of the chain, at \(hex(block)), has count \(count), more than the \(maximum) entries a block holds"
+                return "block \(index) of the chain, at \(Hex.format(block)), has count \(count), more than the \(maximum) entries a block holds"
             }
         }
     }

@@ -1,3 +1,4 @@
+import HexFormat
 /// The `kho-v1` preserved-memory map (Linux v6.19, v7.0:
 /// kernel/liveupdate/kexec_handover.c `__kho_preserve_order`,
 /// `kho_mem_serialize`, `kho_update_memory_map`, `kho_mem_deserialize`).
@@ -161,15 +162,15 @@ public enum KHOMemChunkList {
             let span = span(order: Int(order))
             for (slot, entry) in entries.enumerated() {
                 guard entry.start % span == 0, entry.start < (1 << 52) else {
-                    throw .memoryChunk(phys: phys, problem: "bitmap \(slot) starts at 0x\(String(entry.start, radix: 16)), "
-                        + "not a multiple of the 0x\(String(span, radix: 16)) bytes an order-\(order) bitmap covers below 2^52")
+                    throw .memoryChunk(phys: phys, problem: "bitmap \(slot) starts at \(Hex.format(entry.start)), "
+                        + "not a multiple of the \(Hex.format(span)) bytes an order-\(order) bitmap covers below 2^52")
                 }
                 guard PageGeometry.isPageAligned(entry.bitmap) else {
-                    throw .memoryChunk(phys: phys, problem: "bitmap \(slot) at 0x\(String(entry.bitmap, radix: 16)) is not page aligned")
+                    throw .memoryChunk(phys: phys, problem: "bitmap \(slot) at \(Hex.format(entry.bitmap)) is not page aligned")
                 }
                 let bitmap: UnsafeRawBufferPointer
                 do { bitmap = try pages.radixPage(at: entry.bitmap, level: 0) } catch {
-                    throw .memoryChunk(phys: phys, problem: "bitmap \(slot) at 0x\(String(entry.bitmap, radix: 16)) is not inside the image")
+                    throw .memoryChunk(phys: phys, problem: "bitmap \(slot) at \(Hex.format(entry.bitmap)) is not inside the image")
                 }
                 seen.bitmaps.append(entry.bitmap)
                 for word in 0..<(PageGeometry.pageSize / 8) {

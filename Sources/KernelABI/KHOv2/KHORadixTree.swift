@@ -1,3 +1,4 @@
+import HexFormat
 /// KHO's preserved-memory map in generation `kho-v2`: a radix tree of
 /// one-page nodes (include/linux/kho/abi/kexec_handover.h).
 ///
@@ -114,7 +115,7 @@ public enum KHORadixTree {
                         bits &= bits - 1
                         let key = keyPrefix | UInt64(word * 64 + bit)
                         guard let block = decode(key: key) else {
-                            throw .radixTree(phys: node, problem: "bit \(word * 64 + bit) encodes no valid block (key 0x\(String(key, radix: 16)))")
+                            throw .radixTree(phys: node, problem: "bit \(word * 64 + bit) encodes no valid block (key \(Hex.format(key)))")
                         }
                         try visit(block.phys, block.order)
                     }

@@ -56,6 +56,22 @@ public enum KHOv2RootFDT {
 
     /// The same calls with the subtree's u64 called `property` (`fdt` in `kho-v1`).
     static func addSubtree(to root: FDTEditor, name: String, phys: UInt64, property: String) throws(FDTError) {
+        try addSubtree(to: root, name: name, properties: [(property, phys)], onPropertyFailure: .keepNode)
+    }
+
+    /// What `kho_add_subtree` leaves when setting a property of the new node fails.
+    enum PropertyFailure {
+        /// The node stays without it (v6.19 to v7.0 and `kho-v2`).
+        case keepNode
+        /// The node is deleted again (`out_del_node`, v7.1 on).
+        case deleteNode
+    }
+
+    /// Every generation's `kho_add_subtree`: reopen in place to a page, add
+    /// the subnode, set `properties` in order, pack; whatever fails, the
+    /// tree is packed before the error is thrown.
+    static func addSubtree(to root: FDTEditor, name: String, properties: [(name: String, value: UInt64)],
+                           onPropertyFailure: PropertyFailure) throws(FDTError) {
         try root.openInPlace(capacity: size)
         let node: Int32
         do {
@@ -65,10 +81,9 @@ public enum KHOv2RootFDT {
             throw error
         }
         do {
-            try root.setProperty(nodeOffset: node, name: property, rawU64: phys)
+            for property in properties { try root.setProperty(nodeOffset: node, name: property.name, rawU64: property.value) }
         } catch {
-            // As the kernel: the node stays, without its property, and the
-            // tree is packed again.
+            if onPropertyFailure == .deleteNode { try root.deleteNode(offset: node) }
             try root.pack()
             throw error
         }

@@ -52,23 +52,8 @@ public enum KHOv3RootFDT {
     /// either property fails the node is deleted again (`out_del_node`);
     /// whatever happens the tree is packed before the error is thrown.
     public static func addSubtree(to root: FDTEditor, name: String, phys: UInt64, blobSize: UInt64) throws(FDTError) {
-        try root.openInPlace(capacity: size)
-        let node: Int32
-        do {
-            node = try root.addSubnode(parentOffset: 0, name: name)
-        } catch {
-            try root.pack()
-            throw error
-        }
-        do {
-            try root.setProperty(nodeOffset: node, name: subtreeProperty, rawU64: phys)
-            try root.setProperty(nodeOffset: node, name: blobSizeProperty, rawU64: blobSize)
-        } catch {
-            try root.deleteNode(offset: node)
-            try root.pack()
-            throw error
-        }
-        try root.pack()
+        try KHOv2RootFDT.addSubtree(to: root, name: name, properties: [(subtreeProperty, phys), (blobSizeProperty, blobSize)],
+                                    onPropertyFailure: .deleteNode)
     }
 
     /// One subnode of the root: a handed-over blob and its size.
