@@ -48,7 +48,7 @@ extension LiveUpdateOrchestrator {
     /// Loads `sessions`, each file with the raw `data` its handler finds in
     /// the image, and the rest of `state` (FLBs, numbers).
     private func loadIncoming(_ state: HandoverState,
-                              sessions records: [(name: String, files: [(record: FileRecord, data: UInt64)])]) throws(LiveUpdateError) {
+                              sessions records: [(name: SessionName, files: [(record: FileRecord, data: UInt64)])]) throws(LiveUpdateError) {
         try requireNoCallback("loadIncoming")
         guard incomingFLBRecords == nil else { throw .incomingAlreadyLoaded }
         var sessions: [IncomingSession] = []

@@ -35,7 +35,7 @@ import Testing
             let field = try #require(image.physicalBytes(at: image.layout.sessions[index].entryPhys, length: 64))
             #expect(field == name.bytes + [UInt8](repeating: 0, count: 64 - name.bytes.count))
         }
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state == state)
         let manifest = HandoverManifest.render(decoded.state)
         #expect(manifest.contains(#""name_hex": "ff766d30""#))
@@ -66,14 +66,14 @@ import Testing
             var bytes = image.bytes
             let offset = try #require(Self.fileOffset(of: image.layout.sessions[0].entryPhys, in: image))
             bytes[offset] = 0
-            let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: bytes))
+            let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes))
             #expect(decoded.state == empty)
             #expect(decoded.warnings == [.emptySessionName(index: 0)])
             return
         }
         let image = try KHOImageWriter().encode(empty)
         #expect(image.physicalBytes(at: image.layout.sessions[0].entryPhys, length: 64) == [UInt8](repeating: 0, count: 64))
-        let decoded = try KHOImageReader.decodeImage(AlignedBytes(copying: image.bytes))
+        let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes))
         #expect(decoded.state == empty)
         #expect(decoded.warnings.isEmpty)
         let manifest = HandoverManifest.render(decoded.state)

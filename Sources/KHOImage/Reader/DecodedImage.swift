@@ -39,7 +39,7 @@ public struct DecodedImage: Sendable {
 /// One session of a decoded image: its entry and its files, in order.
 public struct DecodedSession: Sendable {
     /// The session's name.
-    public let name: String
+    public let name: SessionName
     /// Where its `luo_session_ser` entry and file array (or file blocks) sit.
     public let layout: SessionLayout
     /// Its files in image order.
