@@ -14,6 +14,10 @@ struct CLIFailure: Error, CustomStringConvertible {
     /// The line printed on stderr.
     var description: String { message }
 
+    /// The message on one line: names inside it come from untrusted input,
+    /// so control characters become spaces.
+    var line: String { message.unicodeScalars.map { $0.value < 0x20 ? " " : String($0) }.joined() }
+
     /// Invalid or differing input (exit status 1).
     static func invalid(_ message: String) -> CLIFailure {
         CLIFailure(status: invalidInputStatus, message: message)

@@ -10,7 +10,7 @@ import HandoverModel
 
 /// `decode IMAGE [--format json|text]`: an image back to its manifest, or to
 /// a readable tree.
-struct DecodeCommand: ParsableCommand {
+struct DecodeCommand: StreamedCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode",
         abstract: "Print an image as a manifest (JSON) or as a readable tree (text).",
@@ -37,43 +37,43 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: "json: the manifest schema; text: a readable tree.")
     var format: DecodeFormat = .json
 
-    func run() throws {
+    func run(writingTo streams: OutputStreams) throws {
         let loaded = try ImageInputLoader.load(image, source)
         switch loaded.input {
         case let .image(decoded):
             // What the next kernel accepts but no outgoing kernel writes.
             for warning in decoded.warnings {
-                StandardStreams.writeError("luo-serialize: warning: \(image): \(warning.description)\n")
+                streams.writeError("luo-serialize: warning: \(image): \(warning.description)\n")
             }
             switch format {
             case .json:
-                StandardStreams.writeOutput(HandoverManifest.render(decoded.state))
+                streams.writeOutput(HandoverManifest.render(decoded.state))
                 for note in Self.reEncodingNotes(decoded) {
-                    StandardStreams.writeError("luo-serialize: note: \(image): \(note)\n")
+                    streams.writeError("luo-serialize: note: \(image): \(note)\n")
                 }
             case .text:
-                StandardStreams.writeOutput(TextTreeRenderer.render(decoded, path: image, imported: loaded.isImported))
+                streams.writeOutput(TextTreeRenderer.render(decoded, path: image, imported: loaded.isImported))
             }
         case let .khoRootFDT(contents, bytes):
             switch format {
             case .json:
-                StandardStreams.writeOutput(BareFDTJSON.khoRoot(contents))
+                streams.writeOutput(BareFDTJSON.khoRoot(contents))
             case .text:
-                StandardStreams.writeOutput(TextTreeRenderer.render(khoRoot: contents, bytes: bytes, path: image))
+                streams.writeOutput(TextTreeRenderer.render(khoRoot: contents, bytes: bytes, path: image))
             }
         case let .luoFDT(contents, bytes):
             switch format {
             case .json:
-                StandardStreams.writeOutput(BareFDTJSON.luo(contents))
+                streams.writeOutput(BareFDTJSON.luo(contents))
             case .text:
-                StandardStreams.writeOutput(TextTreeRenderer.render(luo: contents, bytes: bytes, path: image))
+                streams.writeOutput(TextTreeRenderer.render(luo: contents, bytes: bytes, path: image))
             }
         case let .luoSer(ser):
             switch format {
             case .json:
-                StandardStreams.writeOutput(BareFDTJSON.luoSer(ser))
+                streams.writeOutput(BareFDTJSON.luoSer(ser))
             case .text:
-                StandardStreams.writeOutput(TextTreeRenderer.render(luoSer: ser, path: image))
+                streams.writeOutput(TextTreeRenderer.render(luoSer: ser, path: image))
             }
         }
     }

@@ -2,7 +2,7 @@ import ArgumentParser
 import KHOImage
 
 /// `diff A B`: what differs in meaning between two images.
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: StreamedCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Show what differs between two images, by session, token and field.",
@@ -34,7 +34,7 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "The second image (B).", completion: .file(extensions: ["kho"]))
     var second: String
 
-    func run() throws {
+    func run(writingTo streams: OutputStreams) throws {
         let a = try ImageInputLoader.readImage(first)
         let b = try ImageInputLoader.readImage(second)
         var lines = StateDiff.differences(a.state, b.state)
@@ -46,7 +46,7 @@ struct DiffCommand: ParsableCommand {
             }
         }
         guard !lines.isEmpty else { return }
-        StandardStreams.writeOutput(lines.joined(separator: "\n") + "\n")
+        streams.writeOutput(lines.joined(separator: "\n") + "\n")
         throw CLIFailure.invalid("\(first) and \(second) differ: \(lines.count) difference\(lines.count == 1 ? "" : "s")")
     }
 }

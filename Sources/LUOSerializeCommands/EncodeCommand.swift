@@ -5,7 +5,7 @@ import KHOImage
 import HexFormat
 
 /// `encode MANIFEST -o IMAGE [--base ADDR]`: a manifest to a KHO image.
-struct EncodeCommand: ParsableCommand {
+struct EncodeCommand: StreamedCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode",
         abstract: "Build a KHO image from a manifest (JSON, or YAML for .yaml/.yml).",
@@ -62,7 +62,7 @@ struct EncodeCommand: ParsableCommand {
         _ = try requestedGeneration
     }
 
-    func run() throws {
+    func run(writingTo streams: OutputStreams) throws {
         let requested = try requestedGeneration
         let state: HandoverState
         do {
@@ -80,7 +80,7 @@ struct EncodeCommand: ParsableCommand {
         for session in state.sessions {
             for file in session.files where file.compatible == memfd {
                 guard case .data = file.content else { continue }
-                StandardStreams.writeError("luo-serialize: warning: \(manifest): session \(DisplayEscaping.quoted(session.name.bytes)) token \(file.token):"
+                streams.writeError("luo-serialize: warning: \(manifest): session \(DisplayEscaping.quoted(session.name.bytes)) token \(file.token):"
                     + " compatible \(memfd) with raw data: the next kernel's memfd handler will refuse to retrieve it\n")
             }
         }
@@ -97,7 +97,7 @@ struct EncodeCommand: ParsableCommand {
             throw CLIFailure.invalid("\(manifest): \(error.description)")
         }
         try image.withChunks { chunks in
-            try OutputFile.write(chunks, to: output, label: "encoding \(output)")
+            try OutputFile.write(chunks, to: output, label: "encoding \(output)", streams: streams)
         }
     }
 }

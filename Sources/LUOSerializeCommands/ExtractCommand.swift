@@ -2,7 +2,7 @@ import ArgumentParser
 import KHOImage
 
 /// `extract IMAGE --fdt kho|luo -o FILE`: one FDT, as debugfs shows it.
-struct ExtractCommand: ParsableCommand {
+struct ExtractCommand: StreamedCommand {
     static let configuration = CommandConfiguration(
         commandName: "extract",
         abstract: "Write the KHO root FDT or the LUO FDT of an image, as the kernel exposes it in debugfs.",
@@ -27,7 +27,7 @@ struct ExtractCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the FDT blob.", completion: .file(extensions: ["dtb"]))
     var output: String
 
-    func run() throws {
+    func run(writingTo streams: OutputStreams) throws {
         let bytes: [UInt8]
         switch (try ImageInputLoader.read(image), fdt) {
         case let (.image(decoded), .kho): bytes = decoded.khoRootFDT
@@ -41,6 +41,6 @@ struct ExtractCommand: ParsableCommand {
         case (.luoSer, .kho):
             throw CLIFailure.invalid("\(image): is a bare luo-v5 luo_ser, not a KHO root FDT")
         }
-        try OutputFile.write(bytes, to: output, label: "extracting \(output)")
+        try OutputFile.write(bytes, to: output, label: "extracting \(output)", streams: streams)
     }
 }

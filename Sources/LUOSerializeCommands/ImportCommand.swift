@@ -3,7 +3,7 @@ import KHOImage
 import HexFormat
 
 /// `import SOURCE -o IMAGE`: captured physical memory to a KHO image.
-struct ImportCommand: ParsableCommand {
+struct ImportCommand: StreamedCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn captured physical memory (raw or an ELF core) into a KHO image.",
@@ -32,7 +32,7 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the KHO image.", completion: .file(extensions: ["kho"]))
     var output: String
 
-    func run() throws {
+    func run(writingTo streams: OutputStreams) throws {
         var format = try memory.resolvedFormat(source)
         if format == .image {
             guard memory.sourceFormat == .auto else {
@@ -47,7 +47,7 @@ struct ImportCommand: ParsableCommand {
         } catch {
             throw ImageInputLoader.failure(source, error)
         }
-        StandardStreams.writeOutput(Self.summary(plan, source: source, output: output))
+        streams.writeOutput(Self.summary(plan, source: source, output: output))
     }
 
     /// What was imported: the generation found, where the root is, what the image holds.

@@ -8,8 +8,9 @@ enum OutputFile {
     static let pieceSize = 4 << 20
 
     /// Writes `chunks` in order to `path`; `label` names the operation on a
-    /// progress bar.
-    static func write(_ chunks: [UnsafeRawBufferPointer], to path: String, label: String) throws(CLIFailure) {
+    /// progress bar drawn on `streams`.
+    static func write(_ chunks: [UnsafeRawBufferPointer], to path: String, label: String,
+                      streams: OutputStreams) throws(CLIFailure) {
         var pieces: [UnsafeRawBufferPointer] = []
         var total: UInt64 = 0
         for chunk in chunks {
@@ -21,7 +22,7 @@ enum OutputFile {
                 start = end
             }
         }
-        let bar = ProgressBar.make(label: label, total: total)
+        let bar = ProgressBar.make(label: label, total: total, streams: streams)
         defer { bar?.finish() }
         do {
             try AtomicFileWriter.write(pieces, to: path) { written in bar?.update(UInt64(written)) }
@@ -33,10 +34,10 @@ enum OutputFile {
     }
 
     /// Writes one byte array to `path`.
-    static func write(_ bytes: [UInt8], to path: String, label: String) throws(CLIFailure) {
+    static func write(_ bytes: [UInt8], to path: String, label: String, streams: OutputStreams) throws(CLIFailure) {
         let outcome = bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> CLIFailure? in
             do {
-                try write([raw], to: path, label: label)
+                try write([raw], to: path, label: label, streams: streams)
                 return nil
             } catch let failure as CLIFailure {
                 return failure

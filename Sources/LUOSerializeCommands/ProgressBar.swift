@@ -1,29 +1,28 @@
-import SystemSupport
 import HexFormat
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A one-line progress bar on stderr for long writes: shown only when the
-/// total is above ``threshold`` and stderr is a terminal (`isatty(2)`).
+/// total is above ``threshold`` and stderr is a terminal.
 final class ProgressBar {
     /// Writes of more than 64 MiB get a bar.
     static let threshold: UInt64 = 64 << 20
 
     private let label: String
     private let total: UInt64
+    private let streams: OutputStreams
     private var lastPercent = -1
     private var finished = false
 
-    private init(label: String, total: UInt64) {
+    private init(label: String, total: UInt64, streams: OutputStreams) {
         self.label = label
         self.total = total
+        self.streams = streams
     }
 
-    /// A bar for `total` bytes, or `nil` when none should be drawn.
-    static func make(label: String, total: UInt64) -> ProgressBar? {
-        guard total > threshold, FileDescriptor.standardError.isTerminal else { return nil }
-        return ProgressBar(label: label, total: total)
+    /// A bar for `total` bytes on `streams`' stderr, or `nil` when none
+    /// should be drawn.
+    static func make(label: String, total: UInt64, streams: OutputStreams) -> ProgressBar? {
+        guard total > threshold, streams.errorIsTerminal else { return nil }
+        return ProgressBar(label: label, total: total, streams: streams)
     }
 
     /// Redraws the bar for `done` bytes when the whole percentage changed.
@@ -34,13 +33,13 @@ final class ProgressBar {
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        StandardStreams.writeError("\r\(label) [\(bar)] \(percent)% \(Hex.byteCount(min(done, total)))/\(Hex.byteCount(total))")
+        streams.writeError("\r\(label) [\(bar)] \(percent)% \(Hex.byteCount(min(done, total)))/\(Hex.byteCount(total))")
     }
 
     /// Ends the line.
     func finish() {
         guard !finished else { return }
         finished = true
-        StandardStreams.writeError("\n")
+        streams.writeError("\n")
     }
 }

@@ -6,7 +6,7 @@ import HexFormat
 
 /// `retrieve IMAGE --session NAME|--session-hex HEX --token N -o FILE`: one file's preserved
 /// bytes, restored the way its handler would.
-struct RetrieveCommand: ParsableCommand {
+struct RetrieveCommand: StreamedCommand {
     static let configuration = CommandConfiguration(
         commandName: "retrieve",
         abstract: "Restore one preserved file through its handler into FILE.",
@@ -63,11 +63,11 @@ struct RetrieveCommand: ParsableCommand {
         sessionHex.flatMap { SessionName(hexSpelling: $0) } ?? SessionName(session ?? "")
     }
 
-    func run() throws {
+    func run(writingTo streams: OutputStreams) throws {
         let session = sessionName
         let loaded = try ImageInputLoader.load(image, source)
         let decoded = try loaded.image("retrieve needs the preserved memory")
         let bytes = try HandlerRetrieval.retrieve(decoded, session: session, token: token.value, image: image)
-        try OutputFile.write(bytes, to: output, label: "retrieving \(output)")
+        try OutputFile.write(bytes, to: output, label: "retrieving \(output)", streams: streams)
     }
 }

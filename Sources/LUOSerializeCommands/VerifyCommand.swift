@@ -3,7 +3,7 @@ import KHOImage
 import HexFormat
 
 /// `verify IMAGE`: every check the reader makes, and a one-line summary.
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: StreamedCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check an image the way the incoming kernel would; print a one-line summary.",
@@ -31,24 +31,24 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var source: MemorySourceOptions
 
-    func run() throws {
+    func run(writingTo streams: OutputStreams) throws {
         let loaded = try ImageInputLoader.load(image, source)
         let decoded: DecodedImage
         switch loaded.input {
         case let .image(image): decoded = image
         case let .khoRootFDT(root, _):
             let subtrees = root.subtrees.map { "\($0.name) at \(Hex.format($0.phys))" }
-            StandardStreams.writeOutput("\(image): valid bare KHO root FDT: memory map at \(Hex.format(root.memoryMapPhys)),"
+            streams.writeOutput("\(image): valid bare KHO root FDT: memory map at \(Hex.format(root.memoryMapPhys)),"
                 + " subtrees: \(subtrees.isEmpty ? "none" : subtrees.joined(separator: ", "));"
                 + " the memory it points at is not in the file, so nothing past the FDT was checked\n")
             return
         case let .luoFDT(luo, _):
-            StandardStreams.writeOutput("\(image): valid bare LUO FDT: liveupdate-number \(luo.liveupdateNumber),"
+            streams.writeOutput("\(image): valid bare LUO FDT: liveupdate-number \(luo.liveupdateNumber),"
                 + " session header at \(Hex.format(luo.sessionHeaderPhys)), FLB header at \(Hex.format(luo.flbHeaderPhys));"
                 + " the memory it points at is not in the file, so nothing past the FDT was checked\n")
             return
         case let .luoSer(ser):
-            StandardStreams.writeOutput("\(image): valid bare luo_ser (\(ser.compatible), Linux 7.2/7.3): liveupdate_num \(ser.liveupdateNumber),"
+            streams.writeOutput("\(image): valid bare luo_ser (\(ser.compatible), Linux 7.2/7.3): liveupdate_num \(ser.liveupdateNumber),"
                 + " sessions_pa \(Hex.format(ser.sessionsPhys)), flbs_pa \(Hex.format(ser.flbsPhys));"
                 + " the memory it points at is not in the file, so nothing past the 32 bytes was checked\n")
             return
@@ -75,6 +75,6 @@ struct VerifyCommand: ParsableCommand {
         if !decoded.unreferencedBlocks.isEmpty {
             summary += ", \(plural(decoded.unreferencedBlocks.count, "preserved block")) no LUO structure refers to"
         }
-        StandardStreams.writeOutput(summary + "\n")
+        streams.writeOutput(summary + "\n")
     }
 }
