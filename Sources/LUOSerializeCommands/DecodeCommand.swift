@@ -29,10 +29,11 @@ struct DecodeCommand: StreamedCommand {
         """
     )
 
-    @Argument(help: "A KHO image, a bare KHO root FDT or LUO FDT, or captured memory (see --source-format).", completion: .file())
-    var image: String
-
-    @OptionGroup var source: MemorySourceOptions
+    @OptionGroup var input: HandoverInputArguments
+    /// The input file as named on the command line.
+    private var image: String { input.image }
+    /// How to take the input when it is captured memory.
+    private var source: MemorySourceOptions { input.source }
 
     @Option(help: "json: the manifest schema; text: a readable tree.")
     var format: DecodeFormat = .json

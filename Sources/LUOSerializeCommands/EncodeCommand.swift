@@ -33,8 +33,9 @@ struct EncodeCommand: StreamedCommand {
               completion: .file(extensions: ["json", "yaml", "yml"]))
     var manifest: String
 
-    @Option(name: .shortAndLong, help: "Where to write the image.", completion: .file(extensions: ["kho"]))
-    var output: String
+    @OptionGroup var destination: OutputFileOption
+    /// Where the result goes.
+    private var output: String { destination.output }
 
     @Option(help: "The first physical address the image uses (page aligned, below 2^52).")
     var base = U64Argument(KHOImageWriter.defaultBase)

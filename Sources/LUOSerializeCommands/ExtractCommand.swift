@@ -10,7 +10,8 @@ struct ExtractCommand: StreamedCommand {
         kho is the whole KHO root FDT, totalsize bytes, as debugfs kho/in/fdt shows it in the \
         next kernel (kho/out/fdt on a running kernel is only a prefix: its size is fixed at \
         boot); luo is the LUO blob, as kho/out/sub_fdts/LUO: an FDT up to v7.1, the 32-byte \
-        packed luo_ser from v7.2. The input may also be that bare blob itself.
+        packed luo_ser from v7.2. The input may also be that bare blob itself, or captured \
+        memory (see --source-format).
 
         Example:
           luo-serialize extract /tmp/handover.kho --fdt luo -o /tmp/luo.dtb
@@ -18,18 +19,22 @@ struct ExtractCommand: StreamedCommand {
         """
     )
 
-    @Argument(help: "The KHO image.", completion: .file(extensions: ["kho"]))
-    var image: String
+    @OptionGroup var input: HandoverInputArguments
+    /// The input file as named on the command line.
+    private var image: String { input.image }
+    /// How to take the input when it is captured memory.
+    private var source: MemorySourceOptions { input.source }
 
     @Option(help: "Which FDT: kho (the KHO root FDT) or luo (the LUO FDT; from Linux 7.2 the 32-byte luo_ser blob).")
     var fdt: FDTKind
 
-    @Option(name: .shortAndLong, help: "Where to write the FDT blob.", completion: .file(extensions: ["dtb"]))
-    var output: String
+    @OptionGroup var destination: OutputFileOption
+    /// Where the result goes.
+    private var output: String { destination.output }
 
     func run(writingTo streams: OutputStreams) throws {
         let bytes: [UInt8]
-        switch (try ImageInputLoader.read(image), fdt) {
+        switch (try ImageInputLoader.load(image, source).input, fdt) {
         case let (.image(decoded), .kho): bytes = decoded.khoRootFDT
         case let (.image(decoded), .luo): bytes = decoded.luoFDT
         case let (.khoRootFDT(_, fdt), .kho), let (.luoFDT(_, fdt), .luo): bytes = fdt

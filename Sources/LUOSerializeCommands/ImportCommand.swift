@@ -29,8 +29,9 @@ struct ImportCommand: StreamedCommand {
 
     @OptionGroup var memory: MemorySourceOptions
 
-    @Option(name: .shortAndLong, help: "Where to write the KHO image.", completion: .file(extensions: ["kho"]))
-    var output: String
+    @OptionGroup var destination: OutputFileOption
+    /// Where the result goes.
+    private var output: String { destination.output }
 
     func run(writingTo streams: OutputStreams) throws {
         var format = try memory.resolvedFormat(source)

@@ -29,10 +29,11 @@ struct RetrieveCommand: StreamedCommand {
         """
     )
 
-    @Argument(help: "The KHO image, or captured memory (see --source-format).", completion: .file(extensions: ["kho"]))
-    var image: String
-
-    @OptionGroup var source: MemorySourceOptions
+    @OptionGroup var input: HandoverInputArguments
+    /// The input file as named on the command line.
+    private var image: String { input.image }
+    /// How to take the input when it is captured memory.
+    private var source: MemorySourceOptions { input.source }
 
     @Option(help: "The session's name, as text (its UTF-8 bytes).")
     var session: String?
@@ -44,8 +45,9 @@ struct RetrieveCommand: StreamedCommand {
     @Option(help: "The file's token (decimal, or hex with 0x).")
     var token: U64Argument
 
-    @Option(name: .shortAndLong, help: "Where to write the restored bytes.", completion: .file())
-    var output: String
+    @OptionGroup var destination: OutputFileOption
+    /// Where the result goes.
+    private var output: String { destination.output }
 
     func validate() throws {
         switch (session, sessionHex) {

@@ -25,11 +25,11 @@ struct VerifyCommand: StreamedCommand {
         """
     )
 
-    @Argument(help: "The KHO image to check, a bare debugfs FDT, or captured memory (see --source-format).",
-              completion: .file(extensions: ["kho"]))
-    var image: String
-
-    @OptionGroup var source: MemorySourceOptions
+    @OptionGroup var input: HandoverInputArguments
+    /// The input file as named on the command line.
+    private var image: String { input.image }
+    /// How to take the input when it is captured memory.
+    private var source: MemorySourceOptions { input.source }
 
     func run(writingTo streams: OutputStreams) throws {
         let loaded = try ImageInputLoader.load(image, source)
