@@ -71,14 +71,25 @@ let package = Package(
         ),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
-        .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT", "ABIGeneration"]),
-        .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel", "HexFormat"]),
-        .testTarget(name: "HandoverManifestTests", dependencies: ["HandoverManifest", "HandoverModel"]),
-        .testTarget(name: "LiveUpdateTests", dependencies: ["LiveUpdate", "KHOImage", "KernelABI", "HandoverModel"]),
+        .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT", "ABIGeneration", "TestSupport"]),
+        .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel", "HexFormat", "TestSupport"]),
+        .testTarget(name: "HandoverManifestTests", dependencies: ["HandoverManifest", "HandoverModel", "TestSupport"]),
+        .testTarget(
+            name: "LiveUpdateTests", dependencies: ["LiveUpdate", "KHOImage", "KernelABI", "HandoverModel", "TestSupport"]
+        ),
+        // What every test target may share: repository paths, temporary
+        // directories, child-process runs, the built executables.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         // What the test targets that read the kernel lab's captures share.
         .target(name: "KernelLabSupport", path: "Tests/KernelLabSupport"),
-        .testTarget(name: "FixtureTests", dependencies: ["HandoverManifest", "KHOImage", "KernelABI", "HandoverModel", "FDT", "KernelLabSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["KHOImage", "HandoverModel", "FDT", "KernelLabSupport"]),
+        .testTarget(
+            name: "FixtureTests",
+            dependencies: ["HandoverManifest", "KHOImage", "KernelABI", "HandoverModel", "FDT", "KernelLabSupport", "TestSupport"]
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["LUOSerializeCommands", "KHOImage", "HandoverModel", "FDT", "KernelLabSupport", "TestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

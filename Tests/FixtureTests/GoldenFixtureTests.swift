@@ -4,15 +4,15 @@ import HandoverManifest
 import HandoverModel
 import KernelABI
 import KHOImage
+import TestSupport
 import Testing
 
 /// The golden fixtures in `Fixtures/`: every case re-encodes to the committed
 /// image byte for byte, decodes to its input, and its FDTs agree with dtc,
 /// fdtdump and python3-libfdt.
 @Suite struct GoldenFixtureTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = root.appendingPathComponent("Fixtures")
+    static let root = Repository.root
+    static let fixtures = Repository.fixtures
     /// One folder per generation: the pre-release `kho-v2` generation's
     /// eight cases, Linux v6.19's, v7.0's, v7.1's and v7.2/v7.3's.
     static let expectedGenerations = ["kho-v2-prerelease", "v6.19", "v7.0", "v7.1", "v7.3"]
@@ -240,17 +240,7 @@ import Testing
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let error = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: error, as: UTF8.self))
+        let result = try ProcessRunner.run(executable, arguments)
+        return (result.status, result.stdout, result.stderr)
     }
 }

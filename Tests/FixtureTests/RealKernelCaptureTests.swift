@@ -3,6 +3,7 @@ import Foundation
 import HandoverModel
 import KHOImage
 import KernelLabSupport
+import TestSupport
 import Testing
 
 /// The kernel lab's captures of real kernels (`Fixtures/kernel-captures/`):
@@ -115,10 +116,8 @@ import Testing
         try #require(capture.hasImage)
         let image = capture.path("capture.kho")
         let memory = try KHOImageMemory(path: image)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luo-real-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let raw = directory.appendingPathComponent("memory.raw").path
+        let directory = try TemporaryDirectory()
+        let raw = directory.path("memory.raw")
         FileManager.default.createFile(atPath: raw, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
         for range in memory.ranges {
@@ -127,7 +126,7 @@ import Testing
         }
         try handle.truncate(atOffset: 512 << 20)
         try handle.close()
-        let output = directory.appendingPathComponent("imported.kho").path
+        let output = directory.path("imported.kho")
         try KHOImporter.importImage(from: try RawMemoryFile(path: raw), to: output)
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == (try Data(contentsOf: URL(fileURLWithPath: image))))
     }
@@ -152,10 +151,8 @@ import Testing
         guard let generation = try? KernelGeneration.forRelease(capture.release) else { return }
         let image = capture.path("capture.kho")
         let real = try KHOImageReader.readImage(path: image)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luo-real-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let encodedPath = directory.appendingPathComponent("encoded.kho").path
+        let directory = try TemporaryDirectory()
+        let encodedPath = directory.path("encoded.kho")
         try KHOImageWriter().encode(try capture.expectedState(generation: generation)).write(to: encodedPath)
         let encoded = try KHOImageReader.readImage(path: encodedPath)
         let realStructure = try StructuralImage(image: real)

@@ -1,6 +1,7 @@
 import Foundation
 import HandoverManifest
 import HandoverModel
+import TestSupport
 import Testing
 
 /// The malformed-manifest corpus (issue 5): the cases ManifestErrorTests
@@ -164,13 +165,11 @@ import Testing
     }
 
     @Test func unreadableManifests() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("malformed-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("bad.json").path
+        let directory = try TemporaryDirectory()
+        let path = directory.path("bad.json")
         try Data([0x7b, 0xff, 0xfe, 0x7d]).write(to: URL(fileURLWithPath: path))
         #expect(throws: ManifestError.unreadable(file: path, reason: "not UTF-8 text")) { try HandoverManifest.load(path: path) }
-        let empty = directory.appendingPathComponent("empty.yaml").path
+        let empty = directory.path("empty.yaml")
         try Data().write(to: URL(fileURLWithPath: empty))
         #expect(throws: ManifestError.emptyDocument) { try HandoverManifest.load(path: empty) }
     }

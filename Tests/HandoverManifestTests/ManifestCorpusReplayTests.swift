@@ -1,6 +1,7 @@
 import Foundation
 import HandoverManifest
 import HandoverModel
+import TestSupport
 import Testing
 
 /// Replays the manifest fuzz target's regression corpus (Tests/Corpus/manifest,
@@ -10,13 +11,7 @@ import Testing
 /// `NAME.expected` file beside it was added for a finding, and must fail
 /// with exactly that error in the format its name implies.
 @Suite struct ManifestCorpusReplayTests {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus/manifest")
-
-    static var inputs: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
-            .filter { !$0.hasSuffix(".expected") && !$0.hasPrefix(".") }.sorted()
-    }
+    static var inputs: [String] { Corpus.inputs("manifest") }
 
     @Test func corpusIsPresent() {
         #expect(Self.inputs.count >= 3)
@@ -24,11 +19,8 @@ import Testing
     }
 
     @Test(arguments: inputs) func replay(_ name: String) throws {
-        let bytes = try Data(contentsOf: Self.directory.appendingPathComponent(name))
-        let expectedURL = Self.directory.appendingPathComponent(name + ".expected")
-        let expected = (try? String(contentsOf: expectedURL, encoding: .utf8))?
-            .trimmingCharacters(in: .newlines)
-        guard let text = String(data: bytes, encoding: .utf8) else {
+        let (bytes, expected) = try Corpus.load("manifest", name)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             #expect(expected == nil, "a finding must be UTF-8 text")
             return
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HandoverModel
+import TestSupport
 import Testing
 @testable import KHOImage
 
@@ -9,22 +10,11 @@ import Testing
 /// killed writer leaves no partial destination, and an existing
 /// destination as it was.
 @Suite struct AtomicOutputTests {
-    final class Directory {
-        let path: String
-        init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        var entries: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
-        func file(_ name: String) -> String { path + "/" + name }
-    }
-
     struct Injected: Error, Equatable {}
 
     @Test func injectedFailureLeavesNoFile() throws {
-        let directory = try Directory()
-        let destination = directory.file("out.bin")
+        let directory = try TemporaryDirectory()
+        let destination = directory.path("out.bin")
         let chunks: [[UInt8]] = [[UInt8](repeating: 1, count: 4096), [UInt8](repeating: 2, count: 4096), [3]]
         var calls: [Int] = []
         #expect(throws: Injected()) {
@@ -47,8 +37,8 @@ import Testing
     }
 
     @Test func injectedFailureKeepsTheExistingDestination() throws {
-        let directory = try Directory()
-        let destination = directory.file("image.kho")
+        let directory = try TemporaryDirectory()
+        let destination = directory.path("image.kho")
         try AtomicFileWriter.write(Array("old contents".utf8), to: destination)
         #expect(directory.entries == ["image.kho"])
         let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
@@ -72,16 +62,16 @@ import Testing
     }
 
     @Test func systemFailureLeavesNoFile() throws {
-        let directory = try Directory()
+        let directory = try TemporaryDirectory()
         // The destination is a directory: rename fails after the data is written.
-        let destination = directory.file("taken")
+        let destination = directory.path("taken")
         try FileManager.default.createDirectory(atPath: destination + "/inside", withIntermediateDirectories: true)
         #expect(throws: AtomicFileWriter.WriteError(path: destination, operation: "rename", errno: EISDIR)) {
             try AtomicFileWriter.write([1, 2, 3], to: destination)
         }
         #expect(directory.entries == ["taken"])
         // A directory that does not exist: nothing is created.
-        let missing = directory.file("no/such/out")
+        let missing = directory.path("no/such/out")
         #expect(throws: AtomicFileWriter.WriteError(path: missing, operation: "mkstemp", errno: ENOENT)) {
             try AtomicFileWriter.write([1], to: missing)
         }
@@ -90,24 +80,12 @@ import Testing
 
     // MARK: a killed CLI
 
-    /// The `luo-serialize` executable built beside this test executable.
-    static let cli: String? = {
-        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        var directory = URL(fileURLWithPath: exe).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let path = directory.appendingPathComponent("luo-serialize").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }()
-
     /// Starts `luo-serialize retrieve` of a 64 MiB memfd, SIGKILLs it as
     /// soon as its temporary output file appears (mid-write), and returns
     /// what the directory holds afterwards.
-    static func killRetrieveMidWrite(_ directory: Directory, image: String, existing: [UInt8]?) throws -> [String] {
-        let cli = try #require(Self.cli, "luo-serialize not found beside the test executable")
-        let destination = directory.file("memory.bin")
+    static func killRetrieveMidWrite(_ directory: TemporaryDirectory, image: String, existing: [UInt8]?) throws -> [String] {
+        let cli = try BuiltProducts.path("luo-serialize")
+        let destination = directory.path("memory.bin")
         if let existing { try AtomicFileWriter.write(existing, to: destination) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cli)
@@ -133,8 +111,8 @@ import Testing
     }
 
     @Test func killedCLILeavesNoPartialDestination() throws {
-        let directory = try Directory()
-        let image = directory.file("image.kho")
+        let directory = try TemporaryDirectory()
+        let image = directory.path("image.kho")
         let contents = [UInt8](repeating: 0x5a, count: 64 << 20)
         try KHOImageWriter().encode(HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 1, sessions: [
             SessionRecord(name: "vm0", files: [FileRecord(token: 1, compatible: "memfd-v1",
@@ -146,12 +124,12 @@ import Testing
         var left = try Self.killRetrieveMidWrite(directory, image: image, existing: nil)
         #expect(!left.contains("memory.bin"))
         #expect(left.count == 1 && left[0].hasPrefix(".memory.bin.tmp-"), "\(left)")
-        for name in left { unlink(directory.file(name)) }
+        for name in left { unlink(directory.path(name)) }
 
         // An existing destination is left exactly as it was.
         let old = Array("the previous retrieve".utf8)
         left = try Self.killRetrieveMidWrite(directory, image: image, existing: old)
         #expect(left.contains("memory.bin"))
-        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory.file("memory.bin")))) == old)
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory.path("memory.bin")))) == old)
     }
 }

@@ -2,6 +2,7 @@ import FDT
 import Foundation
 import HandoverModel
 import KernelABI
+import TestSupport
 import Testing
 @testable import KHOImage
 
@@ -12,20 +13,10 @@ import Testing
 /// `NAME.expected` file beside it was added for a finding and must fail
 /// with exactly that error.
 @Suite struct CorpusReplayTests {
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus")
-
-    static func inputs(_ target: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(target).path)) ?? [])
-            .filter { !$0.hasSuffix(".expected") && !$0.hasPrefix(".") }.sorted()
-    }
+    static func inputs(_ target: String) -> [String] { Corpus.inputs(target) }
 
     static func load(_ target: String, _ name: String) throws -> (bytes: [UInt8], expected: String?) {
-        let directory = root.appendingPathComponent(target)
-        let bytes = [UInt8](try Data(contentsOf: directory.appendingPathComponent(name)))
-        let expected = (try? String(contentsOf: directory.appendingPathComponent(name + ".expected"), encoding: .utf8))?
-            .trimmingCharacters(in: .newlines)
-        return (bytes, expected)
+        try Corpus.load(target, name)
     }
 
     @Test func corporaArePresent() {

@@ -1,6 +1,7 @@
 import FDT
 import Foundation
 import KHOImage
+import TestSupport
 import Testing
 
 /// Replays the import fuzz target's regression corpus (Tests/Corpus/import,
@@ -8,18 +9,14 @@ import Testing
 /// physical memory from address 0; the importer plans an image from it or
 /// fails with a typed error, and whatever it plans lies inside the memory.
 @Suite struct ImportCorpusReplayTests {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Corpus/import")
-
-    static let inputs: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
-        .filter { !$0.hasPrefix(".") }.sorted()
+    static let inputs = Corpus.inputs("import")
 
     @Test func corpusIsPresent() {
         #expect(Self.inputs.count >= 5)
     }
 
     @Test(arguments: inputs) func replay(_ name: String) throws {
-        let bytes = [UInt8](try Data(contentsOf: Self.directory.appendingPathComponent(name)))
+        let bytes = try Corpus.load("import", name).bytes
         let memory = BufferMemory(phys: 0, storage: ReadOnlyBytes(copying: bytes))
         guard let plan = try? KHOImporter.plan(memory) else { return }
         for region in plan.regions { #expect(memory.contains(region.phys, length: region.size), "\(name)") }

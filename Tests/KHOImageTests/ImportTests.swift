@@ -2,6 +2,7 @@ import FDT
 import Foundation
 import HandoverModel
 import KHOImage
+import TestSupport
 import Testing
 
 /// `KHOImporter` and the three `PhysicalMemory` sources, on memory made
@@ -21,8 +22,8 @@ import Testing
     ], flbs: [FLBRecord(name: "iommu", data: 0x1234, count: 1)])
 
     /// An image of ``state`` from `base`, written to `directory`.
-    static func image(in directory: URL, base: UInt64 = KHOImageWriter.defaultBase, name: String = "image.kho") throws -> String {
-        let path = directory.appendingPathComponent(name).path
+    static func image(in directory: TemporaryDirectory, base: UInt64 = KHOImageWriter.defaultBase, name: String = "image.kho") throws -> String {
+        let path = directory.path(name)
         try KHOImageWriter(base: base).encode(state).write(to: path)
         return path
     }
@@ -31,11 +32,11 @@ import Testing
 
     @Test(arguments: [UInt64(0), 0xf000_0000])
     func rawMemoryImportsToTheWritersImage(base: UInt64) throws {
-        let directory = try SyntheticCapture.directory()
+        let directory = try TemporaryDirectory()
         let image = try Self.image(in: directory)
-        let raw = directory.appendingPathComponent("memory.raw").path
+        let raw = directory.path("memory.raw")
         try SyntheticCapture.raw(try SyntheticCapture.regions(of: image), base: base, to: raw)
-        let output = directory.appendingPathComponent("imported.kho").path
+        let output = directory.path("imported.kho")
         let plan = try KHOImporter.importImage(from: try RawMemoryFile(path: raw, physBase: base), to: output)
         #expect(try Self.bytes(output) == (try Self.bytes(image)))
         let decoded = try KHOImageReader.readImage(path: image)
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func elfCoreImportsToTheWritersImage() throws {
-        let directory = try SyntheticCapture.directory()
+        let directory = try TemporaryDirectory()
         let image = try Self.image(in: directory)
         // Segments split at page boundaries and listed out of order: the
         // importer sorts them and reads across touching ones.
@@ -61,26 +62,26 @@ import Testing
                 offset += length
             }
         }
-        let core = directory.appendingPathComponent("core.elf").path
+        let core = directory.path("core.elf")
         try Data(SyntheticCapture.elf(segments.reversed())).write(to: URL(fileURLWithPath: core))
-        let output = directory.appendingPathComponent("imported.kho").path
+        let output = directory.path("imported.kho")
         try KHOImporter.importImage(from: try ELFCoreFile(path: core), to: output)
         #expect(try Self.bytes(output) == (try Self.bytes(image)))
     }
 
     @Test func imageMemoryImportsToItself() throws {
-        let directory = try SyntheticCapture.directory()
+        let directory = try TemporaryDirectory()
         let image = try Self.image(in: directory, base: 0x2000_0000)
         let memory = try KHOImageMemory(path: image)
-        let output = directory.appendingPathComponent("imported.kho").path
+        let output = directory.path("imported.kho")
         try KHOImporter.importImage(from: memory, khoFDTPhys: memory.khoFDTPhys, to: output)
         #expect(try Self.bytes(output) == (try Self.bytes(image)))
     }
 
     @Test func readerDecodesCapturedMemoryDirectly() throws {
-        let directory = try SyntheticCapture.directory()
+        let directory = try TemporaryDirectory()
         let image = try Self.image(in: directory)
-        let raw = directory.appendingPathComponent("memory.raw").path
+        let raw = directory.path("memory.raw")
         try SyntheticCapture.raw(try SyntheticCapture.regions(of: image), base: 0, to: raw)
         guard case let .image(decoded) = try KHOImageReader.read(memory: try RawMemoryFile(path: raw)) else {
             Issue.record("not decoded as an image")
@@ -91,34 +92,34 @@ import Testing
     }
 
     @Test func twoHandoversInOneMemoryAreNamedAndEitherCanBeChosen() throws {
-        let directory = try SyntheticCapture.directory()
+        let directory = try TemporaryDirectory()
         let first = try Self.image(in: directory, base: 0x1000_0000, name: "a.kho")
         let second = try Self.image(in: directory, base: 0x3000_0000, name: "b.kho")
-        let raw = directory.appendingPathComponent("memory.raw").path
+        let raw = directory.path("memory.raw")
         try SyntheticCapture.raw(try SyntheticCapture.regions(of: first) + SyntheticCapture.regions(of: second), base: 0, to: raw)
         let memory = try RawMemoryFile(path: raw)
         let roots = [try KHOImageReader.readImage(path: first).layout.khoRootFDTPhys,
                      try KHOImageReader.readImage(path: second).layout.khoRootFDTPhys]
         #expect(throws: KHOImageError.severalKHORoots(candidates: roots)) { try KHOImporter.plan(memory) }
-        let output = directory.appendingPathComponent("imported.kho").path
+        let output = directory.path("imported.kho")
         try KHOImporter.importImage(from: memory, khoFDTPhys: roots[1], to: output)
         #expect(try Self.bytes(output) == (try Self.bytes(second)))
     }
 
     @Test func memoryWithoutARootSaysSoAndWritesNothing() throws {
-        let directory = try SyntheticCapture.directory()
-        let raw = directory.appendingPathComponent("zeros.raw").path
+        let directory = try TemporaryDirectory()
+        let raw = directory.path("zeros.raw")
         try SyntheticCapture.raw([], base: 0, tail: 64 * 4096, to: raw)
-        let output = directory.appendingPathComponent("out.kho").path
+        let output = directory.path("out.kho")
         #expect(throws: KHOImageError.noKHORoot(pagesSearched: 64, rejected: [])) {
             try KHOImporter.importImage(from: try RawMemoryFile(path: raw), to: output)
         }
         #expect(!FileManager.default.fileExists(atPath: output))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["zeros.raw"])
+        #expect(directory.entries == ["zeros.raw"])
     }
 
     @Test func aMapPointingOutsideTheSourceIsNamed() throws {
-        let directory = try SyntheticCapture.directory()
+        let directory = try TemporaryDirectory()
         let image = try Self.image(in: directory)
         let decoded = try KHOImageReader.readImage(path: image)
         // An ELF core of the image's memory with the memfd's first folio cut out.
@@ -132,9 +133,9 @@ import Testing
             let resume = cut + Int(missing.size)
             if resume < region.bytes.count { segments.append((missing.phys + missing.size, Array(region.bytes[resume...]))) }
         }
-        let core = directory.appendingPathComponent("cut.elf").path
+        let core = directory.path("cut.elf")
         try Data(SyntheticCapture.elf(segments)).write(to: URL(fileURLWithPath: core))
-        let output = directory.appendingPathComponent("out.kho").path
+        let output = directory.path("out.kho")
         #expect(throws: KHOImageError.preservedBlock(phys: missing.phys, order: 0, problem: "is not in the captured memory")) {
             try KHOImporter.importImage(from: try ELFCoreFile(path: core), khoFDTPhys: decoded.layout.khoRootFDTPhys, to: output)
         }
@@ -142,8 +143,8 @@ import Testing
     }
 
     @Test func aRootOutsideTheSourceIsNamed() throws {
-        let directory = try SyntheticCapture.directory()
-        let raw = directory.appendingPathComponent("small.raw").path
+        let directory = try TemporaryDirectory()
+        let raw = directory.path("small.raw")
         try SyntheticCapture.raw([], base: 0, tail: 8192, to: raw)
         #expect(throws: KHOImageError.outsideSource(what: "KHO root FDT", phys: 0x10000, length: 40)) {
             try KHOImporter.plan(try RawMemoryFile(path: raw), khoFDTPhys: 0x10000)
@@ -151,9 +152,9 @@ import Testing
     }
 
     @Test func elfCoresThatCannotBeTrustedAreRefused() throws {
-        let directory = try SyntheticCapture.directory()
+        let directory = try TemporaryDirectory()
         func core(_ bytes: [UInt8]) throws -> String {
-            let path = directory.appendingPathComponent("core-\(UUID().uuidString).elf").path
+            let path = directory.path("core-\(UUID().uuidString).elf")
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             return path
         }
@@ -183,8 +184,8 @@ import Testing
     }
 
     @Test func rawMemoryNeedsAPageAlignedBase() throws {
-        let directory = try SyntheticCapture.directory()
-        let raw = directory.appendingPathComponent("m.raw").path
+        let directory = try TemporaryDirectory()
+        let raw = directory.path("m.raw")
         try SyntheticCapture.raw([], base: 0, tail: 4096, to: raw)
         #expect(throws: KHOImageError.badSource(path: raw, problem: "--phys-base 0x800 is not page aligned")) {
             try RawMemoryFile(path: raw, physBase: 0x800)
@@ -192,8 +193,8 @@ import Testing
     }
 
     @Test func readsAcrossTouchingSegmentsButNotAcrossGaps() throws {
-        let directory = try SyntheticCapture.directory()
-        let path = directory.appendingPathComponent("c.elf").path
+        let directory = try TemporaryDirectory()
+        let path = directory.path("c.elf")
         let a = [UInt8](repeating: 0xaa, count: 4096), b = [UInt8](repeating: 0xbb, count: 4096)
         try Data(SyntheticCapture.elf([(0x2000, b), (0x1000, a), (0x5000, a)])).write(to: URL(fileURLWithPath: path))
         let memory = try ELFCoreFile(path: path)

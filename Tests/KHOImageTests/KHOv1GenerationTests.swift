@@ -3,6 +3,7 @@ import Foundation
 import HandoverModel
 import KHOImage
 import KernelABI
+import TestSupport
 import Testing
 
 /// The `kho-v1` generation of Linux v7.0 and v6.19: the chunk list of
@@ -184,12 +185,12 @@ import Testing
     // MARK: import
 
     @Test func importOfKHOv1MemoryGivesTheWritersImage() throws {
-        let directory = try SyntheticCapture.directory()
-        let image = directory.appendingPathComponent("image.kho").path
+        let directory = try TemporaryDirectory()
+        let image = directory.path("image.kho")
         try KHOImageWriter().encode(Self.state(.linux7_0)).write(to: image)
-        let raw = directory.appendingPathComponent("memory.raw").path
+        let raw = directory.path("memory.raw")
         try SyntheticCapture.raw(try SyntheticCapture.regions(of: image), base: 0xf000_0000, to: raw)
-        let output = directory.appendingPathComponent("imported.kho").path
+        let output = directory.path("imported.kho")
         let plan = try KHOImporter.importImage(from: try RawMemoryFile(path: raw, physBase: 0xf000_0000), to: output)
         #expect(plan.rootCompatible == "kho-v1")
         #expect(plan.memoryMapNodes.count == 8, "four chunks and four bitmaps")
@@ -199,8 +200,8 @@ import Testing
     /// The next kernel frees the chunk list once it has read it: memory
     /// captured later may hold anything there. The error says so.
     @Test func importAfterTheChunkPagesWereReused() throws {
-        let directory = try SyntheticCapture.directory()
-        let image = directory.appendingPathComponent("image.kho").path
+        let directory = try TemporaryDirectory()
+        let image = directory.path("image.kho")
         let encoded = try KHOImageWriter().encode(Self.state(.linux7_0))
         try encoded.write(to: image)
         var pieces = try SyntheticCapture.regions(of: image)
@@ -208,9 +209,9 @@ import Testing
         let index = pieces.firstIndex { $0.phys <= chunk && chunk < $0.phys + UInt64($0.bytes.count) }!
         let at = Int(chunk - pieces[index].phys)
         for i in 0..<4096 { pieces[index].bytes[at + i] = 0xee }
-        let raw = directory.appendingPathComponent("memory.raw").path
+        let raw = directory.path("memory.raw")
         try SyntheticCapture.raw(pieces, base: 0, to: raw)
-        let output = directory.appendingPathComponent("imported.kho").path
+        let output = directory.path("imported.kho")
         #expect {
             try KHOImporter.importImage(from: try RawMemoryFile(path: raw, physBase: 0), khoFDTPhys: encoded.layout.khoRootFDTPhys, to: output)
         } throws: { error in

@@ -3,6 +3,7 @@ import Foundation
 import HandoverModel
 import KernelABI
 import KHOImage
+import TestSupport
 import Testing
 
 /// Linux v7.1's generation (kho-v3 + luo-v1 + memfd-v2 + kexec-metadata):
@@ -214,17 +215,6 @@ import Testing
     // MARK: helpers
 
     static func replay(_ arguments: [String]) throws -> [UInt8] {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("tools/kernel_fdt_sequences.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return Array(data)
+        try ProcessRunner.kernelFDTSequence(arguments)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import HandoverModel
+import TestSupport
 import Testing
 @testable import KHOImage
 
@@ -22,7 +23,7 @@ import Testing
 
     /// Runs `luo-serialize ARGUMENTS` the same way; its exit status and peak RSS (KiB).
     static func measure(_ arguments: [String]) throws -> (status: Int32, peakKiB: Int) {
-        let cli = try #require(AtomicOutputTests.cli, "luo-serialize not found beside the test executable")
+        let cli = try BuiltProducts.path("luo-serialize")
         let script = """
         import resource, subprocess, sys
         r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -44,9 +45,9 @@ import Testing
     }
 
     @Test func hostileCountsDoNotDriveMemory() throws {
-        let directory = try AtomicOutputTests.Directory()
+        let directory = try TemporaryDirectory()
         let good = try CraftedImage()
-        let goodPath = directory.file("good.kho")
+        let goodPath = directory.path("good.kho")
         try AtomicFileWriter.write(good.bytes, to: goodPath)
         let baseline = try Self.verify(goodPath)
         #expect(baseline.status == 0)
@@ -67,7 +68,7 @@ import Testing
         hostile.append(("flbs", image))
 
         for (name, image) in hostile {
-            let path = directory.file("\(name).kho")
+            let path = directory.path("\(name).kho")
             try AtomicFileWriter.write(image.bytes, to: path)
             #expect(throws: KHOImageError.self, "\(name)") { try image.decodeMemfd() }
             let result = try Self.verify(path)
@@ -83,13 +84,13 @@ import Testing
     /// top, found by scanning every page) streams through a small buffer:
     /// the CLI's peak stays far below the source's size.
     @Test func importOfAFourGiBSourceStaysSmall() throws {
-        let directory = try AtomicOutputTests.Directory()
-        let image = directory.file("image.kho")
+        let directory = try TemporaryDirectory()
+        let image = directory.path("image.kho")
         try KHOImageWriter(base: 0xf000_0000).encode(HandoverState(liveupdateNumber: 1, sessions: [
             SessionRecord(name: "vm", files: [FileRecord(token: 1, compatible: "memfd-v2", content: .memfd(
                 MemfdContents(size: 1 << 20, position: 0, contents: [UInt8](repeating: 0x5a, count: 1 << 20))))]),
         ])).write(to: image)
-        let raw = directory.file("memory.raw")
+        let raw = directory.path("memory.raw")
         FileManager.default.createFile(atPath: raw, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
         let memory = try KHOImageMemory(path: image)
@@ -99,7 +100,7 @@ import Testing
         }
         try handle.truncate(atOffset: 4 << 30)
         try handle.close()
-        let output = directory.file("imported.kho")
+        let output = directory.path("imported.kho")
         let result = try Self.measure(["import", raw, "--source-format", "raw", "-o", output])
         #expect(result.status == 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == (try Data(contentsOf: URL(fileURLWithPath: image))))

@@ -6,13 +6,6 @@ import KHOImage
 /// `PT_LOAD` per range, so the importer can be checked against the image's
 /// own bytes.
 enum SyntheticCapture {
-    /// A fresh directory under the temporary directory.
-    static func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("luo-import-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// The image's regions as (phys, bytes).
     static func regions(of imagePath: String) throws -> [(phys: UInt64, bytes: [UInt8])] {
         let memory = try KHOImageMemory(path: imagePath)

@@ -2,6 +2,7 @@ import FDT
 import Foundation
 import HandoverModel
 import KernelABI
+import TestSupport
 import Testing
 @testable import KHOImage
 
@@ -204,18 +205,7 @@ func zeroBytes(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 /// calls with the image's addresses (tools/kernel_fdt_sequences.py).
 @Suite struct ImageFDTsAgainstPylibfdtTests {
     static func run(_ arguments: [String]) throws -> [UInt8] {
-        let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("tools/kernel_fdt_sequences.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [tool] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return Array(data)
+        try ProcessRunner.kernelFDTSequence(arguments)
     }
 
     @Test(arguments: [KHOImageWriter.defaultBase, 0x20_0000, 0x000f_ff00_0000_0000])

@@ -2,6 +2,7 @@ import CLibFDT
 import FDT
 import Foundation
 import KernelABI
+import TestSupport
 import Testing
 
 /// The kernel's FDT call sequences replayed on the reference encoder.
@@ -170,20 +171,8 @@ let luoValues: [Values] = [
 
 /// Replays the same call sequences with pylibfdt (tools/kernel_fdt_sequences.py).
 @Suite struct PylibfdtCrossCheckTests {
-    static let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("tools/kernel_fdt_sequences.py").path
-
     static func run(_ arguments: [String]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [tool] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return Array(data)
+        try ProcessRunner.kernelFDTSequence(arguments)
     }
 
     static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

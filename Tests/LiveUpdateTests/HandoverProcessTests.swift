@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import LiveUpdate
 
@@ -14,38 +15,10 @@ import LiveUpdate
         ("demo-state", 998, Array("stage=1".utf8), 7),
     ]
 
-    /// The demo binary: built into the same directory as the running test
-    /// bundle, whatever the scratch path.
-    static func demoPath() throws -> String {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let candidate = executable.deletingLastPathComponent().appendingPathComponent("luo-handover-demo").path
-        guard FileManager.default.isExecutableFile(atPath: candidate) else {
-            throw DemoMissing(path: candidate)
-        }
-        return candidate
-    }
-
-    struct DemoMissing: Error, CustomStringConvertible {
-        let path: String
-        var description: String { "luo-handover-demo is not built at \(path)" }
-    }
-
     /// Runs the demo and returns its exit status and standard output lines.
     static func run(_ arguments: [String]) throws -> (status: Int32, lines: [String], errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try demoPath())
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: outData, as: UTF8.self)
-        return (process.terminationStatus, text.split(separator: "\n").map(String.init),
-                String(decoding: errData, as: UTF8.self))
+        let result = try ProcessRunner.run(try BuiltProducts.path("luo-handover-demo"), arguments)
+        return (result.status, result.stdout.split(separator: "\n").map(String.init), result.stderr)
     }
 
     func temporaryPath(_ name: String) -> String {
