@@ -1,5 +1,6 @@
 import Foundation
 import KHOImage
+import TestSupport
 import Testing
 
 /// `luo-serialize decode`: JSON that re-encodes byte for byte, the text tree, bare FDTs.
@@ -7,35 +8,35 @@ import Testing
     @Test func encodeOfDecodeIsByteIdentical() throws {
         let directory = try TemporaryDirectory()
         let first = try encodeExample(in: directory)
-        let decoded = try CLI.run(["decode", first])
+        let decoded = CLI.run(["decode", first])
         #expect(decoded.status == 0)
         #expect(decoded.stderr.isEmpty)
         let manifest = try directory.write("decoded.json", decoded.stdout)
         let second = directory.path("second.kho")
-        #expect(try CLI.run(["encode", manifest, "-o", second]).status == 0)
+        #expect(CLI.run(["encode", manifest, "-o", second]).status == 0)
         #expect(try readBytes(first) == readBytes(second))
         // And the JSON is canonical: decoding the re-encoded image gives the same text.
-        #expect(try CLI.run(["decode", second, "--format", "json"]).stdout == decoded.stdout)
+        #expect(CLI.run(["decode", second, "--format", "json"]).stdout == decoded.stdout)
     }
 
     @Test func encodeOfDecodeIsByteIdenticalWithABase() throws {
         let directory = try TemporaryDirectory()
         let first = directory.path("a.kho")
-        #expect(try CLI.run(["encode", CLI.exampleManifest, "-o", first, "--base", "0x4000000000"]).status == 0)
-        let decoded = try CLI.run(["decode", first])
+        #expect(CLI.run(["encode", Repository.exampleManifest, "-o", first, "--base", "0x4000000000"]).status == 0)
+        let decoded = CLI.run(["decode", first])
         #expect(decoded.status == 0)
         #expect(decoded.stderrLines == ["luo-serialize: note: \(first): laid out from base 0x4000000000;"
             + " encode with --base 0x4000000000 to reproduce it byte for byte"])
         let manifest = try directory.write("a.json", decoded.stdout)
         let second = directory.path("b.kho")
-        #expect(try CLI.run(["encode", manifest, "-o", second, "--base", "0x4000000000"]).status == 0)
+        #expect(CLI.run(["encode", manifest, "-o", second, "--base", "0x4000000000"]).status == 0)
         #expect(try readBytes(first) == readBytes(second))
     }
 
     @Test func jsonIsTheCanonicalManifest() throws {
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
-        let text = try CLI.run(["decode", image]).stdout
+        let text = CLI.run(["decode", image]).stdout
         #expect(text.hasPrefix("{\n  \"kernel\": \"7.1\",\n  \"liveupdate_number\": 1,\n  \"sessions\": [\n    {\n      \"name\": \"vm0\",\n"))
         #expect(text.contains("\"data\": \"0xdeadbeef\""))
         #expect(text.contains("\"memfd\": {\n            \"size\": 4900,\n            \"pos\": 0,\n            \"seals\": \"0x0\",\n"))
@@ -46,7 +47,7 @@ import Testing
     @Test func textShowsEveryStructureWithItsAddress() throws {
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
-        let result = try CLI.run(["decode", image, "--format", "text"])
+        let result = CLI.run(["decode", image, "--format", "text"])
         #expect(result.status == 0)
         let layout = try KHOImageReader.readImage(path: image).layout
         func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
@@ -100,9 +101,9 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let luo = directory.path("luo.dtb")
-        #expect(try CLI.run(["extract", image, "--fdt", "luo", "-o", luo]).status == 0)
+        #expect(CLI.run(["extract", image, "--fdt", "luo", "-o", luo]).status == 0)
         let layout = try KHOImageReader.readImage(path: image).layout
-        let json = try CLI.run(["decode", luo])
+        let json = CLI.run(["decode", luo])
         #expect(json.status == 0)
         #expect(json.stdout == """
         {
@@ -113,7 +114,7 @@ import Testing
         }
 
         """)
-        let text = try CLI.run(["decode", luo, "--format", "text"])
+        let text = CLI.run(["decode", luo, "--format", "text"])
         #expect(text.status == 0)
         #expect(text.stdout.hasPrefix("bare LUO FDT \(luo)"))
         #expect(text.stdout.contains("liveupdate-number: 1\n"))
@@ -123,13 +124,13 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let kho = directory.path("kho.dtb")
-        #expect(try CLI.run(["extract", image, "--fdt", "kho", "-o", kho]).status == 0)
+        #expect(CLI.run(["extract", image, "--fdt", "kho", "-o", kho]).status == 0)
         let layout = try KHOImageReader.readImage(path: image).layout
-        let json = try CLI.run(["decode", kho])
+        let json = CLI.run(["decode", kho])
         #expect(json.status == 0)
         #expect(json.stdout.contains("\"preserved_memory_map\": \"0x\(String(layout.memoryMapPhys, radix: 16))\""))
         #expect(json.stdout.contains("\"name\": \"LUO\",\n      \"preserved_data\": \"0x\(String(layout.luoFDTPhys, radix: 16))\""))
-        let text = try CLI.run(["decode", kho, "--format", "text"])
+        let text = CLI.run(["decode", kho, "--format", "text"])
         #expect(text.stdout.contains("subtree LUO: preserved-data @ 0x\(String(layout.luoFDTPhys, radix: 16))"))
     }
 
@@ -138,7 +139,7 @@ import Testing
         let image = try encodeExample(in: directory)
         let bytes = try readBytes(image)
         let truncated = try directory.write("truncated.kho", bytes: Array(bytes.prefix(bytes.count - 4096)))
-        let result = try CLI.run(["decode", truncated])
+        let result = CLI.run(["decode", truncated])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderrLines.count == 1)
@@ -151,7 +152,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let path = try directory.write("garbage.kho", bytes: bytes)
         for format in ["json", "text"] {
-            let result = try CLI.run(["decode", path, "--format", format])
+            let result = CLI.run(["decode", path, "--format", format])
             #expect(result.status == 1)
             #expect(result.stderrLines.count == 1)
             #expect(result.stderr.hasPrefix("luo-serialize: \(path): "))
@@ -168,20 +169,20 @@ import Testing
         {"liveupdate_number": 1, "sessions": [{"name": "evil\n\u001b[31mred", "files": [{"token": 1, "compatible": "x\ty", "data": 1}]}]}
         """#)
         let image = directory.path("evil.kho")
-        #expect(try CLI.run(["encode", manifest, "-o", image]).status == 0)
-        let text = try CLI.run(["decode", image, "--format", "text"])
+        #expect(CLI.run(["encode", manifest, "-o", image]).status == 0)
+        let text = CLI.run(["decode", image, "--format", "text"])
         #expect(text.status == 0)
         #expect(text.stdout.contains(#"session[0] "evil\n\x1b[31mred": luo_session_ser @ "#))
         #expect(text.stdout.contains(#"compatible "x\ty", data 0x1"#))
         #expect(!text.stdout.contains("\u{1b}"))
-        let retrieve = try CLI.run(["retrieve", image, "--session", "evil\n\u{1b}[31mred", "--token", "1", "-o", directory.path("x")])
+        let retrieve = CLI.run(["retrieve", image, "--session", "evil\n\u{1b}[31mred", "--token", "1", "-o", directory.path("x")])
         #expect(retrieve.status == 1)
         #expect(retrieve.stderrLines == [#"luo-serialize: \#(image): session "evil\n\x1b[31mred" token 1 (x\ty) holds only the raw data u64 0x1; its handler preserved no bytes to restore"#])
         // JSON escapes them its own way and re-encodes identically.
-        let json = try CLI.run(["decode", image])
+        let json = CLI.run(["decode", image])
         #expect(json.stdout.contains(#""name": "evil\n\u001b[31mred""#))
         let again = directory.path("again.kho")
-        #expect(try CLI.run(["encode", try directory.write("again.json", json.stdout), "-o", again]).status == 0)
+        #expect(CLI.run(["encode", try directory.write("again.json", json.stdout), "-o", again]).status == 0)
         #expect(try readBytes(again) == readBytes(image))
     }
 }

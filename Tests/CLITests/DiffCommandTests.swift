@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `luo-serialize diff`: differences in meaning, by session, token and field.
@@ -7,7 +8,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let copy = try directory.write("copy.kho", bytes: try readBytes(image))
-        let result = try CLI.run(["diff", image, copy])
+        let result = CLI.run(["diff", image, copy])
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.isEmpty)
@@ -17,9 +18,9 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let moved = directory.path("moved.kho")
-        #expect(try CLI.run(["encode", CLI.exampleManifest, "-o", moved, "--base", "0x80000000"]).status == 0)
+        #expect(CLI.run(["encode", Repository.exampleManifest, "-o", moved, "--base", "0x80000000"]).status == 0)
         #expect(try readBytes(image) != readBytes(moved))
-        let result = try CLI.run(["diff", image, moved])
+        let result = CLI.run(["diff", image, moved])
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
     }
@@ -44,9 +45,9 @@ import Testing
           {"name": "new", "files": []}],
          "flb": [{"name": "f", "data": 1, "count": 2}]}
         """)
-        #expect(try CLI.run(["encode", a, "-o", directory.path("a.kho")]).status == 0)
-        #expect(try CLI.run(["encode", b, "-o", directory.path("b.kho")]).status == 0)
-        let result = try CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])
+        #expect(CLI.run(["encode", a, "-o", directory.path("a.kho")]).status == 0)
+        #expect(CLI.run(["encode", b, "-o", directory.path("b.kho")]).status == 0)
+        let result = CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])
         #expect(result.status == 1)
         #expect(result.stdout.split(separator: "\n").map(String.init) == [
             "liveupdate_number: 1 != 2",
@@ -66,9 +67,9 @@ import Testing
         let directory = try TemporaryDirectory()
         let a = try directory.write("a.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 5, "compatible": "x", "data": 1}]}]}"#)
         let b = try directory.write("b.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 5, "compatible": "y", "payload_base64": "AQ=="}]}]}"#)
-        #expect(try CLI.run(["encode", a, "-o", directory.path("a.kho")]).status == 0)
-        #expect(try CLI.run(["encode", b, "-o", directory.path("b.kho")]).status == 0)
-        let result = try CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])
+        #expect(CLI.run(["encode", a, "-o", directory.path("a.kho")]).status == 0)
+        #expect(CLI.run(["encode", b, "-o", directory.path("b.kho")]).status == 0)
+        let result = CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])
         #expect(result.status == 1)
         #expect(result.stdout == "session \"s\" token 5 compatible: \"x\" != \"y\"\nsession \"s\" token 5 content: raw data != payload\n")
     }
@@ -77,9 +78,9 @@ import Testing
         let directory = try TemporaryDirectory()
         let a = try directory.write("a.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 1, "compatible": "memfd-v2", "memfd": {"size": 3, "pos": 0, "contents_base64": "YWJj"}}]}], "flb": [{"name": "f", "data": 1, "count": 1}]}"#)
         let b = try directory.write("b.json", #"{"liveupdate_number": 1, "sessions": [{"name": "s", "files": [{"token": 1, "compatible": "memfd-v2", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJjZA=="}}]}], "flb": [{"name": "f", "data": "0x2", "count": 1}]}"#)
-        #expect(try CLI.run(["encode", a, "-o", directory.path("a.kho")]).status == 0)
-        #expect(try CLI.run(["encode", b, "-o", directory.path("b.kho")]).status == 0)
-        let result = try CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])
+        #expect(CLI.run(["encode", a, "-o", directory.path("a.kho")]).status == 0)
+        #expect(CLI.run(["encode", b, "-o", directory.path("b.kho")]).status == 0)
+        let result = CLI.run(["diff", directory.path("a.kho"), directory.path("b.kho")])
         #expect(result.status == 1)
         #expect(result.stdout == """
         session "s" token 1 memfd.size: 3 != 4
@@ -94,7 +95,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let truncated = try directory.write("t.kho", bytes: Array(try readBytes(image).prefix(100)))
-        let result = try CLI.run(["diff", image, truncated])
+        let result = CLI.run(["diff", image, truncated])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderrLines.count == 1)

@@ -1,6 +1,7 @@
 import Foundation
 import HandoverModel
 import KHOImage
+import TestSupport
 import Testing
 
 /// `luo-serialize encode`: manifests to images, and every way a manifest can be wrong.
@@ -8,7 +9,7 @@ import Testing
     @Test func encodesTheExampleQuietlyIntoAValidImage() throws {
         let directory = try TemporaryDirectory()
         let output = directory.path("h.kho")
-        let result = try CLI.run(["encode", CLI.exampleManifest, "-o", output])
+        let result = CLI.run(["encode", Repository.exampleManifest, "-o", output])
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty)
         #expect(result.stdout.isEmpty)
@@ -18,7 +19,7 @@ import Testing
         #expect(decoded.state.flbs == [FLBRecord(name: "iommu-core-v1", data: 0x1000, count: 1)])
         #expect(decoded.layout.regions.first?.phys == KHOImageWriter.defaultBase)
         // Only the image: no temporary file left beside it.
-        #expect(try directory.contents() == ["h.kho"])
+        #expect(directory.entries == ["h.kho"])
     }
 
     @Test func yamlAndJSONManifestsGiveIdenticalBytes() throws {
@@ -39,8 +40,8 @@ import Testing
         flb:
           - {name: f, data: 9007199254740993, count: 1}
         """)
-        #expect(try CLI.run(["encode", json, "-o", directory.path("a.kho")]).status == 0)
-        #expect(try CLI.run(["encode", yaml, "-o", directory.path("b.kho")]).status == 0)
+        #expect(CLI.run(["encode", json, "-o", directory.path("a.kho")]).status == 0)
+        #expect(CLI.run(["encode", yaml, "-o", directory.path("b.kho")]).status == 0)
         #expect(try readBytes(directory.path("a.kho")) == readBytes(directory.path("b.kho")))
         let state = try KHOImageReader.readImage(path: directory.path("a.kho")).state
         #expect(state.sessions[0].files[0].token == UInt64.max)
@@ -50,15 +51,15 @@ import Testing
 
     @Test func bundledYAMLExampleIsTheSameHandoverAsTheJSONOne() throws {
         let directory = try TemporaryDirectory()
-        let yaml = CLI.repositoryRoot.appendingPathComponent("Examples/handover.yaml").path
-        #expect(try CLI.run(["encode", yaml, "-o", directory.path("y.kho")]).status == 0)
+        let yaml = Repository.path("Examples/handover.yaml")
+        #expect(CLI.run(["encode", yaml, "-o", directory.path("y.kho")]).status == 0)
         #expect(try readBytes(directory.path("y.kho")) == readBytes(try encodeExample(in: directory)))
     }
 
     @Test func baseMovesTheImage() throws {
         let directory = try TemporaryDirectory()
         let output = directory.path("h.kho")
-        #expect(try CLI.run(["encode", CLI.exampleManifest, "-o", output, "--base", "0x200000000"]).status == 0)
+        #expect(CLI.run(["encode", Repository.exampleManifest, "-o", output, "--base", "0x200000000"]).status == 0)
         #expect(try KHOImageReader.readImage(path: output).layout.regions.first?.phys == 0x2_0000_0000)
     }
 
@@ -91,11 +92,11 @@ import Testing
         let directory = try TemporaryDirectory()
         let path = try directory.write("bad.json", manifest)
         let output = directory.path("out.kho")
-        let result = try CLI.run(["encode", path, "-o", output])
+        let result = CLI.run(["encode", path, "-o", output])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: \(path): \(problem)"])
         #expect(!FileManager.default.fileExists(atPath: output))
-        #expect(try directory.contents() == ["bad.json"])
+        #expect(directory.entries == ["bad.json"])
     }
 
     @Test func yamlManifestErrorsNameTheKeyPath() throws {
@@ -109,7 +110,7 @@ import Testing
                 compatible: memfd-v2
                 memfd: {size: 3, pos: 0, contents_base64: YWJj, flags: 5}
         """)
-        let result = try CLI.run(["encode", path, "-o", directory.path("out.kho")])
+        let result = CLI.run(["encode", path, "-o", directory.path("out.kho")])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: \(path): sessions[0].files[0].memfd.flags: unknown key"])
     }
@@ -117,7 +118,7 @@ import Testing
     @Test func syntaxErrorNamesTheFileOnOneLine() throws {
         let directory = try TemporaryDirectory()
         let path = try directory.write("broken.json", #"{"liveupdate_number": 1, "sessions": ["#)
-        let result = try CLI.run(["encode", path, "-o", directory.path("out.kho")])
+        let result = CLI.run(["encode", path, "-o", directory.path("out.kho")])
         #expect(result.status == 1)
         #expect(result.stderrLines.count == 1)
         #expect(result.stderr.hasPrefix("luo-serialize: \(path): not valid JSON or YAML: "))
@@ -126,7 +127,7 @@ import Testing
     @Test func missingManifestIsExitOne() throws {
         let directory = try TemporaryDirectory()
         let missing = directory.path("nope.json")
-        let result = try CLI.run(["encode", missing, "-o", directory.path("out.kho")])
+        let result = CLI.run(["encode", missing, "-o", directory.path("out.kho")])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: cannot read \(missing): No such file or directory"])
     }
@@ -134,10 +135,10 @@ import Testing
     @Test func unreadableManifestsAreExitOne() throws {
         let directory = try TemporaryDirectory()
         let notText = try directory.write("latin1.json", bytes: [0x7b, 0xff, 0xfe, 0x7d])
-        let result = try CLI.run(["encode", notText, "-o", directory.path("out.kho")])
+        let result = CLI.run(["encode", notText, "-o", directory.path("out.kho")])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: cannot read \(notText): not UTF-8 text"])
-        let isDirectory = try CLI.run(["encode", directory.url.path, "-o", directory.path("out.kho")])
+        let isDirectory = CLI.run(["encode", directory.url.path, "-o", directory.path("out.kho")])
         #expect(isDirectory.status == 1)
         #expect(isDirectory.stderrLines == ["luo-serialize: cannot read \(directory.url.path): Is a directory"])
     }
@@ -146,14 +147,14 @@ import Testing
         let directory = try TemporaryDirectory()
         let output = try directory.write("out.kho", "previous contents")
         let bad = try directory.write("bad.json", #"{"liveupdate_number": 1, "sessions": [], "oops": 1}"#)
-        #expect(try CLI.run(["encode", bad, "-o", output]).status == 1)
+        #expect(CLI.run(["encode", bad, "-o", output]).status == 1)
         #expect(try readBytes(output) == Array("previous contents".utf8))
     }
 
     @Test func unwritableOutputIsExitOneNamingTheFile() throws {
         let directory = try TemporaryDirectory()
         let output = directory.path("no-such-dir/out.kho")
-        let result = try CLI.run(["encode", CLI.exampleManifest, "-o", output])
+        let result = CLI.run(["encode", Repository.exampleManifest, "-o", output])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: cannot write \(output): mkstemp failed: No such file or directory"])
     }
@@ -162,33 +163,33 @@ import Testing
         let directory = try TemporaryDirectory()
         let manifest = try directory.write("m.json", #"{"liveupdate_number": 1, "sessions": []}"#)
         for release in ["9.9"] {
-            let result = try CLI.run(["encode", manifest, "-o", directory.path("x.kho"), "--kernel", release])
+            let result = CLI.run(["encode", manifest, "-o", directory.path("x.kho"), "--kernel", release])
             #expect(result.status == 2, "--kernel \(release)")
             #expect(result.stderr.contains("--kernel \(release): "), "\(result.stderr)")
         }
         for (release, generation) in [("7.0", KernelGeneration.linux7_0), ("6.19", .linux6_19)] {
-            #expect(try CLI.run(["encode", manifest, "-o", directory.path("k.kho"), "--kernel", release]).status == 0)
+            #expect(CLI.run(["encode", manifest, "-o", directory.path("k.kho"), "--kernel", release]).status == 0)
             #expect(try KHOImageReader.readImage(path: directory.path("k.kho")).state.generation == generation)
         }
-        #expect(try CLI.run(["encode", manifest, "-o", directory.path("v71.kho"), "--kernel", "7.1"]).status == 0)
+        #expect(CLI.run(["encode", manifest, "-o", directory.path("v71.kho"), "--kernel", "7.1"]).status == 0)
         #expect(try KHOImageReader.readImage(path: directory.path("v71.kho")).state.generation == .linux7_1)
-        #expect(try CLI.run(["encode", manifest, "-o", directory.path("old.kho"), "--kernel", "kho-v2+luo-v1+memfd-v1"]).status == 0)
+        #expect(CLI.run(["encode", manifest, "-o", directory.path("old.kho"), "--kernel", "kho-v2+luo-v1+memfd-v1"]).status == 0)
         #expect(try KHOImageReader.readImage(path: directory.path("old.kho")).state.generation == .khoV2Prerelease)
         let named = try directory.write("n.json", #"{"kernel": "7.1", "liveupdate_number": 1, "sessions": []}"#)
-        let conflict = try CLI.run(["encode", named, "-o", directory.path("y.kho"), "--kernel", "kho-v2+luo-v1+memfd-v1"])
+        let conflict = CLI.run(["encode", named, "-o", directory.path("y.kho"), "--kernel", "kho-v2+luo-v1+memfd-v1"])
         #expect(conflict.status == 1)
-        let text = try CLI.run(["decode", directory.path("v71.kho"), "--format", "text"]).stdout
+        let text = CLI.run(["decode", directory.path("v71.kho"), "--format", "text"]).stdout
         #expect(text.contains("generation: kho-v3+luo-v1+memfd-v2; written by Linux 7.1\n"))
         for release in ["7.2", "7.3"] {
             let path = directory.path("v\(release).kho")
-            #expect(try CLI.run(["encode", manifest, "-o", path, "--kernel", release]).status == 0)
+            #expect(CLI.run(["encode", manifest, "-o", path, "--kernel", release]).status == 0)
             #expect(try KHOImageReader.readImage(path: path).state.generation == .linux7_3)
-            let tree = try CLI.run(["decode", path, "--format", "text"]).stdout
+            let tree = CLI.run(["decode", path, "--format", "text"]).stdout
             #expect(tree.contains("generation: kho-v4+luo-v5+memfd-v2; written by Linux 7.2, 7.3\n"))
             #expect(tree.contains("LUO luo_ser @ "))
         }
         // No --kernel and no kernel key: the newest, v7.3.
-        #expect(try CLI.run(["encode", manifest, "-o", directory.path("default.kho")]).status == 0)
+        #expect(CLI.run(["encode", manifest, "-o", directory.path("default.kho")]).status == 0)
         #expect(try KHOImageReader.readImage(path: directory.path("default.kho")).state.generation == .linux7_3)
     }
 }

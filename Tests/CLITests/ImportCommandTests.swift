@@ -1,5 +1,6 @@
 import Foundation
 import KHOImage
+import TestSupport
 import Testing
 
 /// `luo-serialize import`, and decode / verify / retrieve reading captured
@@ -29,7 +30,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let (image, raw) = try Self.capture(in: directory, base: 0xc000_0000)
         let output = directory.path("imported.kho")
-        let result = try CLI.run(["import", raw, "--phys-base", "0xc0000000", "-o", output])
+        let result = CLI.run(["import", raw, "--phys-base", "0xc0000000", "-o", output])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try readBytes(output) == (try readBytes(image)))
         let layout = try KHOImageReader.readImage(path: image).layout
@@ -47,21 +48,21 @@ import Testing
         var segments: [(UInt64, [UInt8])] = []
         for range in memory.ranges { segments.append((range.phys, try memory.bytes(range.phys, count: Int(range.size), what: "t"))) }
         try Data(ELFCoreWriter.core(segments)).write(to: URL(fileURLWithPath: core))
-        let expected = try CLI.run(["decode", image])
+        let expected = CLI.run(["decode", image])
         #expect(expected.status == 0)
         for source in [[raw, "--source-format", "raw"] + Self.baseOption, [core]] {
-            let decoded = try CLI.run(["decode"] + source)
+            let decoded = CLI.run(["decode"] + source)
             #expect(decoded.status == 0, "\(decoded.stderr)")
             #expect(decoded.stdout == expected.stdout)
-            let verified = try CLI.run(["verify"] + source)
+            let verified = CLI.run(["verify"] + source)
             #expect(verified.status == 0)
             #expect(verified.stdout.hasPrefix("\(source[0]): valid: a Linux 7.1 kernel accepts it (kho-v3+luo-v1+memfd-v2): "))
-            let text = try CLI.run(["decode"] + source + ["--format", "text"])
+            let text = CLI.run(["decode"] + source + ["--format", "text"])
             #expect(text.stdout.hasPrefix("KHO image imported from \(source[0]) ("))
             let out = directory.path("retrieved-\(source.count)")
-            let retrieved = try CLI.run(["retrieve"] + source + ["--session", "vm0", "--token", "1", "-o", out])
+            let retrieved = CLI.run(["retrieve"] + source + ["--session", "vm0", "--token", "1", "-o", out])
             let fromImage = directory.path("retrieved-image")
-            #expect(try CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", fromImage]).status == 0)
+            #expect(CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", fromImage]).status == 0)
             #expect(retrieved.status == 0, "\(retrieved.stderr)")
             #expect(try readBytes(out) == (try readBytes(fromImage)))
         }
@@ -76,7 +77,7 @@ import Testing
         let (image, raw) = try Self.capture(in: directory)
         let output = directory.path("out.kho")
         func expectFailure(_ arguments: [String], _ line: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-            let result = try CLI.run(arguments)
+            let result = CLI.run(arguments)
             #expect(result.status == 1, sourceLocation: sourceLocation)
             #expect(result.stderrLines == ["luo-serialize: " + line], sourceLocation: sourceLocation)
             #expect(!FileManager.default.fileExists(atPath: output), sourceLocation: sourceLocation)
@@ -89,7 +90,7 @@ import Testing
         try expectFailure(["import", raw, "--phys-base", "0x10", "-o", output], "\(raw): --phys-base 0x10 is not page aligned")
         // Two handovers in one memory: both are listed, none is chosen.
         let second = directory.path("second.kho")
-        #expect(try CLI.run(["encode", CLI.exampleManifest, "--base", "0x120000000", "-o", second]).status == 0)
+        #expect(CLI.run(["encode", Repository.exampleManifest, "--base", "0x120000000", "-o", second]).status == 0)
         let secondMemory = try KHOImageMemory(path: second)
         let both = directory.path("both.raw")
         try FileManager.default.copyItem(atPath: raw, toPath: both)
@@ -113,7 +114,7 @@ import Testing
         let bytes = try readBytes(raw)
         let layout = try KHOImageReader.readImage(path: image).layout
         let cut = try directory.write("cut.raw", bytes: Array(bytes[0..<Int(layout.regions.last!.phys - Self.defaultBase + 4096)]))
-        let result = try CLI.run(["import", cut] + Self.baseOption + ["--kho-fdt", "0x" + String(layout.khoRootFDTPhys, radix: 16), "-o", output])
+        let result = CLI.run(["import", cut] + Self.baseOption + ["--kho-fdt", "0x" + String(layout.khoRootFDTPhys, radix: 16), "-o", output])
         #expect(result.status == 1)
         #expect(result.stderrLines.count == 1)
         #expect(result.stderr.hasPrefix("luo-serialize: \(cut): "))

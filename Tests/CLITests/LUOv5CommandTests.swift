@@ -1,6 +1,7 @@
 import Foundation
 import HandoverModel
 import KHOImage
+import TestSupport
 import Testing
 
 /// The command line with v7.2/v7.3 inputs: a bare 32-byte `luo_ser` (what
@@ -13,29 +14,29 @@ import Testing
     @Test func decodeAndVerifyABareLuoSer() throws {
         let directory = try TemporaryDirectory()
         let path = try directory.write("LUO", bytes: Self.luoSer)
-        let text = try CLI.run(["decode", path, "--format", "text"])
+        let text = CLI.run(["decode", path, "--format", "text"])
         #expect(text.status == 0)
         #expect(text.stdout == "bare luo_ser \(path) (32 bytes, not an FDT): addresses only, the memory they name is not in this file\n"
             + "generation: kho-v4+luo-v5+memfd-v2; written by Linux 7.2, 7.3\n"
             + "compatible: \"luo-v5\"\nliveupdate_num: 1\nsessions_pa: 0x3bc000 (first session kho_block)\n"
             + "flbs_pa: 0x395000 (luo_flb_header_ser)\n")
-        let json = try CLI.run(["decode", path])
+        let json = CLI.run(["decode", path])
         #expect(json.stdout == "{\n  \"kind\": \"luo-ser\",\n  \"compatible\": \"luo-v5\",\n  \"liveupdate_number\": 1,\n"
             + "  \"sessions_pa\": \"0x3bc000\",\n  \"flbs_pa\": \"0x395000\"\n}\n")
-        let verify = try CLI.run(["verify", path])
+        let verify = CLI.run(["verify", path])
         #expect(verify.status == 0)
         #expect(verify.stdout.hasPrefix("\(path): valid bare luo_ser (luo-v5, Linux 7.2/7.3): liveupdate_num 1,"))
     }
 
     @Test func theRealCaptureDecodesAndVerifies() throws {
-        let capture = CLI.repositoryRoot.appendingPathComponent("Fixtures/kernel-captures/7.3/capture.kho").path
-        let verify = try CLI.run(["verify", capture])
+        let capture = Repository.path("Fixtures/kernel-captures/7.3/capture.kho")
+        let verify = CLI.run(["verify", capture])
         #expect(verify.stdout == "\(capture): valid: a Linux 7.2 or 7.3 kernel accepts it (kho-v4+luo-v5+memfd-v2): 4 sessions, 10 files, 1105 preserved pages in 1105 blocks, 3 FLB entries, liveupdate-number 1\n")
-        let text = try CLI.run(["decode", capture, "--format", "text"]).stdout
+        let text = CLI.run(["decode", capture, "--format", "text"]).stdout
         #expect(text.contains("generation: kho-v4+luo-v5+memfd-v2; written by Linux 7.2, 7.3\n"))
         #expect(text.contains("LUO luo_ser @ 0x394000 (32 bytes, luo-v5): liveupdate_num 1, sessions_pa 0x3bc000, flbs_pa 0x395000\n"))
         #expect(text.contains("sessions: 4 in 1 kho_block: 0x3bc000\n"))
-        let json = try CLI.run(["decode", capture]).stdout
+        let json = CLI.run(["decode", capture]).stdout
         #expect(json.hasPrefix("{\n  \"kernel\": \"7.3\",\n"))
     }
 
@@ -53,7 +54,7 @@ import Testing
         bytes.replaceSubrange(offset(blocks[1])..<(offset(blocks[1]) + 96), with: [UInt8](repeating: 0, count: 96))
         let directory = try TemporaryDirectory()
         let path = try directory.write("bug.kho", bytes: bytes)
-        let result = try CLI.run(["verify", path])
+        let result = CLI.run(["verify", path])
         #expect(result.status == 1)
         #expect(result.stderr.contains("session chain: block 1 of the chain, at 0x\(String(blocks[1], radix: 16)), has count 0;"
             + " the next kernel refuses it"))

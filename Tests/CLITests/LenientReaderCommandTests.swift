@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// What the incoming kernel accepts but no outgoing kernel writes: a memfd
@@ -16,10 +17,10 @@ import Testing
         + #"memfd_luo_ser of session "vm0" token 0x1 at 0xdeadbeef (48 bytes) is not inside any region of the image; "#
         + "kept as raw data (no outgoing kernel writes this; the memfd handler's retrieve of it fails, or restores what no kernel preserved)"
 
-    static func encoded(in directory: TemporaryDirectory) throws -> (manifest: String, image: String, result: CLIResult) {
+    static func encoded(in directory: TemporaryDirectory) throws -> (manifest: String, image: String, result: RunResult) {
         let manifest = try directory.write("raw-memfd.json", Self.manifest)
         let image = directory.path("raw-memfd.kho")
-        return (manifest, image, try CLI.run(["encode", manifest, "-o", image]))
+        return (manifest, image, CLI.run(["encode", manifest, "-o", image]))
     }
 
     @Test func encodeAcceptsRawDataUnderTheMemfdHandlerWithAWarning() throws {
@@ -34,21 +35,21 @@ import Testing
     @Test func decodeGivesTheRawDataBackAndWarns() throws {
         let directory = try TemporaryDirectory()
         let (_, image, _) = try Self.encoded(in: directory)
-        let result = try CLI.run(["decode", image])
+        let result = CLI.run(["decode", image])
         #expect(result.status == 0)
         #expect(result.stdout.contains(#""compatible": "memfd-v2",\#n          "data": "0xdeadbeef""#))
         #expect(result.stderrLines == ["luo-serialize: warning: \(image): \(Self.readerReason)"])
         // The decoded manifest encodes again, to the same image.
         let again = try directory.write("again.json", result.stdout)
         let output = directory.path("again.kho")
-        #expect(try CLI.run(["encode", again, "-o", output]).status == 0)
+        #expect(CLI.run(["encode", again, "-o", output]).status == 0)
         #expect(try readBytes(output) == readBytes(image))
     }
 
     @Test func verifyExitsOneNamingIt() throws {
         let directory = try TemporaryDirectory()
         let (_, image, _) = try Self.encoded(in: directory)
-        let result = try CLI.run(["verify", image])
+        let result = CLI.run(["verify", image])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         #expect(result.stderrLines == ["luo-serialize: \(image): accepted by the incoming kernel, but no outgoing kernel writes it: \(Self.readerReason)"])
@@ -58,7 +59,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let (_, image, _) = try Self.encoded(in: directory)
         let output = directory.path("x.bin")
-        let result = try CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", output])
+        let result = CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", output])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: \(image): session \"vm0\" token 0x1 (memfd-v2): retrieve failed:"
             + " the image holds no memfd-v2 state for this file (errno 22); the reader found: \(Self.readerReason)"])
@@ -88,7 +89,7 @@ import Testing
     @Test func decodePrintsItWithAWarning() throws {
         let directory = try TemporaryDirectory()
         let image = try Self.image(in: directory)
-        let result = try CLI.run(["decode", image])
+        let result = CLI.run(["decode", image])
         #expect(result.status == 0)
         #expect(result.stdout.contains(#""name": "iommu-core-v1",\#n      "data": "0x1000",\#n      "count": 0"#))
         #expect(result.stderrLines.first == "luo-serialize: warning: \(image): \(Self.warning)")
@@ -97,7 +98,7 @@ import Testing
     @Test func verifyExitsOne() throws {
         let directory = try TemporaryDirectory()
         let image = try Self.image(in: directory)
-        let result = try CLI.run(["verify", image])
+        let result = CLI.run(["verify", image])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: \(image): accepted by the incoming kernel, but no outgoing kernel writes it: \(Self.warning)"])
     }

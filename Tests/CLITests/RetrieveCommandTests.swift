@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `luo-serialize retrieve`: one file restored through its handler.
@@ -7,7 +8,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let output = directory.path("memfd.bin")
-        let result = try CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", output])
+        let result = CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", output])
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty)
         let expected = Array(String(repeating: "guest RAM page 0: hello from the outgoing kernel\n", count: 100).utf8)
@@ -18,7 +19,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let output = directory.path("payload.bin")
-        #expect(try CLI.run(["retrieve", image, "--session", "vm1-iommu", "--token", "0x7", "-o", output]).status == 0)
+        #expect(CLI.run(["retrieve", image, "--session", "vm1-iommu", "--token", "0x7", "-o", output]).status == 0)
         let payload = Array("IOMMU page tables snapshot (example payload)\n".utf8)
         #expect(try readBytes(output) == payload + [UInt8](repeating: 0, count: 4096 - payload.count))
     }
@@ -27,7 +28,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let output = directory.path("x.bin")
-        let result = try CLI.run(["retrieve", image, "--session", "vm0", "--token", "2", "-o", output])
+        let result = CLI.run(["retrieve", image, "--session", "vm0", "--token", "2", "-o", output])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: \(image): session \"vm0\" token 2 (vfio-v1) holds only the raw data u64 0xdeadbeef; its handler preserved no bytes to restore"])
         #expect(!FileManager.default.fileExists(atPath: output))
@@ -36,10 +37,10 @@ import Testing
     @Test func unknownSessionOrTokenIsExitOne() throws {
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
-        let noSession = try CLI.run(["retrieve", image, "--session", "vm9", "--token", "1", "-o", directory.path("x")])
+        let noSession = CLI.run(["retrieve", image, "--session", "vm9", "--token", "1", "-o", directory.path("x")])
         #expect(noSession.status == 1)
         #expect(noSession.stderrLines == ["luo-serialize: \(image): no session named \"vm9\" (sessions: \"vm0\", \"vm1-iommu\")"])
-        let noToken = try CLI.run(["retrieve", image, "--session", "vm0", "--token", "99", "-o", directory.path("x")])
+        let noToken = CLI.run(["retrieve", image, "--session", "vm0", "--token", "99", "-o", directory.path("x")])
         #expect(noToken.status == 1)
         #expect(noToken.stderrLines == ["luo-serialize: \(image): session \"vm0\" has no file with token 99 (tokens: 1, 2)"])
         #expect(!FileManager.default.fileExists(atPath: directory.path("x")))
@@ -49,7 +50,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let image = try encodeExample(in: directory)
         let truncated = try directory.write("t.kho", bytes: Array(try readBytes(image).prefix(4096)))
-        let result = try CLI.run(["retrieve", truncated, "--session", "vm0", "--token", "1", "-o", directory.path("x")])
+        let result = CLI.run(["retrieve", truncated, "--session", "vm0", "--token", "1", "-o", directory.path("x")])
         #expect(result.status == 1)
         #expect(result.stderrLines.count == 1)
         #expect(result.stderr.hasPrefix("luo-serialize: \(truncated): "))

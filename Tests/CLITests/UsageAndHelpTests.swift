@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Usage errors exit 2 (not argument-parser's 64); `--help` works with an example everywhere.
@@ -24,7 +25,7 @@ import Testing
         ["verify", "--no-such-flag", "a.kho"],
     ])
     func usageErrorsExitTwo(arguments: [String]) throws {
-        let result = try CLI.run(arguments)
+        let result = CLI.run(arguments)
         #expect(result.status == 2, "\(arguments): \(result.stderr)")
         #expect(result.stdout.isEmpty)
         #expect(!result.stderr.isEmpty)
@@ -32,7 +33,7 @@ import Testing
 
     @Test(arguments: ["encode", "decode", "verify", "extract", "retrieve", "diff"])
     func everyCommandHasHelpWithAnExample(command: String) throws {
-        let result = try CLI.run([command, "--help"])
+        let result = CLI.run([command, "--help"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("USAGE: luo-serialize \(command)"))
         #expect(result.stdout.contains("Example:"))
@@ -40,7 +41,7 @@ import Testing
     }
 
     @Test func rootHelpListsEveryCommand() throws {
-        let result = try CLI.run(["--help"])
+        let result = CLI.run(["--help"])
         #expect(result.status == 0)
         for command in ["encode", "decode", "verify", "extract", "retrieve", "diff"] {
             #expect(result.stdout.contains("  \(command) "))
@@ -50,7 +51,7 @@ import Testing
 
     @Test(arguments: ["bash", "zsh", "fish"])
     func completionScriptsAreGenerated(shell: String) throws {
-        let result = try CLI.run(["--generate-completion-script", shell])
+        let result = CLI.run(["--generate-completion-script", shell])
         #expect(result.status == 0)
         #expect(result.stdout.contains("luo-serialize"))
         #expect(result.stdout.contains("retrieve"))
