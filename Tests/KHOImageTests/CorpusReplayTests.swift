@@ -2,9 +2,9 @@ import FDT
 import Foundation
 import HandoverModel
 import KernelABI
-import TestSupport
+import KHOImage
 import Testing
-@testable import KHOImage
+import TestSupport
 
 /// Replays the regression corpora of the FDT and image fuzz targets
 /// (Tests/Corpus/fdt, image and image-patch, see docs/ROBUSTNESS.md) with

@@ -1,8 +1,8 @@
 import FDT
-import Testing
 import HandoverModel
 import KernelABI
-@testable import KHOImage
+import KHOImage
+import Testing
 
 /// A good image to break: its file bytes and the layout the writer chose,
 /// with helpers that patch physical memory in place.

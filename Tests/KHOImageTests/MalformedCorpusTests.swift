@@ -1,8 +1,8 @@
 import FDT
 import HandoverModel
 import KernelABI
+import KHOImage
 import Testing
-@testable import KHOImage
 
 /// The malformed-image corpus (issue 5): one case per way an image can be
 /// wrong that ReaderErrorTests does not already cover, each with the exact

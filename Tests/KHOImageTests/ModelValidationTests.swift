@@ -1,8 +1,8 @@
 import Glibc
 import HandoverModel
 import KernelABI
+import KHOImage
 import Testing
-@testable import KHOImage
 
 @Suite struct ModelValidationTests {
     static func refused(_ state: HandoverState, base: UInt64 = KHOImageWriter.defaultBase) -> KHOImageError? {

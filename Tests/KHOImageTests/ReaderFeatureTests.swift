@@ -2,8 +2,8 @@ import FDT
 import Glibc
 import HandoverModel
 import KernelABI
+import KHOImage
 import Testing
-@testable import KHOImage
 
 /// What the reader reports besides the state: other KHO subtrees, preserved
 /// blocks nothing refers to, and memfd folio entries it skips.

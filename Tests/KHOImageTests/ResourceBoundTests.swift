@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
 import HandoverModel
-import TestSupport
+import KHOImage
 import Testing
-@testable import KHOImage
+import TestSupport
 
 /// Decoding a hostile image takes memory in proportion to the file, never
 /// to a count or size the image claims: `luo-serialize verify` on images

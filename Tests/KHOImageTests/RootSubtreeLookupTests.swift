@@ -1,8 +1,8 @@
 import FDT
-import KernelABI
-import Testing
 import HandoverModel
-@testable import KHOImage
+import KernelABI
+import KHOImage
+import Testing
 
 /// The KHO root FDT's subtrees are looked up one by one, as
 /// `kho_retrieve_subtree` does: a broken subnode other than `LUO` does not

@@ -1,8 +1,8 @@
 import FDT
 import HandoverModel
 import KernelABI
+import KHOImage
 import Testing
-@testable import KHOImage
 
 @Suite struct RoundTripTests {
     static let sample = HandoverState(

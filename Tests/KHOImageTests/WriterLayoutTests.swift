@@ -2,9 +2,9 @@ import FDT
 import Foundation
 import HandoverModel
 import KernelABI
-import TestSupport
+import KHOImage
 import Testing
-@testable import KHOImage
+import TestSupport
 
 let B: UInt64 = 0x1_0000_0000
 
