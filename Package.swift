@@ -8,6 +8,12 @@ let package = Package(
         .library(name: "LiveUpdate", targets: ["LiveUpdate"]),
         .library(name: "HandoverManifest", targets: ["HandoverManifest"]),
         .executable(name: "luo-serialize", targets: ["LUOSerializeCLI"]),
+        // The layers below KHOImage and the test support, as products for the
+        // fuzz package in Fuzz/ (its targets call them directly).
+        .library(name: "FDT", targets: ["FDT"]),
+        .library(name: "KernelABI", targets: ["KernelABI"]),
+        .library(name: "HandoverModel", targets: ["HandoverModel"]),
+        .library(name: "TestSupport", targets: ["TestSupport"]),
         .executable(name: "luo-handover-demo", targets: ["LUOHandoverDemo"]),
     ],
     dependencies: [
@@ -78,8 +84,9 @@ let package = Package(
             name: "LiveUpdateTests", dependencies: ["LiveUpdate", "KHOImage", "KernelABI", "HandoverModel", "TestSupport"]
         ),
         // What every test target may share: repository paths, temporary
-        // directories, child-process runs, the built executables.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // directories, child-process runs, the built executables, and the
+        // image-patch fuzz target's input (shared with Fuzz/).
+        .target(name: "TestSupport", dependencies: ["KHOImage", "HandoverModel"], path: "Tests/TestSupport"),
         // What the test targets that read the kernel lab's captures share.
         .target(name: "KernelLabSupport", path: "Tests/KernelLabSupport"),
         .testTarget(

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in Fuzz/ (swiftc -sanitize=fuzzer,address) and
-# runs them with the golden fixtures and the regression corpus as seeds.
+# Builds the libFuzzer targets of the package in Fuzz/ (swift build,
+# -sanitize=fuzzer,address) and runs them with the golden fixtures and the
+# regression corpus as seeds.
 #
-#   tools/fuzz.sh build [TARGET...]          build the targets (default: all four)
+#   tools/fuzz.sh build [TARGET...]          build the targets (default: all five)
 #   tools/fuzz.sh run TARGET [-runs N | -max_total_time S] [libFuzzer flags...]
 #   tools/fuzz.sh replay [TARGET...]         run every Tests/Corpus file once
 #   tools/fuzz.sh all RUNS                   run each target for RUNS executions
@@ -19,55 +20,43 @@ out=$root/tools/fuzz/out
 bin=$scratch/fuzz-bin
 export SWIFT_BACKTRACE=enable=no   # or libFuzzer writes no crash file
 
-flags=(-sanitize=fuzzer,address -O -g -parse-as-library -D FUZZING)
+# The fuzz package (Fuzz/Package.swift) against this one, every module
+# sanitized: Swift with -sanitize=fuzzer,address (coverage, ASan and the
+# libFuzzer runtime), C (Yams' CYaml) with fuzzer-no-link,address.
+build_flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -g
+             -Xcc -fsanitize=fuzzer-no-link,address)
 
-build_libraries() {
-    nice -n 19 swift build --scratch-path "$scratch" -c release \
-        -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address \
-        --target KHOImage
-    nice -n 19 swift build --scratch-path "$scratch" -c release \
-        -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address \
-        --target HandoverManifest
+product_of() { # target -> the fuzz package's executable
+    case $1 in
+        fdt) echo FuzzFDT ;;
+        image) echo FuzzImage ;;
+        image-patch) echo FuzzImagePatch ;;
+        import) echo FuzzImport ;;
+        manifest) echo FuzzManifest ;;
+        *) echo "unknown target $1" >&2; exit 2 ;;
+    esac
 }
 
-# The system layer and what it stands on (KHOImage and HandoverManifest use it).
-system_modules="SystemSupport SystemPackage CSystem CLinuxSupport"
-
-objects() { # module...
-    for module in "$@"; do find "$scratch/release/$module.build" -name '*.o'; done
+fuzz_build() { # swift build arguments...
+    nice -n 19 swift build --package-path "$root/Fuzz" --scratch-path "$scratch" "${build_flags[@]}" "$@" 2>&1 \
+        | { grep -v "Cannot export local symbol '__asan" || true; }
 }
 
-link_target() { # name main.swift modules...
-    local name=$1 main=$2; shift 2
+build() { # [target...]; a running fuzzer keeps its binary (copied to a new file, then renamed)
+    local targets=("$@") target release
+    if [[ ${#targets[@]} -eq 0 ]]; then
+        targets=(fdt image image-patch import manifest)
+        fuzz_build
+    else
+        for target in "${targets[@]}"; do fuzz_build --product "$(product_of "$target")"; done
+    fi
+    release=$(swift build --package-path "$root/Fuzz" --scratch-path "$scratch" "${build_flags[@]}" --show-bin-path)
     mkdir -p "$bin"
-    # shellcheck disable=SC2046
-    nice -n 19 swiftc "${flags[@]}" -module-name "Fuzz${name//-/_}" \
-        -I "$scratch/release/Modules" \
-        -Xcc -fmodule-map-file="$root/Sources/CLibFDT/module.modulemap" -I "$root/Sources/CLibFDT/include" \
-        -Xcc -fmodule-map-file="$scratch/checkouts/swift-system/Sources/CSystem/include/module.modulemap" \
-        -Xcc -fmodule-map-file="$scratch/release/CLinuxSupport.build/module.modulemap" \
-        -I "$root/Sources/CLinuxSupport/include" \
-        -Xcc -fmodule-map-file="$scratch/checkouts/Yams/Sources/CYaml/include/module.modulemap" \
-        -I "$scratch/checkouts/Yams/Sources/CYaml/include" \
-        $main $(objects "$@") -lfdt -o "$bin/fuzz-$name.new" 2>&1 | { grep -v "Cannot export local symbol '__asan" || true; }
-    mv "$bin/fuzz-$name.new" "$bin/fuzz-$name"
-}
-
-build() { # [target...]; a running fuzzer keeps its binary (linked to a new file, then renamed)
-    local targets=("$@")
-    [[ ${#targets[@]} -gt 0 ]] || targets=(fdt image image-patch import manifest)
-    build_libraries
     for target in "${targets[@]}"; do
-        case $target in
-            fdt) link_target fdt "Fuzz/FDT/main.swift Fuzz/Common/GuardedInput.swift" HexFormat FDT ABIGeneration KernelABI ;;
-            image) link_target image "Fuzz/Image/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift" HexFormat FDT ABIGeneration KernelABI HandoverModel KHOImage $system_modules ;;
-            image-patch) link_target image-patch "Fuzz/ImagePatch/main.swift Fuzz/Common/GuardedInput.swift Fuzz/Common/ImageOutcome.swift Tests/KHOImageTests/ImagePatchInput.swift" HexFormat FDT ABIGeneration KernelABI HandoverModel KHOImage $system_modules ;;
-            import) link_target import "Fuzz/Import/main.swift Fuzz/Common/GuardedInput.swift" HexFormat FDT KernelABI ABIGeneration HandoverModel KHOImage $system_modules ;;
-            manifest) link_target manifest Fuzz/Manifest/main.swift HexFormat ABIGeneration HandoverModel HandoverManifest Yams CYaml $system_modules ;;
-            *) echo "unknown target $target" >&2; exit 2 ;;
-        esac
+        cp "$release/$(product_of "$target")" "$bin/fuzz-$target.new"
+        mv "$bin/fuzz-$target.new" "$bin/fuzz-$target"
     done
-    echo "built: $(ls "$bin")"
+    echo "built: $(ls "$bin" | tr "\n" " ")"
 }
 
 # A seed's name: its fixture folder, generation included (v7.1-01-empty).

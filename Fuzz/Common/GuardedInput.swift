@@ -1,25 +1,28 @@
 // Shared by the fuzz targets: the input in two kinds of storage, so both
 // kinds of out-of-bounds read are caught.
-#if FUZZING
 import FDT
 #if canImport(Glibc)
 import Glibc
 #endif
 
-enum FuzzInput {
+/// The input in two kinds of storage, so both kinds of out-of-bounds read
+/// are caught.
+public enum FuzzInput {
     /// An exactly sized heap copy: ASan's redzone sits right after the last
     /// byte, so any read past it from Swift code is reported.
-    static func heap(_ data: UnsafePointer<UInt8>, _ size: Int) -> ReadOnlyBytes {
+    public static func heap(_ data: UnsafePointer<UInt8>, _ size: Int) -> ReadOnlyBytes {
         ReadOnlyBytes(copying: UnsafeBufferPointer(start: data, count: size))
     }
+
+    /// The mapping ``guarded(_:_:)`` reuses: its base and the number of
+    /// data pages before the inaccessible one.
+    nonisolated(unsafe) private static var mapping: (base: UnsafeMutableRawPointer, dataPages: Int)?
 
     /// A copy that ends where an inaccessible page begins (rounded up to 8
     /// bytes, the alignment libfdt needs). libfdt (Debian's, not built with
     /// ASan) reads this memory unseen by ASan; a read past the end faults.
     /// One mapping is reused from run to run (grown when an input needs it).
-    nonisolated(unsafe) static var mapping: (base: UnsafeMutableRawPointer, dataPages: Int)?
-
-    static func guarded(_ data: UnsafePointer<UInt8>, _ size: Int) -> ReadOnlyBytes {
+    public static func guarded(_ data: UnsafePointer<UInt8>, _ size: Int) -> ReadOnlyBytes {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let padded = (size + 7) & ~7
         let needed = max(1, (padded + page - 1) / page)
@@ -42,4 +45,3 @@ enum FuzzInput {
         return ReadOnlyBytes(adopting: UnsafeRawPointer(start), count: size) { _, _ in }
     }
 }
-#endif

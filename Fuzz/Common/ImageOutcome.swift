@@ -1,18 +1,22 @@
 // Shared by the image fuzz targets (image, image-patch): what the reader
 // made of one input, so the two copies of an input can be compared as values.
-#if FUZZING
 import FDT
 import HandoverModel
 import KHOImage
 
 /// What the reader made of one input: compared between the two copies.
-enum Outcome: Equatable {
+public enum Outcome: Equatable {
+    /// A whole image: its state, how many preserved blocks nothing refers
+    /// to, and the reader's warnings.
     case image(HandoverState, unreferenced: Int, warnings: [ReaderWarning])
+    /// A bare KHO root FDT, LUO FDT or luo_ser, as the reader describes it.
     case bareFDT(String)
+    /// The reader's error.
     case failure(KHOImageError)
 }
 
-func decode(_ storage: ReadOnlyBytes) -> Outcome {
+/// Reads `storage` with every check of the image reader.
+public func decode(_ storage: ReadOnlyBytes) -> Outcome {
     do {
         switch try KHOImageReader.decode(storage) {
         case let .image(image):
@@ -29,4 +33,3 @@ func decode(_ storage: ReadOnlyBytes) -> Outcome {
         return .failure(error)
     }
 }
-#endif

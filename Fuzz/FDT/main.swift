@@ -1,11 +1,14 @@
 // libFuzzer target: the FDT layer, and the two kernel FDT parsers on top of
-// it, on raw bytes. Built by tools/fuzz.sh; see docs/ROBUSTNESS.md.
-#if FUZZING
+// it, on raw bytes. Built by tools/fuzz.sh (the package in Fuzz/); see docs/ROBUSTNESS.md.
 import FDT
+import FuzzCommon
 import KernelABI
 
+runFuzzer(fuzzFDT)
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzFDT(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzFDT(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }  // libFuzzer always passes a buffer
     walk(FuzzInput.heap(data, size), size)
     walk(FuzzInput.guarded(data, size), size)
     return 0
@@ -29,4 +32,3 @@ func walk(_ storage: ReadOnlyBytes, _ size: Int) {
     }
     _ = try? LUOv1FDT.parse(blob)
 }
-#endif

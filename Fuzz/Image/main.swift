@@ -1,15 +1,17 @@
 // libFuzzer target: the image reader on raw bytes (an image, or a bare KHO
-// root / LUO FDT). Built by tools/fuzz.sh; see docs/ROBUSTNESS.md.
-#if FUZZING
+// root / LUO FDT). Built by tools/fuzz.sh (the package in Fuzz/); see docs/ROBUSTNESS.md.
 import FDT
+import FuzzCommon
 import HandoverModel
 import KHOImage
 
+runFuzzer(fuzzImage)
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzImage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzImage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }  // libFuzzer always passes a buffer
     let first = decode(FuzzInput.heap(data, size))
     let second = decode(FuzzInput.guarded(data, size))
     precondition(first == second, "the outcome depends on where the bytes are")
     return 0
 }
-#endif

@@ -4,15 +4,19 @@
 // the rest of the image stays valid, so mutations reach the deep structures
 // (sessions, FLBs, memfd folios, the radix tree) far more often than raw
 // bytes do. The base image and the patch rule are in
-// Tests/KHOImageTests/ImagePatchInput.swift, shared with the corpus replay.
-// Built by tools/fuzz.sh; see docs/ROBUSTNESS.md.
-#if FUZZING
+// Tests/TestSupport/ImagePatchInput.swift, shared with the corpus replay.
+// Built by tools/fuzz.sh (the package in Fuzz/); see docs/ROBUSTNESS.md.
 import FDT
+import FuzzCommon
 import HandoverModel
 import KHOImage
+import TestSupport
+
+runFuzzer(fuzzImagePatch)
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzImagePatch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzImagePatch(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }  // libFuzzer always passes a buffer
     let image = ImagePatchInput.patched(UnsafeBufferPointer(start: data, count: size))
     let first = decode(image.withUnsafeBufferPointer { FuzzInput.heap($0.baseAddress!, $0.count) })
     let second = decode(image.withUnsafeBufferPointer { FuzzInput.guarded($0.baseAddress!, $0.count) })
@@ -32,4 +36,3 @@ public func fuzzImagePatch(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
-#endif

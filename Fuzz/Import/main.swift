@@ -2,14 +2,17 @@
 // input is physical memory from address 0: the scan for a KHO root FDT, the
 // root's parse, the radix-tree walk and the region plan run on it, and when
 // a plan results, the image it describes is written to a temporary file and
-// decoded with every reader check. Built by tools/fuzz.sh; see
+// decoded with every reader check. Built by tools/fuzz.sh (the package in Fuzz/); see
 // docs/ROBUSTNESS.md.
-#if FUZZING
 import FDT
+import FuzzCommon
 import KHOImage
 
+runFuzzer(fuzzImport)
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzImport(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzImport(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }  // libFuzzer always passes a buffer
     let memory = BufferMemory(phys: 0, storage: FuzzInput.heap(data, size))
     guard let plan = try? KHOImporter.plan(memory) else { return 0 }
     // Whatever the importer accepts lies inside the memory.
@@ -18,4 +21,3 @@ public func fuzzImport(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = try? KHOImageReader.read(memory: memory, khoFDTPhys: plan.khoFDTPhys, temporaryDirectory: "/dev/shm")
     return 0
 }
-#endif

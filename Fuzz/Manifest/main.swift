@@ -1,12 +1,15 @@
 // libFuzzer target: the manifest parser (JSON and YAML) on raw text, with a
 // round-trip oracle: whatever parses renders to canonical JSON that parses
-// back to the same state. Built by tools/fuzz.sh; see docs/ROBUSTNESS.md.
-#if FUZZING
+// back to the same state. Built by tools/fuzz.sh (the package in Fuzz/); see docs/ROBUSTNESS.md.
+import FuzzCommon
 import HandoverManifest
 import HandoverModel
 
+runFuzzer(fuzzManifest)
+
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzManifest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }  // libFuzzer always passes a buffer
     guard let text = String(validating: UnsafeBufferPointer(start: data, count: size), as: UTF8.self) else { return 0 }
     for format in [ManifestFormat.json, .yaml] {
         do {
@@ -23,4 +26,3 @@ public func fuzzManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
-#endif

@@ -1,13 +1,13 @@
-// Shared by the image-patch fuzz target (tools/fuzz.sh compiles this file
-// into it) and CorpusReplayTests: the valid base image and how an input's
-// patches are applied to it, defined once so the corpus replays exactly what
-// the fuzzer ran.
 import HandoverModel
 import KHOImage
 
-enum ImagePatchInput {
+/// The input of the image-patch fuzz target (`Fuzz/ImagePatch`), shared
+/// with the corpus replay in KHOImageTests: the valid base image and how an
+/// input's patches are applied to it, defined once so the corpus replays
+/// exactly what the fuzzer ran.
+public enum ImagePatchInput {
     /// Sessions with raw, payload and memfd files, an empty session and FLBs.
-    static let baseImage: [UInt8] = {
+    public static let baseImage: [UInt8] = {
         let state = HandoverState(generation: .khoV2Prerelease, liveupdateNumber: 5, sessions: [
             SessionRecord(name: "alpha", files: [
                 FileRecord(token: 10, compatible: "raw-v1", content: .data(0xabc)),
@@ -26,7 +26,7 @@ enum ImagePatchInput {
     /// The base image with `input`'s patches applied: each patch is a
     /// little-endian u32 file offset (modulo the image size), a length byte
     /// and that many bytes; a patch cut short by the input's end is clipped.
-    static func patched(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    public static func patched(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var image = baseImage
         var cursor = 0
         while cursor + 5 <= input.count {
