@@ -39,6 +39,19 @@ import Testing
         #expect(lines.count == 4)
     }
 
+    /// extract shares the input options: it reads captured memory too.
+    @Test func extractReadsRawMemory() throws {
+        let directory = try TemporaryDirectory()
+        let (image, raw) = try Self.capture(in: directory)
+        for kind in ["kho", "luo"] {
+            let fromImage = directory.path("\(kind)-image.dtb"), fromMemory = directory.path("\(kind)-memory.dtb")
+            #expect(CLI.run(["extract", image, "--fdt", kind, "-o", fromImage]).status == 0)
+            let result = CLI.run(["extract", raw, "--source-format", "raw"] + Self.baseOption + ["--fdt", kind, "-o", fromMemory])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try readBytes(fromMemory) == readBytes(fromImage))
+        }
+    }
+
     @Test func decodeVerifyAndRetrieveReadRawMemoryAndELFCores() throws {
         let directory = try TemporaryDirectory()
         let (image, raw) = try Self.capture(in: directory)
