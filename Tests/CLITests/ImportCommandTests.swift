@@ -9,16 +9,8 @@ import Testing
     /// The example's image and raw memory holding its regions from `base`.
     static func capture(in directory: TemporaryDirectory, base: UInt64 = defaultBase) throws -> (image: String, raw: String) {
         let image = try encodeExample(in: directory)
-        let memory = try KHOImageMemory(path: image)
         let raw = directory.path("memory.raw")
-        FileManager.default.createFile(atPath: raw, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
-        for range in memory.ranges {
-            try handle.seek(toOffset: range.phys - base)
-            try handle.write(contentsOf: Data(try memory.bytes(range.phys, count: Int(range.size), what: "test")))
-        }
-        try handle.truncate(atOffset: try handle.offset() + (1 << 20))
-        try handle.close()
+        try SyntheticCapture.raw(ofImage: image, base: base, to: raw)
         return (image, raw)
     }
 
@@ -57,10 +49,7 @@ import Testing
         let (image, raw) = try Self.capture(in: directory)
         let core = directory.path("core.elf")
         // An ELF core of the same memory, one PT_LOAD per range.
-        let memory = try KHOImageMemory(path: image)
-        var segments: [(UInt64, [UInt8])] = []
-        for range in memory.ranges { segments.append((range.phys, try memory.bytes(range.phys, count: Int(range.size), what: "t"))) }
-        try Data(ELFCoreWriter.core(segments)).write(to: URL(fileURLWithPath: core))
+        try directory.write("core.elf", bytes: SyntheticCapture.elf(try SyntheticCapture.regions(of: image)))
         let expected = CLI.run(["decode", image])
         #expect(expected.status == 0)
         for source in [[raw, "--source-format", "raw"] + Self.baseOption, [core]] {
@@ -104,22 +93,15 @@ import Testing
         // Two handovers in one memory: both are listed, none is chosen.
         let second = directory.path("second.kho")
         #expect(CLI.run(["encode", Repository.exampleManifest, "--base", "0x120000000", "-o", second]).status == 0)
-        let secondMemory = try KHOImageMemory(path: second)
         let both = directory.path("both.raw")
-        try FileManager.default.copyItem(atPath: raw, toPath: both)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: both))
-        for range in secondMemory.ranges {
-            try handle.seek(toOffset: range.phys - Self.defaultBase)
-            try handle.write(contentsOf: Data(try secondMemory.bytes(range.phys, count: Int(range.size), what: "t")))
-        }
-        try handle.close()
+        try SyntheticCapture.raw(SyntheticCapture.regions(of: image) + SyntheticCapture.regions(of: second), base: Self.defaultBase, to: both)
         let roots = [try KHOImageReader.readImage(path: image).layout.khoRootFDTPhys,
                      try KHOImageReader.readImage(path: second).layout.khoRootFDTPhys].map { "0x" + String($0, radix: 16) }
         try expectFailure(["import", both] + Self.baseOption + ["-o", output],
                           "\(both): 2 pages hold a usable KHO root FDT (\(roots.joined(separator: ", "))); choose one with --kho-fdt")
         // An ELF core whose segments overlap.
         let page = [UInt8](repeating: 7, count: 8192)
-        let overlapping = try directory.write("overlap.elf", bytes: ELFCoreWriter.core([(0x1000, page), (0x2000, page)]))
+        let overlapping = try directory.write("overlap.elf", bytes: SyntheticCapture.elf([(0x1000, page), (0x2000, page)]))
         try expectFailure(["import", overlapping, "-o", output],
                           "\(overlapping): PT_LOAD segments overlap in physical memory: 0x1000-0x3000 and 0x2000-0x4000")
         // Memory cut short inside the handover: the first missing page the
@@ -133,33 +115,5 @@ import Testing
         #expect(result.stderr.hasPrefix("luo-serialize: \(cut): "))
         #expect(result.stderr.hasSuffix(" is not in the captured memory\n"))
         #expect(!FileManager.default.fileExists(atPath: output))
-    }
-}
-
-/// ELF64 cores for the CLI tests: one `PT_LOAD` per segment.
-enum ELFCoreWriter {
-    static func core(_ segments: [(UInt64, [UInt8])]) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: 64)
-        func put<T: FixedWidthInteger>(_ value: T, _ offset: Int, _ bytes: inout [UInt8]) {
-            withUnsafeBytes(of: value.littleEndian) { for (i, b) in $0.enumerated() { bytes[offset + i] = b } }
-        }
-        header[0..<7] = [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]
-        put(UInt16(4), 16, &header)
-        put(UInt64(64), 32, &header)
-        put(UInt16(56), 54, &header)
-        put(UInt16(segments.count), 56, &header)
-        var table = [UInt8](repeating: 0, count: 56 * segments.count)
-        var offset = UInt64(64 + table.count)
-        var data: [UInt8] = []
-        for (index, segment) in segments.enumerated() {
-            put(UInt32(1), 56 * index, &table)
-            put(offset, 56 * index + 8, &table)
-            put(segment.0, 56 * index + 24, &table)
-            put(UInt64(segment.1.count), 56 * index + 32, &table)
-            put(UInt64(segment.1.count), 56 * index + 40, &table)
-            data += segment.1
-            offset += UInt64(segment.1.count)
-        }
-        return header + table + data
     }
 }

@@ -115,17 +115,9 @@ import Testing
     @Test(arguments: captures) func aRawCopyImportsToTheSameImage(_ capture: Capture) throws {
         try #require(capture.hasImage)
         let image = capture.path("capture.kho")
-        let memory = try KHOImageMemory(path: image)
         let directory = try TemporaryDirectory()
         let raw = directory.path("memory.raw")
-        FileManager.default.createFile(atPath: raw, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
-        for range in memory.ranges {
-            try handle.seek(toOffset: range.phys)
-            try handle.write(contentsOf: Data(try memory.bytes(range.phys, count: Int(range.size), what: "region")))
-        }
-        try handle.truncate(atOffset: 512 << 20)
-        try handle.close()
+        try SyntheticCapture.raw(ofImage: image, base: 0, size: 512 << 20, to: raw)
         let output = directory.path("imported.kho")
         try KHOImporter.importImage(from: try RawMemoryFile(path: raw), to: output)
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == (try Data(contentsOf: URL(fileURLWithPath: image))))

@@ -109,7 +109,7 @@ import Testing
     @Test func memoryWithoutARootSaysSoAndWritesNothing() throws {
         let directory = try TemporaryDirectory()
         let raw = directory.path("zeros.raw")
-        try SyntheticCapture.raw([], base: 0, tail: 64 * 4096, to: raw)
+        try SyntheticCapture.raw([], base: 0, size: 64 * 4096, to: raw)
         let output = directory.path("out.kho")
         #expect(throws: KHOImageError.noKHORoot(pagesSearched: 64, rejected: [])) {
             try KHOImporter.importImage(from: try RawMemoryFile(path: raw), to: output)
@@ -145,7 +145,7 @@ import Testing
     @Test func aRootOutsideTheSourceIsNamed() throws {
         let directory = try TemporaryDirectory()
         let raw = directory.path("small.raw")
-        try SyntheticCapture.raw([], base: 0, tail: 8192, to: raw)
+        try SyntheticCapture.raw([], base: 0, size: 8192, to: raw)
         #expect(throws: KHOImageError.outsideSource(what: "KHO root FDT", phys: 0x10000, length: 40)) {
             try KHOImporter.plan(try RawMemoryFile(path: raw), khoFDTPhys: 0x10000)
         }
@@ -186,7 +186,7 @@ import Testing
     @Test func rawMemoryNeedsAPageAlignedBase() throws {
         let directory = try TemporaryDirectory()
         let raw = directory.path("m.raw")
-        try SyntheticCapture.raw([], base: 0, tail: 4096, to: raw)
+        try SyntheticCapture.raw([], base: 0, size: 4096, to: raw)
         #expect(throws: KHOImageError.badSource(path: raw, problem: "--phys-base 0x800 is not page aligned")) {
             try RawMemoryFile(path: raw, physBase: 0x800)
         }

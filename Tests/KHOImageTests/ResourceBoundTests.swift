@@ -91,15 +91,7 @@ import TestSupport
                 MemfdContents(size: 1 << 20, position: 0, contents: [UInt8](repeating: 0x5a, count: 1 << 20))))]),
         ])).write(to: image)
         let raw = directory.path("memory.raw")
-        FileManager.default.createFile(atPath: raw, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: raw))
-        let memory = try KHOImageMemory(path: image)
-        for range in memory.ranges {
-            try handle.seek(toOffset: range.phys)
-            try handle.write(contentsOf: Data(try memory.bytes(range.phys, count: Int(range.size), what: "test")))
-        }
-        try handle.truncate(atOffset: 4 << 30)
-        try handle.close()
+        try SyntheticCapture.raw(ofImage: image, base: 0, size: 4 << 30, to: raw)
         let output = directory.path("imported.kho")
         let result = try Self.measure(["import", raw, "--source-format", "raw", "-o", output])
         #expect(result.status == 0)

@@ -5,17 +5,17 @@ import KHOImage
 /// file (offset = physical address - base) or an ELF core with one
 /// `PT_LOAD` per range, so the importer can be checked against the image's
 /// own bytes.
-enum SyntheticCapture {
+public enum SyntheticCapture {
     /// The image's regions as (phys, bytes).
-    static func regions(of imagePath: String) throws -> [(phys: UInt64, bytes: [UInt8])] {
+    public static func regions(of imagePath: String) throws -> [(phys: UInt64, bytes: [UInt8])] {
         let memory = try KHOImageMemory(path: imagePath)
         return try memory.ranges.map { range in (range.phys, try memory.bytes(range.phys, count: Int(range.size), what: "test")) }
     }
 
-    /// Writes `pieces` into a sparse raw file whose first byte is `base`,
-    /// `tail` bytes past the last piece.
-    static func raw(_ pieces: [(phys: UInt64, bytes: [UInt8])], base: UInt64, tail: UInt64 = 1 << 20, to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+    /// Writes `pieces` into a sparse raw file whose first byte is `base`:
+    /// `size` bytes long, or 1 MiB past the last piece without it.
+    public static func raw(_ pieces: [(phys: UInt64, bytes: [UInt8])], base: UInt64, size: UInt64? = nil, to path: String) throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var end: UInt64 = 0
@@ -24,13 +24,19 @@ enum SyntheticCapture {
             try handle.write(contentsOf: Data(piece.bytes))
             end = max(end, piece.phys - base + UInt64(piece.bytes.count))
         }
-        try handle.truncate(atOffset: end + tail)
+        try handle.truncate(atOffset: size ?? end + (1 << 20))
+    }
+
+    /// Raw memory holding the regions of the image at `imagePath` from
+    /// `base` (see ``raw(_:base:size:to:)``).
+    public static func raw(ofImage imagePath: String, base: UInt64, size: UInt64? = nil, to path: String) throws {
+        try raw(regions(of: imagePath), base: base, size: size, to: path)
     }
 
     /// An ELF64 little-endian core with a `PT_NOTE` and one `PT_LOAD` per
     /// segment, in the order given (`type` and `elfClass` bend the header
     /// for error tests).
-    static func elf(_ segments: [(phys: UInt64, bytes: [UInt8])], type: UInt16 = 4, elfClass: UInt8 = 2) -> [UInt8] {
+    public static func elf(_ segments: [(phys: UInt64, bytes: [UInt8])], type: UInt16 = 4, elfClass: UInt8 = 2) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 64)
         func put<T: FixedWidthInteger>(_ value: T, at offset: Int, in bytes: inout [UInt8]) {
             withUnsafeBytes(of: value.littleEndian) { for (i, b) in $0.enumerated() { bytes[offset + i] = b } }
