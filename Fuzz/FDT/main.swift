@@ -6,6 +6,7 @@ import KernelABI
 
 runFuzzer(fuzzFDT)
 
+/// One execution on `size` bytes at `data` (libFuzzer's `LLVMFuzzerTestOneInput`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzFDT(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { return 0 }  // libFuzzer always passes a buffer

@@ -14,6 +14,7 @@ import TestSupport
 
 runFuzzer(fuzzImagePatch)
 
+/// One execution on `size` bytes at `data` (libFuzzer's `LLVMFuzzerTestOneInput`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzImagePatch(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { return 0 }  // libFuzzer always passes a buffer

@@ -10,6 +10,7 @@ import KHOImage
 
 runFuzzer(fuzzImport)
 
+/// One execution on `size` bytes at `data` (libFuzzer's `LLVMFuzzerTestOneInput`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzImport(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { return 0 }  // libFuzzer always passes a buffer

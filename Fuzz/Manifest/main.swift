@@ -7,6 +7,7 @@ import HandoverModel
 
 runFuzzer(fuzzManifest)
 
+/// One execution on `size` bytes at `data` (libFuzzer's `LLVMFuzzerTestOneInput`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzManifest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { return 0 }  // libFuzzer always passes a buffer
