@@ -70,19 +70,19 @@ import Testing
     @Test func sessionHexSelectsTheBytes() throws {
         let directory = try TemporaryDirectory()
         let image = directory.path("h.kho")
-        #expect(try CLI.run(["encode", try directory.write("m.json", Self.manifest), "-o", image]).status == 0)
+        #expect(CLI.run(["encode", try directory.write("m.json", Self.manifest), "-o", image]).status == 0)
         let padding = [UInt8](repeating: 0, count: 4096 - 3)
         for hex in ["ff766d30", "FF766D30"] {
             let output = directory.path("out-\(hex).bin")
-            let result = try CLI.run(["retrieve", image, "--session-hex", hex, "--token", "1", "-o", output])
+            let result = CLI.run(["retrieve", image, "--session-hex", hex, "--token", "1", "-o", output])
             #expect(result.status == 0)
             #expect(try readBytes(output) == [1, 2, 3] + padding)
         }
         // --session is the text's UTF-8: "vm0" is the other session, not "\xffvm0".
         let text = directory.path("text.bin")
-        #expect(try CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", text]).status == 0)
+        #expect(CLI.run(["retrieve", image, "--session", "vm0", "--token", "1", "-o", text]).status == 0)
         #expect(try readBytes(text) == [4, 5, 6] + padding)
-        let missing = try CLI.run(["retrieve", image, "--session-hex", "ff766d", "--token", "1", "-o", directory.path("x")])
+        let missing = CLI.run(["retrieve", image, "--session-hex", "ff766d", "--token", "1", "-o", directory.path("x")])
         #expect(missing.status == 1)
         #expect(missing.stderrLines == [#"luo-serialize: \#(image): no session named "\xffvm" (sessions: "\xffvm0", "vm0")"#])
     }
@@ -90,9 +90,9 @@ import Testing
     @Test func badOrMissingSessionIsAUsageError() throws {
         let directory = try TemporaryDirectory()
         let image = directory.path("h.kho")
-        #expect(try CLI.run(["encode", try directory.write("m.json", Self.manifest), "-o", image]).status == 0)
+        #expect(CLI.run(["encode", try directory.write("m.json", Self.manifest), "-o", image]).status == 0)
         for arguments in [["--session-hex", "f"], ["--session-hex", "zz"], ["--session", "vm0", "--session-hex", "00"], []] {
-            let result = try CLI.run(["retrieve", image, "--token", "1", "-o", directory.path("x")] + arguments)
+            let result = CLI.run(["retrieve", image, "--token", "1", "-o", directory.path("x")] + arguments)
             #expect(result.status == 2)
         }
     }
@@ -100,14 +100,14 @@ import Testing
     @Test func textAndJSONShowTheBytes() throws {
         let directory = try TemporaryDirectory()
         let image = directory.path("h.kho")
-        #expect(try CLI.run(["encode", try directory.write("m.json", Self.manifest), "-o", image]).status == 0)
-        let text = try CLI.run(["decode", image, "--format", "text"])
+        #expect(CLI.run(["encode", try directory.write("m.json", Self.manifest), "-o", image]).status == 0)
+        let text = CLI.run(["decode", image, "--format", "text"])
         #expect(text.status == 0)
         #expect(text.stdout.contains(#"session[0] "\xffvm0": luo_session_ser @ "#))
-        let json = try CLI.run(["decode", image])
+        let json = CLI.run(["decode", image])
         #expect(json.stdout.contains(#""name_hex": "ff766d30""#))
         let again = directory.path("again.kho")
-        #expect(try CLI.run(["encode", try directory.write("again.json", json.stdout), "-o", again]).status == 0)
+        #expect(CLI.run(["encode", try directory.write("again.json", json.stdout), "-o", again]).status == 0)
         #expect(try readBytes(again) == readBytes(image))
     }
 }
