@@ -95,7 +95,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LUOSerializeCommands", "KHOImage", "HandoverModel", "FDT", "KernelLabSupport", "TestSupport"]
+            dependencies: ["LUOSerializeCommands", "KHOImage", "HandoverModel", "FDT", "KernelLabSupport", "TestSupport", "SystemSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import FDT
 import KHOImage
 
 /// An input as the reader found it: an image file or bare FDT, or captured
@@ -28,10 +29,19 @@ enum ImageInputLoader {
     /// The input at `path`: an image or bare FDT as it is, captured memory
     /// (raw or ELF, as `source` says) imported and read by the library
     /// (``KHOImageReader/read(memory:khoFDTPhys:temporaryDirectory:)``).
+    ///
+    /// An image is opened and mapped once: with `--source-format auto` the
+    /// format is told from the mapping the reader then decodes, so a command
+    /// never opens its input a second time to look at its first bytes.
     static func load(_ path: String, _ source: MemorySourceOptions) throws(CLIFailure) -> LoadedInput {
-        let format = try source.resolvedFormat(path)
-        guard format == .raw || format == .elf else {
-            return LoadedInput(path: path, input: try read(path), isImported: false)
+        let format: SourceFormat
+        if let told = source.toldFormat {
+            format = told
+            if format == .image { return LoadedInput(path: path, input: try read(path), isImported: false) }
+        } else {
+            let storage = try map(path)
+            format = try source.detectedFormat(path, head: Array(storage.rawBuffer.prefix(4)), size: UInt64(storage.count))
+            if format == .image { return LoadedInput(path: path, input: try decode(storage, path), isImported: false) }
         }
         let memory = try source.memory(path, format: format)
         do {
@@ -40,6 +50,17 @@ enum ImageInputLoader {
         } catch {
             throw failure(path, error)
         }
+    }
+
+    /// The file at `path`, mapped read-only (the mapping is the reader's
+    /// from then on).
+    private static func map(_ path: String) throws(CLIFailure) -> ReadOnlyBytes {
+        do { return try MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize) } catch { throw failure(path, error) }
+    }
+
+    /// The image or bare FDT held in `storage`, read from `path`.
+    private static func decode(_ storage: ReadOnlyBytes, _ path: String) throws(CLIFailure) -> HandoverInput {
+        do { return try KHOImageReader.decode(storage) } catch { throw failure(path, error) }
     }
 
     /// An image, or a bare KHO root / LUO FDT.

@@ -27,15 +27,29 @@ struct MemorySourceOptions: ParsableArguments {
     var khoFDT: U64Argument?
 
     /// The format `path` is read as: the one asked for, or the one its first
-    /// bytes show.
+    /// bytes show (read here; see ``detectedFormat(_:head:size:)``).
     func resolvedFormat(_ path: String) throws(CLIFailure) -> SourceFormat {
+        if let told = toldFormat { return told }
+        return try detectedFormat(path, head: RawInputFile.head(path, count: 4), size: RawInputFile.size(path))
+    }
+
+    /// The format the options name without looking at the file: the one
+    /// asked for, or raw when a physical base is given; `nil` for auto.
+    var toldFormat: SourceFormat? {
         if sourceFormat != .auto { return sourceFormat }
         if physBase != nil { return .raw }
-        let head = RawInputFile.head(path, count: 4)
+        return nil
+    }
+
+    /// The format a file of `size` bytes starting with `head` (its first
+    /// four bytes, fewer when shorter) holds, for `--source-format auto`:
+    /// an ELF core, an FDT or a bare `luo_ser` (an image), else raw memory
+    /// when `--kho-fdt` says where to look.
+    func detectedFormat(_ path: String, head: [UInt8], size: UInt64) throws(CLIFailure) -> SourceFormat {
         if head == ELFCoreFile.magic { return .elf }
         if head == [0xd0, 0x0d, 0xfe, 0xed] || head.count < 4 { return .image }
         // A bare luo-v5 luo_ser (debugfs sub_fdts/LUO of v7.2+): 32 bytes starting "luo-".
-        if head == Array("luo-".utf8), RawInputFile.size(path) == 32 { return .image }
+        if head == Array("luo-".utf8), size == 32 { return .image }
         if khoFDT != nil { return .raw }
         throw .invalid("\(path): is neither an FDT (a KHO image, a debugfs FDT) nor an ELF core;"
             + " for raw physical memory give --source-format raw (and --phys-base if it does not start at 0)")

@@ -9,6 +9,7 @@ extension FileDescriptor {
     public static func opening(
         _ path: FilePath, _ mode: AccessMode, options: OpenOptions = [], permissions: FilePermissions? = nil
     ) throws(Errno) -> FileDescriptor {
+        OpenObserver.observer?(path)
         let flags = mode.rawValue | options.union(.closeOnExec).rawValue
         let descriptor = try SystemCall.retryingInterrupts {
             path.withPlatformString { Glibc.open($0, flags, permissions?.rawValue ?? 0) }
