@@ -17,17 +17,20 @@ import TestSupport
     /// was spawned from (until its exec) in its own `ru_maxrss`, and this
     /// test process may hold large buffers of tests running in parallel.
     /// Python's `RUSAGE_CHILDREN` then holds the CLI's own peak.
-    static func verify(_ path: String) throws -> (status: Int32, peakKiB: Int) {
+    static func verify(_ path: String) throws -> (status: Int32, peakKiB: Int, seconds: Double) {
         try measure(["verify", path])
     }
 
-    /// Runs `luo-serialize ARGUMENTS` the same way; its exit status and peak RSS (KiB).
-    static func measure(_ arguments: [String]) throws -> (status: Int32, peakKiB: Int) {
+    /// Runs `luo-serialize ARGUMENTS` the same way; its exit status, peak
+    /// RSS (KiB) and wall-clock seconds.
+    static func measure(_ arguments: [String]) throws -> (status: Int32, peakKiB: Int, seconds: Double) {
         let cli = try BuiltProducts.path("luo-serialize")
         let script = """
-        import resource, subprocess, sys
+        import resource, subprocess, sys, time
+        start = time.monotonic()
         r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        seconds = time.monotonic() - start
+        print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, seconds)
         """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -38,10 +41,11 @@ import TestSupport
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "the measuring Python failed")
-        let fields = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
-        try #require(fields.count == 2, "unexpected measurement: \(text)")
-        try #require(fields[0] >= 0, "verify was killed by signal \(-fields[0])")
-        return (Int32(fields[0]), fields[1])
+        let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        try #require(fields.count == 3, "unexpected measurement: \(text)")
+        let status = try #require(Int32(fields[0])), peak = try #require(Int(fields[1])), seconds = try #require(Double(fields[2]))
+        try #require(status >= 0, "luo-serialize \(arguments.first ?? "") was killed by signal \(-status)")
+        return (status, peak, seconds)
     }
 
     @Test func hostileCountsDoNotDriveMemory() throws {
