@@ -61,6 +61,64 @@ run_rounds() {
 # key median over rounds
 rmed() { for r in $(seq 1 "$ROUNDS"); do val "$1.$r" "$2"; done | med; }
 
+# luo-v5 (7.3) at its limits and the cost per file from 1,000 to 1,000,000
+# files: one image per process (`LUOBenchmark limits`), ROUNDS rounds, the
+# median kept. Peak RSS is shown as growth over the runtime's own start
+# (rss_start_kb), per file and against the image's bytes (raw-data files: the
+# image is all structure, no contents). LIMITS=0 skips this section,
+# LIMITS_ONLY=1 runs only it.
+limits_section() {
+    echo
+    echo "luo-v5 (7.3) at its limits: one image, raw-data files; RSS = peak growth over the runtime's start:"
+    printf "%-24s %9s %7s %7s | %9s %9s | %10s %10s %9s %11s\n" "sessions x files" "files" "s-blks" "f-chain" \
+        "enc ns" "dec ns" "image B/f" "RSS B/f" "RSS MB" "RSS/image"
+    local points=("10000 10 5 10000x10" "100 10000 5 100x10000" "510000 1 3 510000x1(session-chain-full)"
+                  "1 630000 3 1x630000(file-chain-full)" "510000 2 3 510000x2")
+    [ "$QUICK" = 1 ] && points=("10000 10 3 10000x10" "100 10000 3 100x10000" "510000 1 1 510000x1(session-chain-full)")
+    local point s f reps label
+    for point in "${points[@]}"; do
+        read -r s f reps label <<<"$point"
+        run_rounds "$work/limits-$label" "$SWIFT_BIN" limits "$s" "$f" "$reps" "$work"
+        limits_row "$work/limits-$label" "$label"
+    done
+
+    echo
+    echo "luo-v5 cost per file from 1,000 to 1,000,000 files (100 files per session; ns per file, RSS growth per file):"
+    printf "%-24s %9s %7s %7s | %9s %9s | %10s %10s %9s %11s\n" "sessions x files" "files" "s-blks" "f-chain" \
+        "enc ns" "dec ns" "image B/f" "RSS B/f" "RSS MB" "RSS/image"
+    local curve_points=(10 30 100 300 1000 3000 10000)
+    [ "$QUICK" = 1 ] && curve_points=(10 100 1000 10000)
+    for s in "${curve_points[@]}"; do
+        reps=$(( s >= 3000 ? 5 : s >= 300 ? 11 : 51 ))
+        run_rounds "$work/lcurve-$s" "$SWIFT_BIN" limits "$s" 100 "$reps" "$work"
+        limits_row "$work/lcurve-$s" "${s}x100"
+    done
+    for key in encode_ns decode_ns; do
+        for s in "${curve_points[@]}"; do
+            awk -v t="$(rmed "$work/lcurve-$s" "$key")" -v fl="$(val "$work/lcurve-$s.1" files)" 'BEGIN { print t/fl }'
+        done | sort -g | awk -v k="${key%_ns}" '{ v[NR] = $1 } END {
+            printf "%s: %.1f to %.1f ns per file, max/min %.2fx (target 1.5x)\n", k, v[1], v[NR], v[NR]/v[1] }'
+    done
+}
+
+# limits_row PREFIX LABEL: one row of the limits tables, medians over rounds.
+limits_row() {
+    local prefix=$1 label=$2
+    awk -v l="$label" -v fl="$(val "$prefix.1" files)" -v sb="$(val "$prefix.1" session_blocks)" \
+        -v fc="$(val "$prefix.1" longest_file_chain)" -v ib="$(val "$prefix.1" image_bytes)" \
+        -v se="$(rmed "$prefix" encode_ns)" -v sd="$(rmed "$prefix" decode_ns)" \
+        -v r0="$(rmed "$prefix" rss_start_kb)" -v rm="$(rmed "$prefix" maxrss_kb)" 'BEGIN {
+        g = (rm - r0) * 1024
+        printf "%-24s %9d %7d %7d | %9.1f %9.1f | %10.1f %10.1f %9.1f %10.2fx\n",
+            l, fl, sb, fc, se/fl, sd/fl, ib/fl, g/fl, g/1048576, g/ib }'
+}
+
+if [ "${LIMITS_ONLY:-0}" = 1 ]; then
+    echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start; rounds: $ROUNDS"
+    limits_section
+    exit 0
+fi
+
 echo
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)"
 echo "swift: $(swift --version 2>/dev/null | head -1)"
@@ -190,3 +248,5 @@ echo "ratios are Swift/C (lower is better); times are medians; GB/s are 10^9 byt
 echo "memfd: 'in' = read the memfd, FileContent.memfd, encode (LiveUpdate: preserve + reboot); 'out' = readImage, a new"
 echo "memfd with the contents (LiveUpdate: loadIncoming + retrieveFile). Percentages are of memcpy of the same bytes into"
 echo "a malloc'd buffer (glibc gives fresh pages above 32 MiB, as it does for the library's own buffers)."
+
+[ "${LIMITS:-1}" = 0 ] || limits_section

@@ -22,6 +22,16 @@
 //       orchestrator with its MemfdHandler (memcpy of the same bytes is
 //       measured by the C baseline). Prints model_in_ns, model_out_ns,
 //       lu_in_ns, lu_out_ns, maxrss_kb.
+//   LUOBenchmark limits SESSIONS FILES REPS DIR
+//       luo-v5 (generation 7.3) at its limits: one image of SESSIONS
+//       sessions x FILES raw-data files encoded, written to
+//       DIR/swift-limits.kho and decoded from its path REPS times (no token
+//       lookup: its first(where:) side is quadratic in sessions). Prints
+//       encode_ns, decode_ns, files, image_bytes (the image's physical
+//       memory: blocks, entries, radix tree; raw-data files have no
+//       contents), session_blocks, longest_file_chain, and the process's
+//       peak RSS after each phase: rss_start_kb (runtime only),
+//       rss_model_kb (the model built), rss_encode_kb, maxrss_kb (decode).
 //   LUOBenchmark golden DIR
 //       varied images of every supported generation, to cmp before and
 //       after a library change.
@@ -252,6 +262,56 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
     print("maxrss_kb \(maxRSSKiB())")
 }
 
+/// luo-v5 at its limits: one image of `sessions` x `files` raw-data files,
+/// timed through encode and decode; the peak RSS is read after each phase so
+/// that the script can relate its growth to the image's size.
+func runLimits(sessions: Int, files: Int, reps: Int, directory: String) throws {
+    setMallocOption(-3, 32 << 20)  // M_MMAP_THRESHOLD, as in records mode
+    setMallocOption(-1, 1 << 30)   // M_TRIM_THRESHOLD
+    let rssStart = maxRSSKiB()
+    let state = makeState(generation: .linux7_3, image: 0, images: 1, sessions: sessions, files: files)
+    let rssModel = maxRSSKiB()
+    let writer = KHOImageWriter()
+    var encoded: EncodedImage?
+    var encodeTimes: [UInt64] = []
+    for _ in 0..<reps {
+        encoded = nil
+        let start = now()
+        encoded = try writer.encode(state)
+        encodeTimes.append(now() - start)
+    }
+    let image = encoded!
+    let imageBytes = image.layout.regions.reduce(UInt64(0)) { $0 + $1.size }
+    let sessionBlocks = image.layout.sessionBlocks.count
+    let longestFileChain = image.layout.sessions.reduce(0) { max($0, $1.fileBlocks.count) }
+    let path = "\(directory)/swift-limits.kho"
+    try image.write(to: path)
+    encoded = nil
+    let rssEncode = maxRSSKiB()
+
+    var decoded: DecodedImage?
+    var decodeTimes: [UInt64] = []
+    for _ in 0..<reps {
+        decoded = nil
+        let start = now()
+        decoded = try KHOImageReader.readImage(path: path)
+        decodeTimes.append(now() - start)
+    }
+    guard decoded!.state == state else { fail("decoded state differs from the encoded one") }
+    unlink(path)
+    print("generation \(KernelGeneration.linux7_3.name)")
+    print("encode_ns \(median(encodeTimes))")
+    print("decode_ns \(median(decodeTimes))")
+    print("files \(decoded!.state.fileCount)")
+    print("image_bytes \(imageBytes)")
+    print("session_blocks \(sessionBlocks)")
+    print("longest_file_chain \(longestFileChain)")
+    print("rss_start_kb \(rssStart)")
+    print("rss_model_kb \(rssModel)")
+    print("rss_encode_kb \(rssEncode)")
+    print("maxrss_kb \(maxRSSKiB())")
+}
+
 /// Writes a few varied images (raw data, payloads, memfds of several sizes,
 /// empty sessions, FLBs, the kernel's limits) of every supported generation
 /// to DIR (`golden-<generation>-<i>.kho`) and decodes each back, so that a
@@ -302,10 +362,15 @@ do {
     case (5, "memfd"):
         guard let bytes = Int(arguments[2]), let reps = Int(arguments[3]), reps > 0 else { fail("bad numbers") }
         try runMemfd(bytes: bytes, reps: reps, directory: arguments[4])
+    case (6, "limits"):
+        guard let sessions = Int(arguments[2]), let files = Int(arguments[3]), let reps = Int(arguments[4]), reps > 0 else {
+            fail("bad numbers")
+        }
+        try runLimits(sessions: sessions, files: files, reps: reps, directory: arguments[5])
     case (3, "golden"):
         try runGolden(directory: arguments[2])
     default:
-        fail("usage: LUOBenchmark records SESSIONS FILES IMAGES REPS DIR [GENERATION] | memfd BYTES REPS DIR | golden DIR")
+        fail("usage: LUOBenchmark records SESSIONS FILES IMAGES REPS DIR [GENERATION] | memfd BYTES REPS DIR | limits SESSIONS FILES REPS DIR | golden DIR")
     }
 } catch {
     fail("\(error)")
