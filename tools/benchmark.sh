@@ -72,8 +72,8 @@ limits_section() {
     echo "luo-v5 (7.3) at its limits: one image, raw-data files; RSS = peak growth over the runtime's start:"
     printf "%-24s %9s %7s %7s | %9s %9s | %10s %10s %9s %11s\n" "sessions x files" "files" "s-blks" "f-chain" \
         "enc ns" "dec ns" "image B/f" "RSS B/f" "RSS MB" "RSS/image"
-    local points=("10000 10 5 10000x10" "100 10000 5 100x10000" "510000 1 3 510000x1(session-chain-full)"
-                  "1 630000 3 1x630000(file-chain-full)" "510000 2 3 510000x2")
+    local points=("10000 10 5 10000x10" "100 10000 5 100x10000" "510000 1 1 510000x1(session-chain-full)"
+                  "1 630000 3 1x630000(file-chain-full)" "510000 2 1 510000x2")
     [ "$QUICK" = 1 ] && points=("10000 10 3 10000x10" "100 10000 3 100x10000" "510000 1 1 510000x1(session-chain-full)")
     local point s f reps label
     for point in "${points[@]}"; do
@@ -99,6 +99,46 @@ limits_section() {
         done | sort -g | awk -v k="${key%_ns}" '{ v[NR] = $1 } END {
             printf "%s: %.1f to %.1f ns per file, max/min %.2fx (target 1.5x)\n", k, v[1], v[NR], v[NR]/v[1] }'
     done
+    [ "${CALLGRIND:-0}" = 1 ] && limits_instructions
+    return 0
+}
+
+# CALLGRIND=1: the same curve in instructions (valgrind --tool=callgrind,
+# repeatable on a loaded machine): each point runs with R and R+D
+# repetitions, and the difference / D is one repetition's steady-state
+# count (first-call costs drop out). valgrind gives up on the release
+# binary's debug info, so it runs a copy stripped of it (symbols kept).
+# memset's `rep stosb` counts one instruction per byte: zeroing a page
+# shows as ~4,000 instructions.
+limits_instructions() {
+    command -v valgrind > /dev/null || { echo "(CALLGRIND=1: valgrind not installed)"; return 0; }
+    local bin="$work/bench-nodebug" s r1 r2 f
+    cp "$SWIFT_BIN" "$bin" && strip --strip-debug "$bin"
+    echo
+    echo "luo-v5 instructions per file (callgrind, one repetition in steady state; 100 files per session):"
+    printf "%-24s %9s | %10s %10s\n" "sessions x files" "files" "enc instr" "dec instr"
+    local counts=()
+    for s in 10 100 1000 10000; do
+        if [ "$s" -ge 1000 ]; then r1=1 r2=2; else r1=11 r2=21; fi
+        for r in "$r1" "$r2"; do
+            mkdir -p "$work/cg-$s-$r"
+            valgrind --tool=callgrind --callgrind-out-file="$work/cg-$s-$r.out" "$bin" limits "$s" 100 "$r" "$work/cg-$s-$r" \
+                > /dev/null 2>&1
+            callgrind_annotate --inclusive=yes "$work/cg-$s-$r.out" 2>/dev/null > "$work/cg-$s-$r.txt"
+        done
+        f=$((s * 100))
+        counts+=("$(awk -v f="$f" -v d="$((r2 - r1))" -v a="$work/cg-$s-$r1.txt" -v b="$work/cg-$s-$r2.txt" '
+            function get(file, pat,   line, n) { while ((getline line < file) > 0) if (line ~ pat) { split(line, p, " "); gsub(",", "", p[1]); n = p[1]; break } close(file); return n }
+            BEGIN { e = (get(b, "WriterV6encode") - get(a, "WriterV6encode")) / d / f
+                    r = (get(b, "readImage4path") - get(a, "readImage4path")) / d / f
+                    printf "%s %.1f %.1f", f, e, r }')")
+        read -r f e r <<<"${counts[-1]}"
+        printf "%-24s %9d | %10.1f %10.1f\n" "${s}x100" "$f" "$e" "$r"
+    done
+    printf "%s\n" "${counts[@]}" | awk '{ e[NR] = $2; d[NR] = $3 } END {
+        emin = emax = e[1]; dmin = dmax = d[1]
+        for (i = 2; i <= NR; i++) { if (e[i] < emin) emin = e[i]; if (e[i] > emax) emax = e[i]; if (d[i] < dmin) dmin = d[i]; if (d[i] > dmax) dmax = d[i] }
+        printf "encode: max/min %.2fx, decode: max/min %.2fx (instructions per file)\n", emax/emin, dmax/dmin }'
 }
 
 # limits_row PREFIX LABEL: one row of the limits tables, medians over rounds.
