@@ -28,9 +28,6 @@ import TestSupport
         var error: KHOImageError
     }
 
-    static func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64($0 * 8)) } }
-    static func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> UInt32($0 * 8)) } }
-
     /// Sessions `s0`... of `filesEach` raw files, and a last session holding
     /// one payload of `payloadBytes` (room to build a chain in).
     static func state(_ generation: KernelGeneration, sessions: Int, filesEach: Int, payloadBytes: Int = 0) -> HandoverState {
@@ -109,7 +106,7 @@ import TestSupport
         let room = good.layout.sessions[52].fileData[0]
         for index in 0..<10_001 {
             let phys = room + UInt64(index * 16)
-            image.put(Self.le64(index == 10_000 ? 0 : phys + 16) + Self.le64(1), at: phys)
+            image.put(le64(index == 10_000 ? 0 : phys + 16) + le64(1), at: phys)
         }
         image.put(u64: room, at: good.layout.luoFDTPhys + UInt64(LUOSer.sessionsOffset))
         cases.append(Case(name: "chain-of-10001-blocks", bytes: image.bytes,
@@ -195,13 +192,13 @@ import TestSupport
         cases.append(Case(name: "memfd-folio-count", bytes: image.bytes,
                           error: memfd("nr_folios \(1 << 40) does not fit the folio array's 1 pages")))
         image = good
-        image.put(Self.le32(.max), at: ser + 40)
+        image.put(le32(.max), at: ser + 40)
         cases.append(Case(name: "memfd-folio-array-pages", bytes: image.bytes,
                           error: memfd("the folio array claims \(UInt32.max) pages; the image holds \(pages)")))
         image = good
         image.put(u64: 1 << 40, at: ser + 8)
         image.put(u64: 1 << 40, at: ser + 24)
-        image.put(Self.le32(.max), at: ser + 40)
+        image.put(le32(.max), at: ser + 40)
         cases.append(Case(name: "memfd-all-three", bytes: image.bytes,
                           error: memfd("the folio array claims \(UInt32.max) pages; the image holds \(pages)")))
 
@@ -258,12 +255,12 @@ import TestSupport
         // PN_XNUM: the count is section header 0's sh_info, 2^32 - 1.
         var core = intact
         put([0xff, 0xff], at: 56, in: &core)
-        put(Self.le64(UInt64(core.count)), at: 40, in: &core)
-        core += [UInt8](repeating: 0, count: 44) + Self.le32(.max) + [UInt8](repeating: 0, count: 16)
+        put(le64(UInt64(core.count)), at: 40, in: &core)
+        core += [UInt8](repeating: 0, count: 44) + le32(.max) + [UInt8](repeating: 0, count: 16)
         cases.append(Case(name: "phnum", bytes: core, error: .badSource(
             path: directory.path("phnum"), problem: "its \(UInt32.max) program headers at offset 64 run past the end of the file")))
         core = intact
-        put(Self.le64(1 << 50), at: 64 + 56 + 32, in: &core)
+        put(le64(1 << 50), at: 64 + 56 + 32, in: &core)
         let offset = intact[(64 + 56 + 8)..<(64 + 56 + 16)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         cases.append(Case(name: "filesz", bytes: core, error: .badSource(
             path: directory.path("filesz"),
