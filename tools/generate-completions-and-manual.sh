@@ -37,7 +37,9 @@ if [ ! -f "$manual" ]; then
     manual="$(find "$scratch/plugins" -name 'luo-serialize.1' -print -quit 2>/dev/null || true)"
 fi
 [ -n "$manual" ] && [ -f "$manual" ] || { echo "generate-manual produced no luo-serialize.1" >&2; exit 1; }
-cp "$manual" "$out/man/luo-serialize.1"
+# The commands' discussions separate paragraphs with empty lines, which roff
+# reads as a blank output line and warns about: mdoc's paragraph macro instead.
+sed 's/^$/.Pp/' "$manual" > "$out/man/luo-serialize.1"
 
 echo "completions: $out/completions/"
 echo "man page:    $out/man/luo-serialize.1 (view with: man -l $out/man/luo-serialize.1)"
