@@ -10,6 +10,10 @@ bash tools/install-system-packages.sh
 # image from one process to the next. It builds in its own .build, only the
 # LiveUpdate product's modules (no CLI, tests or benchmark).
 bash tools/test-example-package.sh
+# The Debian package: a static release build with the man page and
+# completions, checked by lintian, installed into a clean Debian root without
+# Swift and run there (tools/test-package.sh, about 6 minutes on 2 cores).
+bash tools/test-package.sh
 
 # The package's own suite last, so its runner's closing line ends the log.
 swift build --build-tests
