@@ -27,10 +27,11 @@ package=luo-serialize
 # and readelf.
 bash tools/install-system-packages.sh dpkg-dev binutils
 
-# The release binary with the Swift runtime and Foundation inside. (No
-# -Xlinker flags such as Debian's "-z now": they change every compile job,
-# so the man page's build below would compile everything a second time.)
-build=(swift build -c release --static-swift-stdlib --scratch-path "$scratch")
+# The release binary with the Swift runtime and Foundation inside, linked
+# with "-z now" as Debian's hardening flags ask (every relocation resolved at
+# load time, then read-only). This folder is for this build alone: other
+# flags would compile every module again.
+build=(swift build -c release --static-swift-stdlib --scratch-path "$scratch" -Xlinker -z -Xlinker now)
 "${build[@]}" --product "$package"
 built="$("${build[@]}" --show-bin-path)/$package"
 dynamic_swift="$(readelf -d "$built" | grep NEEDED | grep -E 'libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime' || true)"
