@@ -26,22 +26,31 @@ fail() { echo "test-package: $*" >&2; exit 1; }
 
 bash tools/install-system-packages.sh debootstrap lintian groff-base
 
-deb="${DEB:-$(bash tools/package.sh | tee /dev/stderr | tail -n 1)}"
-[ -f "$deb" ] || fail "no package at '$deb'"
-phase "package built"
-
-# What the package holds, unpacked on this machine.
 work="$(mktemp -d "${TMPDIR:-/tmp}/luo-serialize-deb.XXXXXX")"
 root="$(mktemp -d "${TMPDIR:-/tmp}/luo-serialize-root.XXXXXX")"
 trap 'umount "$root/proc" 2> /dev/null; rm -rf --one-file-system "$root" "$work"' EXIT
-dpkg-deb -x "$deb" "$work"
-host_bin="$work/usr/bin/luo-serialize"
+
+if [ -z "${DEB:-}" ]; then
+    # The build's output goes on to stderr as it comes (tee to the inherited
+    # descriptor: reopening /dev/stderr would truncate a log file).
+    bash tools/package.sh | tee "$work/package.out" >&2
+    deb="$(tail -n 1 "$work/package.out")"
+    phase "package built"
+else
+    deb="$DEB"
+fi
+[ -f "$deb" ] || fail "no package at '$deb'"
+
+# What the package holds, unpacked on this machine.
+mkdir "$work/deb"
+dpkg-deb -x "$deb" "$work/deb"
+host_bin="$work/deb/usr/bin/luo-serialize"
 
 # lintian: no error or warning (the overrides the package ships aside).
 lintian --fail-on error,warning "$deb"
 
 # The man page renders without a roff warning.
-warnings="$(gzip -dc "$work/usr/share/man/man1/luo-serialize.1.gz" | groff -mandoc -Tutf8 -ww -z 2>&1)"
+warnings="$(gzip -dc "$work/deb/usr/share/man/man1/luo-serialize.1.gz" | groff -mandoc -Tutf8 -ww -z 2>&1)"
 [ -z "$warnings" ] || fail "the man page renders with warnings: $warnings"
 phase "lintian and man page checked"
 
@@ -49,9 +58,8 @@ phase "lintian and man page checked"
 . /etc/os-release
 mirror="$(apt-get indextargets --format '$(REPO_URI)' "Codename: $VERSION_CODENAME" 'Identifier: Packages' \
     'Component: main' 2>/dev/null | head -n 1)"
-debootstrap --variant=minbase "$VERSION_CODENAME" "$root" $mirror > "$root.debootstrap.log" 2>&1 \
-    || { tail -n 20 "$root.debootstrap.log" >&2; fail "debootstrap failed"; }
-rm -f "$root.debootstrap.log"
+debootstrap --variant=minbase "$VERSION_CODENAME" "$root" $mirror > "$work/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$work/debootstrap.log" >&2; fail "debootstrap failed"; }
 # /proc, as on every running system: the Swift runtime reads the command's
 # arguments from /proc/self/cmdline (without it, every command line is empty).
 mount -t proc proc "$root/proc"
