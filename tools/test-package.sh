@@ -14,8 +14,8 @@
 #   - bash loads the completion and completes the subcommands.
 # The man page is rendered with groff, which must not warn.
 #
-# Needs root (debootstrap, chroot) and Debian's registry. Takes about 1
-# minute beyond the builds on 2 cores. DEB=path checks that package instead
+# Needs root (debootstrap, chroot) and Debian's registry. Takes 1 to 2
+# minutes beyond the builds on 2 cores. DEB=path checks that package instead
 # of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."

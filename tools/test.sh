@@ -12,7 +12,8 @@ bash tools/install-system-packages.sh
 bash tools/test-example-package.sh
 # The Debian package: a static release build with the man page and
 # completions, checked by lintian, installed into a clean Debian root without
-# Swift and run there (tools/test-package.sh, about 6 minutes on 2 cores).
+# Swift and run there (tools/test-package.sh: 5 to 8 minutes cold on 2 cores,
+# most of it the release build; its debug build is the suite's below).
 bash tools/test-package.sh
 
 # The package's own suite last, so its runner's closing line ends the log.
