@@ -28,7 +28,7 @@ bash tools/install-system-packages.sh debootstrap lintian groff-base
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/luo-serialize-deb.XXXXXX")"
 root="$(mktemp -d "${TMPDIR:-/tmp}/luo-serialize-root.XXXXXX")"
-trap 'umount "$root/proc" 2> /dev/null; rm -rf --one-file-system "$root" "$work"' EXIT
+trap 'umount "$root/proc" 2> /dev/null || true; rm -rf --one-file-system "$root" "$work"' EXIT
 
 if [ -z "${DEB:-}" ]; then
     # The build's output goes on to stderr as it comes (tee to the inherited
