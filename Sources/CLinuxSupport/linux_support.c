@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -26,6 +27,13 @@ ssize_t luo_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t *
     ssize_t result = copy_file_range(in_fd, &in, out_fd, &out, length, 0);
     *in_offset = (int64_t)in;
     *out_offset = (int64_t)out;
+    return result;
+}
+
+ssize_t luo_sendfile(int out_fd, int in_fd, int64_t *in_offset, size_t length) {
+    off_t in = (off_t)*in_offset;
+    ssize_t result = sendfile(out_fd, in_fd, &in, length);
+    *in_offset = (int64_t)in;
     return result;
 }
 

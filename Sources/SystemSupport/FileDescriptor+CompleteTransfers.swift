@@ -54,6 +54,21 @@ extension FileDescriptor {
         }
     }
 
+    /// Sends `count` bytes from file offset `offset` of this file to the
+    /// file position of `target`, which advances, inside the kernel
+    /// (`sendfile(2)`: no bytes pass through this process, and none of the
+    /// source's pages are mapped into it, so large copies cost no resident
+    /// memory); returns the bytes sent, fewer than `count` only when this
+    /// file ends first. This file's position does not move. Works between
+    /// any two regular files (a memfd included), where `copy_file_range`
+    /// refuses to cross file systems.
+    public func sendFully(count: Int, fromAbsoluteOffset offset: Int64, to target: FileDescriptor) throws(Errno) -> Int {
+        try transferFully(count: count) { done, left in
+            var from = offset + Int64(done)
+            return luo_sendfile(target.rawValue, rawValue, &from, left)
+        }
+    }
+
     /// The one loop behind every complete transfer: `step(done, left)`
     /// moves up to `left` more bytes and returns how many it moved, 0 at the
     /// end of the input, or -1 with `errno`. Interrupted steps are retried,

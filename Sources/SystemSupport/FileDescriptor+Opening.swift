@@ -17,6 +17,13 @@ extension FileDescriptor {
         return FileDescriptor(rawValue: descriptor)
     }
 
+    /// A new descriptor for the same open file (`fcntl(F_DUPFD_CLOEXEC)`),
+    /// close-on-exec like every descriptor of this project; it shares the
+    /// file position, and the caller closes it.
+    public func duplicated() throws(Errno) -> FileDescriptor {
+        FileDescriptor(rawValue: try SystemCall.retryingInterrupts { Glibc.fcntl(rawValue, F_DUPFD_CLOEXEC, 0) })
+    }
+
     /// Closes the descriptor (`close(2)`, never retried: Linux has released
     /// it even when the call reports an error), throwing what the call
     /// reports, as a write's final flush can fail here.

@@ -117,4 +117,26 @@ import Testing
             _ = try source.descriptor.copyFully(count: 1, fromAbsoluteOffset: 0, to: FileDescriptor(rawValue: -1), toAbsoluteOffset: 0)
         }
     }
+
+    @Test func sendFullyCopiesFromAMemfdToTheTargetsPosition() throws {
+        let directory = try Directory()
+        let source = try FileDescriptor.memfd(name: "send", allowSealing: false)
+        let target = try TemporaryFile(in: directory.path, prefix: "dst-")
+        defer { source.closeIgnoringErrors(); target.descriptor.closeIgnoringErrors() }
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 * 31) }
+        try bytes.withUnsafeBytes { try source.writeFully($0) }
+        try Array("head".utf8).withUnsafeBytes { try target.descriptor.writeFully($0) }
+        #expect(try source.sendFully(count: 200_000, fromAbsoluteOffset: 1000, to: target.descriptor) == 200_000)
+        // The target's position moved past what was sent; the source's did not.
+        #expect(try target.descriptor.currentOffset() == 200_004)
+        #expect(try source.currentOffset() == 300_000)
+        var back = [UInt8](repeating: 0, count: 200_004)
+        #expect(try back.withUnsafeMutableBytes { try target.descriptor.readFully(fromAbsoluteOffset: 0, into: $0) } == 200_004)
+        #expect(back == Array("head".utf8) + Array(bytes[1000..<201_000]))
+        // The source ends first: only what it has.
+        #expect(try source.sendFully(count: 10_000, fromAbsoluteOffset: 295_000, to: target.descriptor) == 5000)
+        #expect(throws: Errno.badFileDescriptor) {
+            _ = try source.sendFully(count: 1, fromAbsoluteOffset: 0, to: FileDescriptor(rawValue: -1))
+        }
+    }
 }

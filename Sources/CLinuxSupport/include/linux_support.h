@@ -23,6 +23,10 @@ int luo_add_seals(int fd, unsigned int seals);
  * positions of both descriptors are left alone. */
 ssize_t luo_copy_file_range(int in_fd, int64_t *in_offset, int out_fd, int64_t *out_offset, size_t length);
 
+/* sendfile(2) from an explicit offset of in_fd, which it advances, to the
+ * file position of out_fd (which moves); in_fd's position is left alone. */
+ssize_t luo_sendfile(int out_fd, int in_fd, int64_t *in_offset, size_t length);
+
 /* lseek(2)'s SEEK_DATA and SEEK_HOLE. */
 extern const int luo_seek_data;
 extern const int luo_seek_hole;
