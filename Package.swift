@@ -42,7 +42,7 @@ let package = Package(
         // dependencies so the model can record which generation a state is in.
         .target(name: "ABIGeneration"),
         // Layer 2: the plain model of one handover (sessions, files, FLB entries).
-        .target(name: "HandoverModel", dependencies: ["ABIGeneration"]),
+        .target(name: "HandoverModel", dependencies: ["ABIGeneration", "SystemSupport"]),
         // Layer 3: the kernel's byte layouts, one folder per ABI generation.
         .target(name: "KernelABI", dependencies: ["FDT", "ABIGeneration", "HexFormat"]),
         // Layer 4: the KHO image file: physical layout, writer and reader.

@@ -119,21 +119,39 @@ public struct MemfdContents: Equatable, Sendable {
     public var size: UInt64
     /// The file position (`f_pos`).
     public var position: UInt64
-    /// The file's contents: exactly `size` bytes.
-    public var contents: [UInt8]
+    /// The file's contents: exactly `size` bytes, held in memory or read
+    /// from a file (the memfd itself, a file a manifest names, the image
+    /// it was decoded from) only when the image is written or compared.
+    public var source: ByteSource
     /// The file's seals (`F_GET_SEALS`), as `memfd-v2` carries them: a
     /// subset of SEAL (1), SHRINK (2), GROW (4), WRITE (8), FUTURE_WRITE
     /// (0x10), EXEC (0x20). A memfd made without `MFD_ALLOW_SEALING` has
     /// `F_SEAL_SEAL` (1); 0 is one made with it and never sealed.
     public var seals: UInt32
 
-    /// Creates memfd contents; `contents.count` must equal `size` for the
+    /// The contents as one array, for small files: setting it holds the
+    /// new bytes in memory. Reading a file-backed source reads it whole;
+    /// if that fails the array is empty (shorter than `size`, which the
+    /// writer refuses), so code handling large or file-backed contents
+    /// uses ``source``.
+    public var contents: [UInt8] {
+        get { (try? source.bytes()) ?? [] }
+        set { source = ByteSource(newValue) }
+    }
+
+    /// Creates memfd contents; `source.count` must equal `size` for the
     /// writer to accept it.
-    public init(size: UInt64, position: UInt64, contents: [UInt8], seals: UInt32 = 0) {
+    public init(size: UInt64, position: UInt64, source: ByteSource, seals: UInt32 = 0) {
         self.size = size
         self.position = position
-        self.contents = contents
+        self.source = source
         self.seals = seals
+    }
+
+    /// Creates memfd contents held in memory; `contents.count` must equal
+    /// `size` for the writer to accept it.
+    public init(size: UInt64, position: UInt64, contents: [UInt8], seals: UInt32 = 0) {
+        self.init(size: size, position: position, source: ByteSource(contents), seals: seals)
     }
 
     /// Memfd contents whose size is the byte count.

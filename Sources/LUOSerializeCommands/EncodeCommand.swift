@@ -97,8 +97,6 @@ struct EncodeCommand: StreamedCommand {
             }
             throw CLIFailure.invalid("\(manifest): \(error.description)")
         }
-        try image.withChunks { chunks in
-            try OutputFile.write(chunks, to: output, label: "encoding \(output)", streams: streams)
-        }
+        try OutputFile.write(image, to: output, label: "encoding \(output)", streams: streams)
     }
 }

@@ -33,6 +33,21 @@ enum OutputFile {
         }
     }
 
+    /// Writes `image` to `path`, its contents streamed from their sources;
+    /// the progress bar is drawn on `streams`.
+    static func write(_ image: EncodedImage, to path: String, label: String, streams: OutputStreams) throws(CLIFailure) {
+        let bar = ProgressBar.make(label: label, total: UInt64(image.fileSize), streams: streams)
+        defer { bar?.finish() }
+        do throws(AtomicFileWriter.WriteError) {
+            try AtomicFileWriter.write(to: path, produce: { (sink) throws(AtomicFileWriter.WriteError) in
+                try image.write(to: sink, pieceSize: pieceSize, progress: { (written) throws(AtomicFileWriter.WriteError) in bar?.update(UInt64(written)) },
+                                systemFailure: { $0 })
+            }, systemFailure: { $0 })
+        } catch {
+            throw .invalid(error.description)
+        }
+    }
+
     /// Writes one byte array to `path`.
     static func write(_ bytes: [UInt8], to path: String, label: String, streams: OutputStreams) throws(CLIFailure) {
         let outcome = bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> CLIFailure? in

@@ -85,6 +85,16 @@ public final class MemfdFile: LiveFile {
         }
     }
 
+    /// Writes `source` at the file position and advances it, a bounded
+    /// chunk at a time (file ranges inside the kernel, with `sendfile`);
+    /// runs of zeros are skipped over, as the file is expected to be
+    /// truncated to size first (a retrieved memfd), so they cost no pages.
+    public func write(contentsOf source: ByteSource) throws(LiveUpdateError) {
+        do { try source.send(to: file, name: "memfd \(fd)", skippingZeros: true) } catch {
+            throw .system(operation: error.description, errno: error.errno.rawValue)
+        }
+    }
+
     /// The whole contents, read from offset 0 without moving the file
     /// position (`pread` straight into the array, through
     /// ``HandoverModel/MemfdContents/init(readingDescriptor:position:)``).

@@ -1,4 +1,5 @@
 import HandoverModel
+import KHOImage
 import KernelABI
 import HexFormat
 #if canImport(Glibc)
@@ -12,9 +13,13 @@ import Glibc
 /// (`memfd_luo_ser`, the vmalloc folio array and the folios), and rebuilds a
 /// new memfd from them.
 ///
-/// Preserve reads the whole file (the heavy work happens at preserve time);
-/// freeze reads it again, so what is handed over is the file as it is at
-/// reboot, as with the kernel, whose preserved folios stay the live ones.
+/// Preserve records the file's size, position and seals and refers to its
+/// contents through a descriptor of its own, without reading them: the
+/// image writer sends them from the memfd to the image inside the kernel at
+/// reboot, so what is handed over is the file as it is then, as with the
+/// kernel, whose preserved folios stay the live ones. Freeze records the
+/// size again. Retrieve writes the contents into the new memfd a bounded
+/// chunk at a time.
 ///
 /// Seals (`memfd-v2`): preserve records `F_GET_SEALS` (`F_SEAL_SEAL` for a
 /// memfd created without `MFD_ALLOW_SEALING`, as the kernel reports it) and
@@ -59,15 +64,15 @@ public final class MemfdHandler: FileHandler {
             throw args.failure("retrieve", errno: EINVAL, reason: "the image holds no \(compatible) state for this file")
         }
         try checkSeals(state.seals, args, "retrieve")
-        guard state.contents.count == Int(state.size) else {
+        guard state.source.count == Int(state.size) else {
             throw args.failure("retrieve", errno: EINVAL,
-                               reason: "size is \(state.size) but \(state.contents.count) bytes were preserved")
+                               reason: "size is \(state.size) but \(state.source.count) bytes were preserved")
         }
         let file: MemfdFile
         do {
             file = try MemfdFile(name: "luo", allowSealing: format.carriesSeals)
             try file.truncate(to: state.size)
-            try file.write(state.contents, at: 0)
+            try file.write(contentsOf: state.source)
             try file.seek(to: state.position)
             if format.carriesSeals, state.seals != 0 { try file.addSeals(state.seals) }
         } catch {
@@ -83,12 +88,15 @@ public final class MemfdHandler: FileHandler {
         guard let file = args.file as? MemfdFile else {
             throw args.failure(operation, errno: EINVAL, reason: "not a memfd")
         }
-        do {
+        do throws(LiveUpdateError) {
             let position = try file.position()
-            let contents = try file.contents()
             let seals = format.carriesSeals ? try file.seals() : 0
             try checkSeals(seals, args, operation)
-            return MemfdContents(size: UInt64(contents.count), position: position, contents: contents, seals: seals)
+            do throws(KHOImageError) {
+                return try MemfdContents(referencing: file.fd, name: "memfd \(file.fd)", position: position, seals: seals)
+            } catch {
+                throw LiveUpdateError.system(operation: "\(operation): \(error)", errno: error.errno)
+            }
         } catch {
             throw args.failure(operation, errno: error.errno, reason: "\(error)")
         }

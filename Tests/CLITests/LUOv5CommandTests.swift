@@ -44,7 +44,7 @@ import Testing
         let state = HandoverState(generation: .linux7_3, liveupdateNumber: 1,
                                   sessions: (0..<52).map { SessionRecord(name: "s\($0)") })
         let image = try KHOImageWriter().encode(state)
-        var bytes = image.bytes
+        var bytes = try image.bytes
         let blocks = image.layout.sessionBlocks
         func offset(_ phys: UInt64) -> Int {
             let region = image.layout.regions.first { $0.phys <= phys && phys < $0.end }!

@@ -29,7 +29,7 @@ struct CraftedImage {
 
     init(_ state: HandoverState = CraftedImage.richState) throws {
         let image = try KHOImageWriter().encode(state)
-        bytes = image.bytes
+        bytes = try image.bytes
         layout = image.layout
     }
 

@@ -28,10 +28,10 @@ import Testing
     }
 
     /// The image's bytes at `phys` (the writer's own memory).
-    static func page(_ image: EncodedImage, _ phys: UInt64) -> [UInt8] {
+    static func page(_ image: EncodedImage, _ phys: UInt64) throws -> [UInt8] {
         let region = image.layout.regions.first { $0.phys <= phys && phys < $0.end }!
         let offset = Int(region.fileOffset + (phys - region.phys))
-        return Array(image.bytes[offset..<(offset + 4096)])
+        return Array(try image.bytes[offset..<(offset + 4096)])
     }
 
     @Test(arguments: [KernelGeneration.linux7_0, .linux6_19])
@@ -62,7 +62,7 @@ import Testing
         var bitmaps: [UInt64] = []
         var chunks: [UInt64] = []
         while chunk != 0 {
-            let bytes = Self.page(image, chunk)
+            let bytes = try Self.page(image, chunk)
             let header = Self.u64(bytes, 8)
             orders.append(UInt32(truncatingIfNeeded: header))
             #expect(header >> 32 == 1, "one bitmap per order in a small image")
@@ -78,14 +78,14 @@ import Testing
         let preserved = Set(layout.preservedBlocks.map(\.phys))
         #expect((chunks + bitmaps).allSatisfy { !preserved.contains($0) })
         // Order 0 bitmap: phys_start = (pfn / 32768) * 32768 pages.
-        #expect(Self.u64(Self.page(image, chunks[0]), 16) == base)
+        #expect(Self.u64(try Self.page(image, chunks[0]), 16) == base)
     }
 
     // MARK: reader errors
 
     static func broken(_ patch: (inout [UInt8], (UInt64) -> Int, HandoverLayout) -> Void) throws -> KHOImageError? {
         let image = try KHOImageWriter().encode(Self.state(.linux7_0))
-        var bytes = image.bytes
+        var bytes = try image.bytes
         let layout = image.layout
         let offset: (UInt64) -> Int = { phys in
             let region = layout.regions.first { $0.phys <= phys && phys < $0.end }!

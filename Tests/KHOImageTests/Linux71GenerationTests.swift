@@ -150,7 +150,7 @@ import Testing
     /// An image of `state` with `edit` applied to its file bytes, decoded.
     static func decodePatched(_ edit: (inout [UInt8], EncodedImage) -> Void) throws -> DecodedImage {
         let image = try KHOImageWriter().encode(state)
-        var bytes = image.bytes
+        var bytes = try image.bytes
         edit(&bytes, image)
         return try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes))
     }

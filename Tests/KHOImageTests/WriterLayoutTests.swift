@@ -80,7 +80,7 @@ func zeroBytes(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
             ImageRegion(phys: B + 0x1_0000, size: 0x1_e000, fileOffset: 0x9000),
         ])
         #expect(image.fileSize == 0x2_7000)
-        #expect(image.bytes.count == 0x2_7000)
+        #expect(try image.bytes.count == 0x2_7000)
     }
 
     @Test func sessionBlockFileArraysAndFLBBlockBytes() throws {
@@ -161,7 +161,7 @@ func zeroBytes(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
         #expect(reservations.map(\.address) == [B, B + 0x1_0000])
         #expect(reservations.map(\.size) == [0x8000, 0x1_e000])
         // The file: the index, zeros to 0x1000, then each region's bytes.
-        let file = image.bytes
+        let file = try image.bytes
         #expect(Array(file[..<image.index.count]) == image.index)
         #expect(file[image.index.count..<0x1000].allSatisfy { $0 == 0 })
         #expect(Array(file[0x1000..<0x9000]) == Self.bytes(image, B, 0x8000))

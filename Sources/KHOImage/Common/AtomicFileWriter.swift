@@ -1,3 +1,4 @@
+import HandoverModel
 import SystemSupport
 
 /// Writes a file so that it either appears whole or not at all: the bytes go
@@ -137,6 +138,18 @@ public final class FileSink {
             throw AtomicFileWriter.WriteError(path: path, operation: "write", errno: error)
         }
         written += bytes.count
+    }
+
+    /// Writes all of `source`'s bytes: its file ranges inside the kernel
+    /// (`sendfile`), none of them copied into this process. A source that
+    /// cannot be read is an error naming it and the offset.
+    public func write(_ source: ByteSource) throws(AtomicFileWriter.WriteError) {
+        do { try source.send(to: descriptor, name: path) } catch {
+            let operation = error.file == path ? error.operation : "\(error.operation) of \(error.file)"
+            throw AtomicFileWriter.WriteError(path: path, operation: operation + (error.offset.map { " at offset \($0)" } ?? ""),
+                                              errno: error.errno)
+        }
+        written += source.count
     }
 
     /// Writes `count` zero bytes.

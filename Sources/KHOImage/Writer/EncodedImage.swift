@@ -1,4 +1,5 @@
 import FDT
+import HandoverModel
 import KernelABI
 import SystemSupport
 
@@ -15,15 +16,20 @@ public struct EncodedImage: Sendable {
     /// (v7.2+) the 32-byte `struct luo_ser` blob.
     public let luoFDT: [UInt8]
     let memoryBase: UInt64
-    /// The simulated physical memory from `memoryBase` on.
+    /// The simulated physical memory from `memoryBase` on, except the
+    /// placed ranges.
     let memory: ReadOnlyBytes
+    /// The ranges whose bytes come from their source (memfd contents), in
+    /// ascending address order; `memory` holds nothing meaningful there.
+    let placed: [PlacedContent]
 
-    init(index: [UInt8], layout: HandoverLayout, memoryBase: UInt64, memory: ReadOnlyBytes,
+    init(index: [UInt8], layout: HandoverLayout, memoryBase: UInt64, memory: ReadOnlyBytes, placed: [PlacedContent],
          khoRootFDT: [UInt8], luoFDT: [UInt8]) {
         self.index = index
         self.layout = layout
         self.memoryBase = memoryBase
         self.memory = memory
+        self.placed = placed
         self.khoRootFDT = khoRootFDT
         self.luoFDT = luoFDT
     }
@@ -34,40 +40,136 @@ public struct EncodedImage: Sendable {
         return Int(last.fileOffset + last.size)
     }
 
-    /// Hands `body` the file's pieces in order, without copying the regions:
-    /// the index, the zero padding after it, then each region's bytes.
-    public func withChunks<R, Failure: Error>(_ body: ([UnsafeRawBufferPointer]) throws(Failure) -> R) throws(Failure) -> R {
+    /// One piece of the image file.
+    enum Piece {
+        /// Bytes in memory (the index, padding, the arena's structures).
+        case bytes(UnsafeRawBufferPointer)
+        /// Bytes read from their source (a memfd's contents).
+        case source(ByteSource)
+    }
+
+    /// The one walk over the file's bytes: hands `body` the pieces in
+    /// order (the index, the zero padding after it, then each region: the
+    /// arena's bytes, with the placed ranges taken from their sources),
+    /// without copying anything.
+    func forEachPiece<Failure: Error>(_ body: (Piece) throws(Failure) -> Void) throws(Failure) {
         let firstOffset = layout.regions.first.map { Int($0.fileOffset) } ?? index.count
         let padding = [UInt8](repeating: 0, count: firstOffset - index.count)
-        return try index.withUnsafeBufferPointer { (indexBytes) throws(Failure) in
-            try padding.withUnsafeBufferPointer { (paddingBytes) throws(Failure) in
-                let memoryBytes = memory.rawBuffer
-                var chunks = [UnsafeRawBufferPointer(indexBytes), UnsafeRawBufferPointer(paddingBytes)]
-                for region in layout.regions {
-                    let start = Int(region.phys - memoryBase)
-                    chunks.append(UnsafeRawBufferPointer(rebasing: memoryBytes[start..<(start + Int(region.size))]))
+        try index.withUnsafeBufferPointer { (indexBytes) throws(Failure) in try body(.bytes(UnsafeRawBufferPointer(indexBytes))) }
+        try padding.withUnsafeBufferPointer { (paddingBytes) throws(Failure) in try body(.bytes(UnsafeRawBufferPointer(paddingBytes))) }
+        try withExtendedLifetime(memory) { () throws(Failure) in
+            let memoryBytes = memory.rawBuffer
+            var next = 0
+            for region in layout.regions {
+                var cursor = region.phys
+                let end = region.phys + region.size
+                while next < placed.count, placed[next].phys < end {
+                    let content = placed[next]
+                    let start = Int(cursor - memoryBase), stop = Int(content.phys - memoryBase)
+                    try body(.bytes(UnsafeRawBufferPointer(rebasing: memoryBytes[start..<stop])))
+                    try body(.source(content.source))
+                    cursor = content.phys + UInt64(content.source.count)
+                    next += 1
                 }
-                return try withExtendedLifetime(memory) { () throws(Failure) in try body(chunks) }
+                let start = Int(cursor - memoryBase), stop = Int(end - memoryBase)
+                try body(.bytes(UnsafeRawBufferPointer(rebasing: memoryBytes[start..<stop])))
             }
         }
     }
 
-    /// The whole file as one array.
+    /// The whole file as one array (for small images: every source is
+    /// read into it).
     public var bytes: [UInt8] {
-        withChunks { chunks in
+        get throws(KHOImageError) {
             var result: [UInt8] = []
             result.reserveCapacity(fileSize)
-            for chunk in chunks { result.append(contentsOf: chunk) }
+            try forEachPiece { (piece) throws(KHOImageError) in
+                switch piece {
+                case let .bytes(raw): result.append(contentsOf: raw)
+                case let .source(source):
+                    do throws(ByteSourceError) { try source.forEachChunk { result.append(contentsOf: $0) } } catch {
+                        throw .io(path: error.file, operation: error.operation, error: error.errno)
+                    }
+                }
+            }
             return result
         }
     }
 
+    /// Whether the file would be exactly `other`, compared piece by piece
+    /// (sources a bounded chunk at a time); a source that cannot be read
+    /// matches nothing.
+    public func matches(_ other: UnsafeRawBufferPointer) -> Bool {
+        struct Mismatch: Error {}
+        var offset = 0
+        func compare(_ chunk: UnsafeRawBufferPointer) throws(Mismatch) {
+            guard offset + chunk.count <= other.count,
+                  chunk.elementsEqual(UnsafeRawBufferPointer(rebasing: other[offset..<(offset + chunk.count)])) else {
+                throw Mismatch()
+            }
+            offset += chunk.count
+        }
+        do throws(Mismatch) {
+            try forEachPiece { (piece) throws(Mismatch) in
+                switch piece {
+                case let .bytes(raw): try compare(raw)
+                case let .source(source):
+                    var start = 0
+                    while start < source.count {
+                        let stop = min(start + ByteSource.chunkSize, source.count)
+                        guard let chunk = try? source.bytes(in: start..<stop) else { throw Mismatch() }
+                        try chunk.withUnsafeBufferPointer { (buffer) throws(Mismatch) in try compare(UnsafeRawBufferPointer(buffer)) }
+                        start = stop
+                    }
+                }
+            }
+        } catch { return false }
+        return offset == other.count
+    }
+
     /// The `length` bytes of simulated physical memory at `phys`, or `nil`
-    /// outside what was allocated.
+    /// outside what was allocated (or where a source cannot be read).
     public func physicalBytes(at phys: UInt64, length: Int) -> [UInt8]? {
         guard phys >= memoryBase, phys - memoryBase + UInt64(length) <= UInt64(memory.count) else { return nil }
         let start = Int(phys - memoryBase)
-        return memory.copy(start..<(start + length))
+        var result = memory.copy(start..<(start + length))
+        let end = phys + UInt64(length)
+        for content in placed where content.phys < end && content.phys + UInt64(content.source.count) > phys {
+            let lower = max(phys, content.phys), upper = min(end, content.phys + UInt64(content.source.count))
+            guard let bytes = try? content.source.bytes(in: Int(lower - content.phys)..<Int(upper - content.phys)) else { return nil }
+            result.replaceSubrange(Int(lower - phys)..<Int(upper - phys), with: bytes)
+        }
+        return result
+    }
+
+    /// Writes the file's bytes to `sink` in order: the structures from
+    /// memory, the contents from their sources inside the kernel
+    /// (``HandoverModel/ByteSource/send(to:name:skippingZeros:)``), in
+    /// pieces of at most `pieceSize` bytes, calling `progress` with the
+    /// bytes written so far after each.
+    public func write<Failure: Error>(to sink: FileSink, pieceSize: Int = 4 << 20,
+                                      progress: (_ written: Int) throws(Failure) -> Void,
+                                      systemFailure: (AtomicFileWriter.WriteError) -> Failure) throws(Failure) {
+        try forEachPiece { (piece) throws(Failure) in
+            switch piece {
+            case let .bytes(raw):
+                var start = 0
+                while start < raw.count {
+                    let stop = min(start + pieceSize, raw.count)
+                    do throws(AtomicFileWriter.WriteError) { try sink.write(UnsafeRawBufferPointer(rebasing: raw[start..<stop])) } catch { throw systemFailure(error) }
+                    try progress(sink.written)
+                    start = stop
+                }
+            case let .source(source):
+                var start = 0
+                while start < source.count {
+                    let stop = min(start + pieceSize, source.count)
+                    do throws(AtomicFileWriter.WriteError) { try sink.write(source.slice(start..<stop)) } catch { throw systemFailure(error) }
+                    try progress(sink.written)
+                    start = stop
+                }
+            }
+        }
     }
 
     /// Writes the image to `path` atomically (temporary file, `fsync`,
@@ -76,12 +178,12 @@ public struct EncodedImage: Sendable {
     /// an error it throws stops the write, reported as `ECANCELED` (the
     /// write was cancelled, no system call failed) naming that error.
     public func write(to path: String, progress: AtomicFileWriter.ProgressHook? = nil) throws(KHOImageError) {
-        try withChunks { (chunks) throws(KHOImageError) in
-            try AtomicFileWriter.write(chunks, to: path, progress: { (written) throws(KHOImageError) in
+        try AtomicFileWriter.write(to: path, produce: { (sink) throws(KHOImageError) in
+            try write(to: sink, progress: { (written) throws(KHOImageError) in
                 do { try progress?(written) } catch {
                     throw .io(path: path, operation: "write (\(error))", error: .canceled)
                 }
             }, systemFailure: KHOImageError.init)
-        }
+        }, systemFailure: KHOImageError.init)
     }
 }

@@ -234,7 +234,7 @@ public struct KHOImageWriter: Sendable {
             preservedBlocks: arena.preserved.map { PreservedBlock(phys: $0.phys, order: $0.order) }
                 .sorted { $0.phys < $1.phys },
             sessions: sessionLayouts, kexecMetadataPhys: kexecMetadataPhys)
-        return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(),
+        return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(), placed: arena.placed,
                             khoRootFDT: khoRootBlob, luoFDT: luoBlob)
     }
 

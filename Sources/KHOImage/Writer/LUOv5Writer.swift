@@ -162,7 +162,7 @@ extension KHOImageWriter {
             preservedBlocks: arena.preserved.map { PreservedBlock(phys: $0.phys, order: $0.order) }
                 .sorted { $0.phys < $1.phys },
             sessions: layouts, kexecMetadataPhys: kexecMetadataPhys, sessionBlocks: sessionBlocks)
-        return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(),
+        return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(), placed: arena.placed,
                             khoRootFDT: khoRootBlob, luoFDT: ser.bytes)
     }
 

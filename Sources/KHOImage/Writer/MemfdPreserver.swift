@@ -5,8 +5,9 @@ import KernelABI
 enum MemfdPreserver {
     /// Lays out one memfd and returns the physical address of its
     /// `memfd_luo_ser`. Order: the `memfd_luo_ser` page (preserved); the
-    /// file's pages, one order-0 folio per page of `size`, holding the
-    /// contents; in `memfd-v1` each is preserved now, in file order; the
+    /// file's pages, one order-0 folio per page of `size`, consecutive, so
+    /// the contents are one range placed from their source (never copied
+    /// into the arena); in `memfd-v1` each is preserved now, in file order; the
     /// folio array's vmalloc pages; in `memfd-v2` (v7.1
     /// `memfd_luo_preserve_folios`: `vcalloc` of the array, then
     /// `kho_preserve_folio` per folio) the folios are preserved here, in
@@ -22,23 +23,21 @@ enum MemfdPreserver {
         var folioCount: UInt64 = 0
         var folios = KHOVmalloc(first: 0, totalPages: 0, flags: 0, order: 0)
         if memfd.size > 0 {
-            let byteCount = memfd.contents.count
+            let byteCount = memfd.source.count
             let pageCount = PageGeometry.pages(forBytes: byteCount)
             let arrayPageCount = PageGeometry.pages(forBytes: pageCount * MemfdFolioSer.size)
             // The file pages, the folio array and its chunks, at once.
             arena.reserve(additional: (pageCount + 2 * arrayPageCount + 2) * PageGeometry.pageSize)
             var folioPages: [UInt64] = []
             folioPages.reserveCapacity(pageCount)
-            memfd.contents.withUnsafeBytes { contents in
-                for page in 0..<pageCount {
-                    let start = page * PageGeometry.pageSize
-                    let length = min(PageGeometry.pageSize, byteCount - start)
-                    // A full page is overwritten whole: no zeroing first.
-                    let phys = arena.allocate(order: 0, zeroed: length < PageGeometry.pageSize)
-                    arena.write(UnsafeRawBufferPointer(rebasing: contents[start..<(start + length)]), at: phys)
-                    folioPages.append(phys)
-                }
+            for page in 0..<pageCount {
+                // The contents are placed, not written: the image file gets
+                // them from their source. Only a last partial page's tail
+                // is the arena's (zeros).
+                let partial = (page + 1) * PageGeometry.pageSize > byteCount
+                folioPages.append(arena.allocate(order: 0, zeroed: partial))
             }
+            arena.place(memfd.source, at: folioPages[0])
             let foliosBeforeArray = foliosBeforeArray ?? (format == .memfdV1)
             if foliosBeforeArray { for phys in folioPages { arena.preserve(phys: phys, order: 0) } }
 

@@ -31,4 +31,26 @@ extension MemfdContents {
         guard contents.count == size else { throw .io(path: name, operation: "pread (the file shrank)", error: .ioError) }
         self.init(contents: contents, position: position)
     }
+
+    /// The open file `descriptor` (a memfd, typically) as it is now: its
+    /// size from `fstat`, its contents a ``ByteSource`` over a descriptor of
+    /// its own (`dup`) read only when the image is written, so preserving a
+    /// memfd of gigabytes copies none of it. The bytes written are the
+    /// file's at that time, as the kernel's preserved folios are the live
+    /// ones until reboot; a file that has shrunk by then fails the write
+    /// with `EIO`, naming `name`.
+    public init(referencing descriptor: Int32, name: String? = nil, position: UInt64 = 0,
+                seals: UInt32 = 0) throws(KHOImageError) {
+        let name = name ?? "descriptor \(descriptor)"
+        let file: ContentFile
+        let size: Int64
+        do throws(ByteSourceError) {
+            file = try ContentFile(duplicating: FileDescriptor(rawValue: descriptor), name: name)
+            size = try file.size()
+        } catch {
+            throw .io(path: name, operation: error.operation, error: error.errno)
+        }
+        self.init(size: UInt64(size), position: position, source: ByteSource(file: file, count: Int(size)), seals: seals)
+    }
 }
+

@@ -127,9 +127,9 @@ public enum ModelValidator {
             throw .unsupportedSeals(session: session, token: file.token, seals: memfd.seals,
                                     handler: format.compatible, supported: format.supportedSeals)
         }
-        guard UInt64(memfd.contents.count) == memfd.size else {
+        guard UInt64(memfd.source.count) == memfd.size else {
             throw .memfdSizeMismatch(session: session, token: file.token,
-                                     size: memfd.size, contents: memfd.contents.count)
+                                     size: memfd.size, contents: memfd.source.count)
         }
     }
 }

@@ -1,4 +1,5 @@
 import FDT
+import HandoverModel
 import KernelABI
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +24,10 @@ struct PhysicalArena: RadixTreeMemory {
     private(set) var preserved: [(phys: UInt64, order: Int)] = []
     /// The radix tree's root node, once allocated.
     private(set) var radixRoot: UInt64 = 0
+    /// Ranges whose bytes come from a source when the image is written
+    /// (a memfd's contents), in ascending address order: the arena's own
+    /// bytes there are never touched, so they cost no memory.
+    private(set) var placed: [PlacedContent] = []
     /// `kho-v1`: the per-order bitmaps, used instead of the radix tree.
     private var bitmaps: KHOMemChunkList.Tracker?
 
@@ -117,6 +122,15 @@ struct PhysicalArena: RadixTreeMemory {
         source.withUnsafeBytes { write($0, at: phys) }
     }
 
+    /// Records that the `source.count` bytes at `phys` (allocated, and not
+    /// written by the arena) are `source`'s, copied from it when the image
+    /// is written. Placements come in ascending address order.
+    mutating func place(_ source: ByteSource, at phys: UInt64) {
+        _ = offset(of: phys, length: source.count)
+        precondition(placed.last.map { $0.phys + UInt64($0.source.count) <= phys } ?? true, "placements out of order")
+        placed.append(PlacedContent(phys: phys, source: source))
+    }
+
     /// Gives `body` the `length` bytes at `phys` to fill in place.
     mutating func withBytes<R>(at phys: UInt64, length: Int, _ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
         let start = offset(of: phys, length: length)
@@ -158,6 +172,15 @@ struct PhysicalArena: RadixTreeMemory {
     mutating func setBit(_ bit: Int, inPageAt phys: UInt64) {
         withBytes(at: phys + UInt64(bit / 8), length: 1) { $0[0] |= UInt8(1) << UInt8(bit % 8) }
     }
+}
+
+/// Bytes of the image that come from a ``ByteSource`` (a memfd's contents)
+/// instead of the arena: `source.count` bytes at `phys`.
+struct PlacedContent: Sendable {
+    /// Where the bytes start.
+    var phys: UInt64
+    /// Where they come from.
+    var source: ByteSource
 }
 
 /// The arena's bytes: one malloc'd block grown by `realloc` (which moves
