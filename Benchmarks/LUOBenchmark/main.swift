@@ -32,6 +32,11 @@
 //       contents), session_blocks, longest_file_chain, and the process's
 //       peak RSS after each phase: rss_start_kb (runtime only),
 //       rss_model_kb (the model built), rss_encode_kb, maxrss_kb (decode).
+//   LUOBenchmark stream encode|verify|retrieve COUNT BYTES IMAGE
+//       one step on COUNT memfds of BYTES each through MemfdHandler:
+//       encode (preserve + reboot writing IMAGE, the memfds filled untimed),
+//       verify (readImage) or retrieve (loadIncoming + retrieveFile each).
+//       Prints ns, maxrss_kb (tools/benchmark.sh puts cp beside it).
 //   LUOBenchmark golden DIR
 //       varied images of every supported generation, to cmp before and
 //       after a library change.
@@ -225,7 +230,7 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
             }
             let copy = try MemfdFile(name: "bench-copy")
             try copy.truncate(to: memfd.size)
-            try copy.write(memfd.contents, at: 0)
+            try copy.write(contentsOf: memfd.source)
             modelOut.append(now() - start)
             guard sameContents(copy.fd, source.fd, bytes: bytes) else { fail("model path: contents differ") }
         }
@@ -313,6 +318,57 @@ func runLimits(sessions: Int, files: Int, reps: Int, directory: String) throws {
     print("maxrss_kb \(maxRSSKiB())")
 }
 
+/// One step of the streaming benchmark on COUNT memfds of BYTES each, in
+/// its own process so its peak RSS is its own: `encode` fills the memfds
+/// (untimed), then preserves them with MemfdHandler and writes the image
+/// (reboot); `verify` reads the image (every structure checked, contents
+/// not touched); `retrieve` loads it and retrieves every memfd.
+func runStream(step: String, count: Int, bytes: Int, path: String) throws {
+    var keep: [MemfdFile] = []
+    let start: UInt64
+    switch step {
+    case "encode":
+        let sources = try (0..<count).map { _ in try makeSourceMemfd(bytes: bytes) }
+        start = now()
+        let outgoing = LiveUpdateOrchestrator()
+        try outgoing.register(MemfdHandler())
+        let session = try outgoing.createSession(named: "vm0")
+        for (token, source) in sources.enumerated() { try session.preserve(source, token: UInt64(token + 1)) }
+        _ = try outgoing.reboot(writingTo: path)
+    case "verify":
+        start = now()
+        let decoded = try KHOImageReader.readImage(path: path)
+        guard decoded.state.fileCount == count else { fail("expected \(count) files") }
+    case "retrieve":
+        start = now()
+        let incoming = LiveUpdateOrchestrator()
+        try incoming.register(MemfdHandler())
+        try incoming.loadIncoming(path: path)
+        let session = try incoming.retrieveSession(named: "vm0")
+        for token in 1...count {
+            guard let file = try session.retrieveFile(token: UInt64(token)) as? MemfdFile else { fail("not a memfd") }
+            keep.append(file)
+        }
+    default:
+        fail("unknown step \(step)")
+    }
+    let elapsed = now() - start
+    print("ns \(elapsed)")
+    print("maxrss_kb \(maxRSSKiB())")
+    // Untimed check: the retrieved memfds hold the pattern's bytes (first and last MiB of each).
+    if step == "retrieve" {
+        let reference = try makeSourceMemfd(bytes: bytes)
+        for file in keep {
+            for offset in [0, max(0, bytes - (1 << 20))] {
+                var a = [UInt8](repeating: 0, count: min(1 << 20, bytes)), b = a
+                _ = pread(file.fd, &a, a.count, off_t(offset))
+                _ = pread(reference.fd, &b, b.count, off_t(offset))
+                guard a == b else { fail("retrieved contents differ at \(offset)") }
+            }
+        }
+    }
+}
+
 /// Writes a few varied images (raw data, payloads, memfds of several sizes,
 /// empty sessions, FLBs, the kernel's limits) of every supported generation
 /// to DIR (`golden-<generation>-<i>.kho`) and decodes each back, so that a
@@ -368,10 +424,14 @@ do {
             fail("bad numbers")
         }
         try runLimits(sessions: sessions, files: files, reps: reps, directory: arguments[5])
+    case (6, "stream"):
+        guard let count = Int(arguments[3]), let bytes = Int(arguments[4]), count > 0 else { fail("bad numbers") }
+        try runStream(step: arguments[2], count: count, bytes: bytes, path: arguments[5])
     case (3, "golden"):
         try runGolden(directory: arguments[2])
     default:
-        fail("usage: LUOBenchmark records SESSIONS FILES IMAGES REPS DIR [GENERATION] | memfd BYTES REPS DIR | limits SESSIONS FILES REPS DIR | golden DIR")
+        fail("usage: LUOBenchmark records SESSIONS FILES IMAGES REPS DIR [GENERATION] | memfd BYTES REPS DIR"
+            + " | limits SESSIONS FILES REPS DIR | stream encode|verify|retrieve COUNT BYTES IMAGE | golden DIR")
     }
 } catch {
     fail("\(error)")

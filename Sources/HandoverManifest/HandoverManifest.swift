@@ -1,4 +1,5 @@
 import HandoverModel
+import SystemSupport
 
 /// Manifests: the human-written description of a handover, in JSON or YAML,
 /// and its canonical JSON rendering.
@@ -35,32 +36,52 @@ import HandoverModel
 /// (0); it must be 0 with `memfd-v1`. `flb` may be left out. Integers are read
 /// from their text, so every `u64` is exact. `data` may also be a bare
 /// integer. A file holds exactly one of `data`, `memfd` (only for
-/// `memfd-v1`, which requires it) and `payload_base64`. Base64 may be
+/// `memfd-v1`, which requires it), `payload_base64` and `payload_file`. A
+/// memfd section holds `contents_base64` or `contents_file`: a file of
+/// exactly `size` bytes, named relative to the manifest's directory, whose
+/// bytes are not read into memory (the writer sends them to the image
+/// inside the kernel), so a memfd of gigabytes can be encoded; a
+/// `payload_file` is read (64 MiB at most). Base64 may be
 /// wrapped over several lines (spaces and line breaks are ignored); padding
 /// is strict. YAML aliases are read as the value they name, but a parse may
 /// visit at most twice as many nodes and scalar bytes as the text holds, so
 /// aliases cannot make it repeat a subtree without bound.
 public enum HandoverManifest {
     /// Parses manifest text in `format`.
+    /// `contents_file` and `payload_file` values are relative to
+    /// `directory` (the current directory unless told).
     public static func parse(_ text: String, format: ManifestFormat = .json,
-                             defaultGeneration: KernelGeneration = .newest) throws(ManifestError) -> HandoverState {
-        try ManifestParser(format: format, defaultGeneration: defaultGeneration).parse(text)
+                             defaultGeneration: KernelGeneration = .newest,
+                             relativeTo directory: String = ".") throws(ManifestError) -> HandoverState {
+        try ManifestParser(format: format, defaultGeneration: defaultGeneration, directory: directory).parse(text)
     }
 
     /// Reads and parses the manifest at `path`, in the format its name
-    /// implies (see ``ManifestFormat/init(path:)``).
+    /// implies (see ``ManifestFormat/init(path:)``); its `contents_file`
+    /// and `payload_file` values are relative to its directory.
     public static func load(path: String, defaultGeneration: KernelGeneration = .newest) throws(ManifestError) -> HandoverState {
         let bytes = try ManifestFile.read(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .unreadable(file: path, reason: "not UTF-8 text")
         }
-        return try parse(text, format: ManifestFormat(path: path), defaultGeneration: defaultGeneration)
+        let directory = FilePath(path).removingLastComponent().string
+        return try parse(text, format: ManifestFormat(path: path), defaultGeneration: defaultGeneration,
+                         relativeTo: directory.isEmpty ? "." : directory)
     }
 
     /// The canonical JSON for `state`: parsing it gives `state` back, and
     /// equal states give identical text.
     public static func render(_ state: HandoverState) -> String {
         ManifestRenderer.render(state)
+    }
+
+    /// The canonical JSON for `state`, where `contentsFile(session, file)`
+    /// (indices into `state.sessions` and that session's files) may name a
+    /// file that holds a memfd's contents or a payload: the manifest then
+    /// says `contents_file` / `payload_file` with that name instead of the
+    /// base64 bytes. The caller writes those files.
+    public static func render(_ state: HandoverState, contentsFile: (_ session: Int, _ file: Int) -> String?) -> String {
+        ManifestRenderer.render(state, contentsFile: contentsFile)
     }
 
     /// `text` as a JSON string literal, escaped as the manifest renderer

@@ -29,9 +29,10 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
     case badHex(path: String)
     /// A session has both `name` and `name_hex`.
     case conflictingName(path: String)
-    /// A file holds more than one of `data`, `memfd` and `payload_base64`.
+    /// A file holds more than one of `data`, `memfd`, `payload_base64` and
+    /// `payload_file`, or a memfd section both `contents_base64` and `contents_file`.
     case conflictingContent(path: String, keys: [String])
-    /// A file holds none of `data`, `memfd` and `payload_base64`.
+    /// A file holds none of `data`, `memfd`, `payload_base64` and `payload_file`.
     case missingContent(path: String)
     /// A handler section does not fit the file's compatible (a `memfd`
     /// section needs `memfd-v1`, and `memfd-v1` needs a `memfd` section).
@@ -40,6 +41,12 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
     case memfdSizeMismatch(path: String, size: UInt64, contentsLength: Int)
     /// `kernel` names a release or generation this tool does not write.
     case unsupportedKernel(path: String, reason: String)
+    /// The file a `contents_file` or `payload_file` names (resolved against
+    /// the manifest's directory) cannot be opened or read.
+    case contentsFileUnreadable(path: String, file: String, reason: String)
+    /// The file a `contents_file` names does not hold `size` bytes, or a
+    /// `payload_file` is larger than any payload block.
+    case contentsFileSize(path: String, file: String, fileSize: Int64, expected: String)
 
     /// One line naming the key path and what is wrong.
     public var description: String {
@@ -66,16 +73,22 @@ public enum ManifestError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): not pairs of hex digits (one pair per byte of the name)"
         case let .conflictingName(path):
             return "\(path): has both name and name_hex; a session is named by exactly one"
+        case let .conflictingContent(path, keys) where keys.contains(ManifestKeys.contentsFile):
+            return "\(path): has both \(keys.joined(separator: " and ")); a memfd section holds exactly one of contents_base64, contents_file"
         case let .conflictingContent(path, keys):
-            return "\(path): has both \(keys.joined(separator: " and ")); a file holds exactly one of data, memfd, payload_base64"
+            return "\(path): has both \(keys.joined(separator: " and ")); a file holds exactly one of data, memfd, payload_base64, payload_file"
         case let .missingContent(path):
-            return "\(path): needs one of data, memfd, payload_base64"
+            return "\(path): needs one of data, memfd, payload_base64, payload_file"
         case let .handlerMismatch(path, compatible, reason):
             return "\(path): compatible \(DisplayEscaping.quoted(compatible)) \(reason)"
         case let .memfdSizeMismatch(path, size, contentsLength):
             return "\(path): size is \(size) but contents_base64 decodes to \(contentsLength) bytes"
         case let .unsupportedKernel(path, reason):
             return "\(path): \(reason)"
+        case let .contentsFileUnreadable(path, file, reason):
+            return "\(path): cannot read \(file): \(reason)"
+        case let .contentsFileSize(path, file, fileSize, expected):
+            return "\(path): \(file) holds \(fileSize) bytes, \(expected)"
         }
     }
 }

@@ -38,12 +38,18 @@ public enum ManifestKeys {
     public static let memfd = "memfd"
     /// File: bytes preserved in pages of their own.
     public static let payloadBase64 = "payload_base64"
+    /// File: a file holding the payload (instead of `payload_base64`),
+    /// relative to the manifest's directory.
+    public static let payloadFile = "payload_file"
     /// Memfd section: the file size.
     public static let size = "size"
     /// Memfd section: the file position.
     public static let position = "pos"
     /// Memfd section: the file contents.
     public static let contentsBase64 = "contents_base64"
+    /// Memfd section: a file holding the contents (instead of
+    /// `contents_base64`), relative to the manifest's directory.
+    public static let contentsFile = "contents_file"
     /// FLB entry: the number of dependent files.
     public static let count = "count"
 

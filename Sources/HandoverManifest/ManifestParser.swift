@@ -8,6 +8,12 @@ struct ManifestParser {
     let format: ManifestFormat
     /// What a manifest without a `kernel` key means.
     var defaultGeneration: KernelGeneration = .newest
+    /// The directory `contents_file` and `payload_file` are relative to:
+    /// the manifest's own.
+    var directory: String = "."
+    /// Payload files larger than this (64 MiB, above the largest block a
+    /// payload can have) are refused before reading.
+    static let maximumPayloadFileSize: Int64 = 64 << 20
     private let budget = WorkBudget()
 
     func parse(_ text: String) throws(ManifestError) -> HandoverState {
@@ -128,10 +134,12 @@ struct ManifestParser {
     private func file(_ node: Node, _ path: String, _ memfdFormat: MemfdFormat) throws(ManifestError) -> FileRecord {
         let fields = try Fields(node, budget: budget, path: path, format: format, allowed: [
             ManifestKeys.token, ManifestKeys.compatible, ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64,
+            ManifestKeys.payloadFile,
         ])
         let token = try unsigned(try fields.required(ManifestKeys.token), fields.path(ManifestKeys.token))
         let compatible = try string(try fields.required(ManifestKeys.compatible), fields.path(ManifestKeys.compatible))
-        let present = [ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64].filter { fields.optional($0) != nil }
+        let present = [ManifestKeys.data, ManifestKeys.memfd, ManifestKeys.payloadBase64, ManifestKeys.payloadFile]
+            .filter { fields.optional($0) != nil }
         guard present.count <= 1 else { throw .conflictingContent(path: path, keys: present) }
         // Raw data is accepted for any compatible, the memfd handler's
         // included (the schema promises it; the next kernel's LUO core takes
@@ -161,6 +169,24 @@ struct ManifestParser {
         if let payloadNode = fields.optional(ManifestKeys.payloadBase64) {
             return try paired(.payload(try base64(payloadNode, fields.path(ManifestKeys.payloadBase64))), ManifestKeys.payloadBase64)
         }
+        if let payloadNode = fields.optional(ManifestKeys.payloadFile) {
+            let payloadPath = fields.path(ManifestKeys.payloadFile)
+            guard !isMemfd else {
+                throw .handlerMismatch(path: payloadPath, compatible: compatible, reason: "needs a memfd section, not a payload")
+            }
+            let (file, resolved) = try contentFile(payloadNode, payloadPath)
+            let size = try fileSize(file, resolved, payloadPath)
+            guard size <= Self.maximumPayloadFileSize else {
+                throw .contentsFileSize(path: payloadPath, file: resolved, fileSize: size,
+                                        expected: "more than a payload block can hold (\(Self.maximumPayloadFileSize) bytes at most)")
+            }
+            do {
+                return FileRecord(token: token, compatible: compatible,
+                                  content: .payload(try ByteSource(file: file, count: Int(size)).bytes()))
+            } catch {
+                throw .contentsFileUnreadable(path: payloadPath, file: resolved, reason: error.description)
+            }
+        }
         throw .missingContent(path: path)
     }
 
@@ -168,7 +194,8 @@ struct ManifestParser {
         // `seals` is read in every generation; the writer refuses seals a
         // handler does not carry (memfd-v1: any) or support.
         let fields = try Fields(node, budget: budget, path: path, format: format,
-                                allowed: [ManifestKeys.size, ManifestKeys.position, ManifestKeys.seals, ManifestKeys.contentsBase64])
+                                allowed: [ManifestKeys.size, ManifestKeys.position, ManifestKeys.seals, ManifestKeys.contentsBase64,
+                                          ManifestKeys.contentsFile])
         var seals: UInt32 = 0
         if let sealsNode = fields.optional(ManifestKeys.seals) {
             let sealsPath = fields.path(ManifestKeys.seals)
@@ -180,11 +207,45 @@ struct ManifestParser {
         }
         let size = try unsigned(try fields.required(ManifestKeys.size), fields.path(ManifestKeys.size))
         let position = try unsigned(try fields.required(ManifestKeys.position), fields.path(ManifestKeys.position))
+        if let fileNode = fields.optional(ManifestKeys.contentsFile) {
+            let filePath = fields.path(ManifestKeys.contentsFile)
+            guard fields.optional(ManifestKeys.contentsBase64) == nil else {
+                throw .conflictingContent(path: path, keys: [ManifestKeys.contentsBase64, ManifestKeys.contentsFile])
+            }
+            // The contents stay in the file: the writer sends them from it.
+            let (file, resolved) = try contentFile(fileNode, filePath)
+            let fileSize = try fileSize(file, resolved, filePath)
+            guard UInt64(fileSize) == size else {
+                throw .contentsFileSize(path: filePath, file: resolved, fileSize: fileSize, expected: "size is \(size)")
+            }
+            return MemfdContents(size: size, position: position, source: ByteSource(file: file, count: Int(fileSize)), seals: seals)
+        }
         let contents = try base64(try fields.required(ManifestKeys.contentsBase64), fields.path(ManifestKeys.contentsBase64))
         guard UInt64(contents.count) == size else {
             throw .memfdSizeMismatch(path: fields.path(ManifestKeys.size), size: size, contentsLength: contents.count)
         }
         return MemfdContents(size: size, position: position, contents: contents, seals: seals)
+    }
+
+    /// Opens the file a `contents_file` or `payload_file` value names,
+    /// relative to the manifest's directory unless absolute; returns it
+    /// with the path it resolved to, which errors name.
+    private func contentFile(_ node: Node, _ path: String) throws(ManifestError) -> (ContentFile, String) {
+        let name = try string(node, path)
+        guard !name.isEmpty else { throw .wrongType(path: path, expected: "a file name", found: "an empty string") }
+        let resolved = name.hasPrefix("/") || directory == "." ? name : directory + "/" + name
+        do {
+            return (try ContentFile(opening: resolved), resolved)
+        } catch {
+            throw .contentsFileUnreadable(path: path, file: resolved, reason: error.errno.description)
+        }
+    }
+
+    /// The size of `file` (`fstat`).
+    private func fileSize(_ file: ContentFile, _ resolved: String, _ path: String) throws(ManifestError) -> Int64 {
+        do { return try file.size() } catch {
+            throw .contentsFileUnreadable(path: path, file: resolved, reason: error.errno.description)
+        }
     }
 
     private func flb(_ node: Node, _ path: String) throws(ManifestError) -> FLBRecord {

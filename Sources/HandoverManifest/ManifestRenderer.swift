@@ -18,19 +18,22 @@ enum OrderedJSON {
 /// order, two-space indentation, `data` as a `"0x…"` string, every other
 /// number as an exact integer, bytes as base64, one trailing newline.
 enum ManifestRenderer {
-    static func render(_ state: HandoverState) -> String {
+    static func render(_ state: HandoverState, contentsFile: (_ session: Int, _ file: Int) -> String? = { _, _ in nil }) -> String {
         var output = ""
-        write(document(state), indent: 0, into: &output)
+        write(document(state, contentsFile: contentsFile), indent: 0, into: &output)
         output += "\n"
         return output
     }
 
-    static func document(_ state: HandoverState) -> OrderedJSON {
+    static func document(_ state: HandoverState,
+                         contentsFile: (_ session: Int, _ file: Int) -> String? = { _, _ in nil }) -> OrderedJSON {
         let seals = state.generation.memfd.carriesSeals
         var members: [(key: String, value: OrderedJSON)] = [
             (ManifestKeys.kernel, .string(state.generation.manifestName)),
             (ManifestKeys.liveupdateNumber, .number(String(state.liveupdateNumber))),
-            (ManifestKeys.sessions, .array(state.sessions.map { session($0, seals: seals) })),
+            (ManifestKeys.sessions, .array(state.sessions.enumerated().map { index, record in
+                session(record, seals: seals) { contentsFile(index, $0) }
+            })),
             (ManifestKeys.flb, .array(state.flbs.map(flb))),
         ]
         if let metadata = state.kexecMetadata {
@@ -42,10 +45,10 @@ enum ManifestRenderer {
         return .object(members)
     }
 
-    private static func session(_ session: SessionRecord, seals: Bool) -> OrderedJSON {
+    private static func session(_ session: SessionRecord, seals: Bool, contentsFile: (_ file: Int) -> String?) -> OrderedJSON {
         .object([
             nameKey(session.name),
-            (ManifestKeys.files, .array(session.files.map { file($0, seals: seals) })),
+            (ManifestKeys.files, .array(session.files.enumerated().map { file($1, seals: seals, contentsFile: contentsFile($0)) })),
         ])
     }
 
@@ -57,7 +60,7 @@ enum ManifestRenderer {
         return (ManifestKeys.nameHex, .string(name.hexSpelling))
     }
 
-    private static func file(_ file: FileRecord, seals: Bool) -> OrderedJSON {
+    private static func file(_ file: FileRecord, seals: Bool, contentsFile: String?) -> OrderedJSON {
         var members: [(key: String, value: OrderedJSON)] = [
             (ManifestKeys.token, .number(String(file.token))),
             (ManifestKeys.compatible, .string(file.compatible)),
@@ -66,7 +69,11 @@ enum ManifestRenderer {
         case let .data(value):
             members.append((ManifestKeys.data, .string(Hex.format(value))))
         case let .payload(bytes):
-            members.append((ManifestKeys.payloadBase64, .string(Data(bytes).base64EncodedString())))
+            if let contentsFile {
+                members.append((ManifestKeys.payloadFile, .string(contentsFile)))
+            } else {
+                members.append((ManifestKeys.payloadBase64, .string(Data(bytes).base64EncodedString())))
+            }
         case let .memfd(memfd):
             var section: [(key: String, value: OrderedJSON)] = [
                 (ManifestKeys.size, .number(String(memfd.size))),
@@ -75,7 +82,11 @@ enum ManifestRenderer {
             // Seals only where the handler carries them (a memfd-v1 state
             // has none; the writer refuses any).
             if seals || memfd.seals != 0 { section.append((ManifestKeys.seals, .string(Hex.format(UInt64(memfd.seals))))) }
-            section.append((ManifestKeys.contentsBase64, .string(Data(memfd.contents).base64EncodedString())))
+            if let contentsFile {
+                section.append((ManifestKeys.contentsFile, .string(contentsFile)))
+            } else {
+                section.append((ManifestKeys.contentsBase64, .string(Data(memfd.contents).base64EncodedString())))
+            }
             members.append((ManifestKeys.memfd, .object(section)))
         }
         return .object(members)

@@ -38,6 +38,12 @@ struct DecodeCommand: StreamedCommand {
     @Option(help: "json: the manifest schema; text: a readable tree.")
     var format: DecodeFormat = .json
 
+    @Option(help: ArgumentHelp(
+        "json: write each memfd's contents and each payload to a file in this existing directory and name it in the manifest (contents_file, payload_file) instead of base64.",
+        discussion: "The manifest names the files as DIR/NAME with DIR as given, which encode resolves against the manifest's directory: give DIR relative to where the manifest will be.",
+        valueName: "DIR"), completion: .directory)
+    var contentsDir: String?
+
     func run(writingTo streams: OutputStreams) throws {
         let loaded = try ImageInputLoader.load(image, source)
         switch loaded.input {
@@ -48,7 +54,11 @@ struct DecodeCommand: StreamedCommand {
             }
             switch format {
             case .json:
-                streams.writeOutput(HandoverManifest.render(decoded.state))
+                if let contentsDir {
+                    streams.writeOutput(try ContentsDirectory(path: contentsDir).render(decoded.state))
+                } else {
+                    streams.writeOutput(HandoverManifest.render(decoded.state))
+                }
                 for note in Self.reEncodingNotes(decoded) {
                     streams.writeError("luo-serialize: note: \(image): \(note)\n")
                 }
@@ -92,7 +102,7 @@ extension DecodeCommand {
         let base = image.baseAddress
         let reproduced = (try? KHOImageWriter(base: base).encode(image.state)).map { encoded in
             image.memory.withFileBytes { file in
-                encoded.fileSize == file.count && encoded.withChunks { chunks in Self.equal(chunks, file) }
+                encoded.fileSize == file.count && encoded.matches(file)
             }
         } ?? false
         if !reproduced {
@@ -108,19 +118,6 @@ extension DecodeCommand {
             notes.append("KHO subtrees \(image.otherSubtrees.map { DisplayEscaping.quoted($0.name) }.joined(separator: ", ")) are not part of the manifest")
         }
         return notes
-    }
-}
-
-extension DecodeCommand {
-    /// Whether `chunks`, one after another, are exactly `bytes`.
-    static func equal(_ chunks: [UnsafeRawBufferPointer], _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        for chunk in chunks {
-            guard offset + chunk.count <= bytes.count else { return false }
-            if chunk.count > 0, memcmp(chunk.baseAddress!, bytes.baseAddress! + offset, chunk.count) != 0 { return false }
-            offset += chunk.count
-        }
-        return offset == bytes.count
     }
 }
 

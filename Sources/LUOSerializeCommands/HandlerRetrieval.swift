@@ -3,6 +3,7 @@ import KernelABI
 import KHOImage
 import LiveUpdate
 import HexFormat
+import SystemSupport
 
 /// Restores one file of an image through the live-update lifecycle, as the
 /// next kernel would: the image is loaded into a ``LiveUpdateOrchestrator``
@@ -11,10 +12,12 @@ import HexFormat
 /// (a name or token the image lacks is the lifecycle's `-ENOENT`, told with
 /// what the image has).
 enum HandlerRetrieval {
-    /// The bytes the file's handler gives back: a memfd's contents, or a
-    /// payload's block. A file holding only a raw `u64` has none.
+    /// The bytes the file's handler gives back: a memfd's contents (a range
+    /// of the restored memfd, streamed from the image into it and from it
+    /// to the output without passing through memory), or a payload's
+    /// block. A file holding only a raw `u64` has none.
     static func retrieve(_ decoded: DecodedImage, session name: SessionName, token: UInt64,
-                         image: String) throws(CLIFailure) -> [UInt8] {
+                         image: String) throws(CLIFailure) -> ByteSource {
         func failure(_ error: LiveUpdateError) -> CLIFailure { .invalid("\(image): \(error.description)") }
         let generation = decoded.state.generation
         let orchestrator = LiveUpdateOrchestrator(generation: generation)
@@ -31,15 +34,23 @@ enum HandlerRetrieval {
             try orchestrator.loadIncoming(decoded)
             let session = try orchestrator.retrieveSession(named: name)
             let file = try session.retrieveFile(token: token)
-            if let memfd = file as? MemfdFile { return try memfd.contents() }
+            if let memfd = file as? MemfdFile {
+                let size = try memfd.size()
+                do {
+                    let restored = try ContentFile(duplicating: FileDescriptor(rawValue: memfd.fd), name: "the restored memfd")
+                    return ByteSource(file: restored, count: Int(size))
+                } catch {
+                    throw CLIFailure.invalid("\(image): \(error.description)")
+                }
+            }
             guard let raw = file as? RawFile else {
                 throw CLIFailure.invalid("\(image): session \(DisplayEscaping.quoted(name.bytes)) token \(token): the handler returned an unknown file type")
             }
             switch raw.content {
             case let .payload(bytes):
-                return bytes
+                return ByteSource(bytes)
             case let .memfd(memfd):
-                return memfd.contents
+                return memfd.source
             case let .data(value):
                 throw CLIFailure.invalid("\(image): session \(DisplayEscaping.quoted(name.bytes)) token \(token) (\(DisplayEscaping.escaped(raw.compatible)))"
                     + " holds only the raw data u64 \(Hex.format(value)); its handler preserved no bytes to restore")

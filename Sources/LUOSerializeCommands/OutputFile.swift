@@ -1,3 +1,4 @@
+import HandoverModel
 import KHOImage
 
 /// Writes command output files atomically (temporary file, `fsync`,
@@ -42,6 +43,26 @@ enum OutputFile {
             try AtomicFileWriter.write(to: path, produce: { (sink) throws(AtomicFileWriter.WriteError) in
                 try image.write(to: sink, pieceSize: pieceSize, progress: { (written) throws(AtomicFileWriter.WriteError) in bar?.update(UInt64(written)) },
                                 systemFailure: { $0 })
+            }, systemFailure: { $0 })
+        } catch {
+            throw .invalid(error.description)
+        }
+    }
+
+    /// Writes `source` to `path` in pieces of ``pieceSize`` (file ranges
+    /// inside the kernel); the progress bar is drawn on `streams`.
+    static func write(_ source: ByteSource, to path: String, label: String, streams: OutputStreams) throws(CLIFailure) {
+        let bar = ProgressBar.make(label: label, total: UInt64(source.count), streams: streams)
+        defer { bar?.finish() }
+        do throws(AtomicFileWriter.WriteError) {
+            try AtomicFileWriter.write(to: path, produce: { (sink) throws(AtomicFileWriter.WriteError) in
+                var start = 0
+                while start < source.count {
+                    let stop = min(start + pieceSize, source.count)
+                    try sink.write(source.slice(start..<stop))
+                    bar?.update(UInt64(sink.written))
+                    start = stop
+                }
             }, systemFailure: { $0 })
         } catch {
             throw .invalid(error.description)

@@ -69,7 +69,7 @@ struct RetrieveCommand: StreamedCommand {
         let session = sessionName
         let loaded = try ImageInputLoader.load(image, source)
         let decoded = try loaded.image("retrieve needs the preserved memory")
-        let bytes = try HandlerRetrieval.retrieve(decoded, session: session, token: token.value, image: image)
-        try OutputFile.write(bytes, to: output, label: "retrieving \(output)", streams: streams)
+        let contents = try HandlerRetrieval.retrieve(decoded, session: session, token: token.value, image: image)
+        try OutputFile.write(contents, to: output, label: "retrieving \(output)", streams: streams)
     }
 }

@@ -76,7 +76,7 @@ import Testing
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "x", "payload_base64": "@@"}]}]}"#,
          "sessions[0].files[0].payload_base64: not valid base64"),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "x", "data": 1, "payload_base64": "AA=="}]}]}"#,
-         "sessions[0].files[0]: has both data and payload_base64; a file holds exactly one of data, memfd, payload_base64"),
+         "sessions[0].files[0]: has both data and payload_base64; a file holds exactly one of data, memfd, payload_base64, payload_file"),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": [{"token": 1, "compatible": "memfd-v2", "memfd": {"size": 4, "pos": 0, "contents_base64": "YWJj"}}]}]}"#,
          "sessions[0].files[0].memfd.size: size is 4 but contents_base64 decodes to 3 bytes"),
         (#"{"liveupdate_number": 1, "sessions": [{"name": "a", "files": []}, {"name": "a", "files": []}]}"#,

@@ -102,4 +102,40 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == (try Data(contentsOf: URL(fileURLWithPath: image))))
         #expect(result.peakKiB < 64 * 1024, "import of a 4 GiB source peaked at \(result.peakKiB) KiB")
     }
+
+    /// Encoding a manifest whose memfd names a 256 MiB file (sparse, with
+    /// marks at its start, middle and end) sends the contents from the file
+    /// to the image: the CLI's peak stays far below the contents' size, and
+    /// the image holds them.
+    @Test func encodeOfALargeContentsFileStaysSmall() throws {
+        let directory = try AtomicOutputTests.Directory()
+        let size = 256 << 20
+        let contents = directory.file("guest.ram")
+        FileManager.default.createFile(atPath: contents, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: contents))
+        for offset in [0, size / 2, size - 4] {
+            try handle.seek(toOffset: UInt64(offset))
+            try handle.write(contentsOf: Data("MARK".utf8))
+        }
+        try handle.close()
+        let manifest = directory.file("m.json")
+        try Data("""
+            {"liveupdate_number": 1, "sessions": [{"name": "vm", "files": [{"token": 1, "compatible": "memfd-v2",
+              "memfd": {"size": \(size), "pos": 0, "contents_file": "guest.ram"}}]}]}
+            """.utf8).write(to: URL(fileURLWithPath: manifest))
+        let output = directory.file("image.kho")
+        let result = try Self.measure(["encode", manifest, "-o", output])
+        #expect(result.status == 0)
+        // Reading the contents into memory would take 256 MiB at least.
+        #expect(result.peakKiB < 48 * 1024, "encoding a 256 MiB memfd peaked at \(result.peakKiB) KiB")
+        // The same state in process, its contents a range of the same file.
+        let file = try ContentFile(opening: contents)
+        let image = try KHOImageWriter().encode(HandoverState(liveupdateNumber: 1, sessions: [
+            SessionRecord(name: "vm", files: [FileRecord(token: 1, compatible: "memfd-v2", content: .memfd(
+                MemfdContents(size: UInt64(size), position: 0, source: ByteSource(file: file, count: size))))]),
+        ]))
+        let written = try MappedFile.map(path: output, limit: 2 << 30)
+        #expect(written.count == image.fileSize)
+        #expect(image.matches(written.rawBuffer))
+    }
 }

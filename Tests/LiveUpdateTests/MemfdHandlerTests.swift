@@ -50,6 +50,22 @@ import LiveUpdate
         try incoming.finish()
     }
 
+    /// Preserve reads none of the memfd: the image's bytes are sent from the
+    /// memfd itself when the image is written, so they are the file's then
+    /// (as the kernel's preserved folios are the live ones).
+    @Test func theImageIsWrittenFromTheLiveMemfd() throws {
+        let luo = try orchestrator(MemfdHandler())
+        let file = try memfd(Array("before".utf8), position: 0)
+        try luo.createSession(named: "s").preserve(file, token: 1)
+        let image = try luo.reboot()
+        try file.write(Array("after!".utf8), at: 0)
+        let decoded = try KHOImageReader.decodeImage(.init(copying: try image.bytes))
+        #expect(decoded.state.sessions[0].files[0].content == .memfd(MemfdContents(contents: Array("after!".utf8), seals: 1)))
+        // A memfd that shrank since fails the write, naming the memfd.
+        try file.truncate(to: 2)
+        #expect(throws: KHOImageError.self) { try image.bytes }
+    }
+
     @Test func freezeCarriesWritesMadeAfterPreserve() throws {
         let luo = try orchestrator(MemfdHandler())
         let file = try memfd(Array("before".utf8), position: 0)

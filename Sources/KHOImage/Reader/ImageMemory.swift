@@ -1,4 +1,5 @@
 import FDT
+import HandoverModel
 import HexFormat
 import KernelABI
 
@@ -11,10 +12,14 @@ public struct ImageMemory: Sendable {
     let storage: ReadOnlyBytes
     /// Regions in ascending physical order (the index guarantees it).
     public let regions: [ImageRegion]
+    /// The file `storage` maps, when it is one: memfd contents are read
+    /// back as ranges of it.
+    let file: ContentFile?
 
-    init(storage: ReadOnlyBytes, regions: [ImageRegion]) {
+    init(storage: ReadOnlyBytes, regions: [ImageRegion], file: ContentFile? = nil) {
         self.storage = storage
         self.regions = regions
+        self.file = file
     }
 
     /// The image file's size in bytes.
@@ -46,6 +51,15 @@ public struct ImageMemory: Sendable {
     func bytes(at phys: UInt64, length: Int, what: @autoclosure () -> String) throws(KHOImageError) -> UnsafeRawBufferPointer {
         let offset = try fileOffset(of: phys, length: UInt64(length), what: what())
         return UnsafeRawBufferPointer(rebasing: storage.rawBuffer[offset..<(offset + length)])
+    }
+
+    /// The `length` bytes at `phys` as a ``HandoverModel/ByteSource``: a
+    /// range of the mapped file when there is one (nothing is copied, and
+    /// the mapping's pages are not touched), else a copy.
+    func source(at phys: UInt64, length: Int, what: @autoclosure () -> String) throws(KHOImageError) -> ByteSource {
+        let offset = try fileOffset(of: phys, length: UInt64(length), what: what())
+        if let file { return ByteSource(file: file, offset: Int64(offset), count: length) }
+        return ByteSource(withExtendedLifetime(storage) { Array(storage.rawBuffer[offset..<(offset + length)]) })
     }
 
     /// A copy of the `length` bytes at `phys`, checked to lie inside one

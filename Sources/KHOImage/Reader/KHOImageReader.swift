@@ -16,12 +16,24 @@ public enum KHOImageReader {
     public static let maximumImageSize = 1 << 40
 
     /// Maps the file at `path` and decodes it.
+    /// Memfd contents are read back as ranges of the file
+    /// (``HandoverModel/ByteSource``), not copied: decoding an image of
+    /// gigabytes touches only its structures.
     public static func read(path: String) throws(KHOImageError) -> HandoverInput {
-        try decode(try MappedFile.map(path: path, limit: maximumImageSize))
+        let file: ContentFile
+        do { file = try ContentFile(opening: path) } catch { throw .io(path: path, operation: error.operation, error: error.errno) }
+        return try decode(try MappedFile.map(descriptor: file.descriptor.rawValue, path: path, limit: maximumImageSize), file: file)
     }
 
     /// Decodes an image or a bare KHO root / LUO FDT held in `storage`.
+    /// Memfd contents are copied out of it.
     public static func decode(_ storage: ReadOnlyBytes) throws(KHOImageError) -> HandoverInput {
+        try decode(storage, file: nil)
+    }
+
+    /// Decodes `storage`; when it is the mapped `file`, memfd contents are
+    /// ranges of that file instead of copies.
+    static func decode(_ storage: ReadOnlyBytes, file: ContentFile?) throws(KHOImageError) -> HandoverInput {
         guard storage.count <= maximumImageSize else {
             throw .fileTooLarge(size: storage.count, limit: maximumImageSize)
         }
@@ -35,7 +47,7 @@ public enum KHOImageReader {
         let compatible: String
         do { compatible = try blob.root.string("compatible") } catch { throw .notAnFDT(error) }
         if compatible == ImageIndex.compatible {
-            return .image(try ImageDecoder(storage: storage, indexBlob: blob).decode())
+            return .image(try ImageDecoder(storage: storage, indexBlob: blob, file: file).decode())
         }
         if KnownGenerations.khoRoot.contains(compatible) {
             return .khoRootFDT(try RootView.parse(blob).addressesOnly, bytes: blob.bytes)
@@ -51,7 +63,12 @@ public enum KHOImageReader {
 
     /// Decodes `storage`, which must be a complete image.
     public static func decodeImage(_ storage: ReadOnlyBytes) throws(KHOImageError) -> DecodedImage {
-        switch try decode(storage) {
+        try requireImage(try decode(storage))
+    }
+
+    /// The image `input` is, or why it is not one.
+    private static func requireImage(_ input: HandoverInput) throws(KHOImageError) -> DecodedImage {
+        switch input {
         case let .image(image): return image
         case .khoRootFDT: throw .indexValue(property: "compatible", reason: "input is a bare KHO root FDT, not an image")
         case .luoFDT: throw .indexValue(property: "compatible", reason: "input is a bare LUO FDT, not an image")
@@ -61,7 +78,7 @@ public enum KHOImageReader {
 
     /// Reads the image at `path`, which must be a complete image.
     public static func readImage(path: String) throws(KHOImageError) -> DecodedImage {
-        try decodeImage(try MappedFile.map(path: path, limit: maximumImageSize))
+        try requireImage(try read(path: path))
     }
 }
 
@@ -69,10 +86,13 @@ public enum KHOImageReader {
 struct ImageDecoder {
     let storage: ReadOnlyBytes
     let indexBlob: FDTBlob
+    /// The file `storage` maps, when it is one: memfd contents become
+    /// ranges of it.
+    var file: ContentFile? = nil
 
     func decode() throws(KHOImageError) -> DecodedImage {
         let index = try ImageIndex.parse(indexBlob, fileSize: storage.count)
-        let memory = ImageMemory(storage: storage, regions: index.regions)
+        let memory = ImageMemory(storage: storage, regions: index.regions, file: file)
 
         // kho_populate / kho_mem_retrieve, and the generation the root names.
         let rootBlob = try memory.fdt(at: index.khoFDTPhys, maxLength: PageGeometry.pageSize, what: "KHO root FDT")

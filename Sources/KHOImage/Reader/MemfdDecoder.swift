@@ -102,35 +102,40 @@ struct MemfdDecoder {
             throw fail("folios at indices \(lower.index) and \(upper.index) overlap")
         }
 
-        // Every folio's bytes, in file order (sorted, and checked not to
-        // overlap), then one pass that writes each byte of the contents
-        // once: copied from its folio, or zero where no folio covers it.
+        // Every folio's bytes in file order (sorted, and checked not to
+        // overlap), zeros where no folio covers the file: ranges of the
+        // image file when it is one, so nothing is copied.
         let total = Int(ser.fileSize)
-        var pieces: [(start: Int, source: UnsafeRawBufferPointer)] = []
-        pieces.reserveCapacity(folios.count)
+        var segments: [ByteSource.Segment] = []
+        segments.reserveCapacity(folios.count)
+        var cursor = 0
         for folio in folios {
             let start = Int(folio.index) << PageGeometry.pageShift
             let length = min(Int(folio.block.size), total - start)
-            pieces.append((start, try memory.bytes(at: folio.block.phys, length: length, what: "memfd folio")))
+            if start > cursor { segments.append(.zeros(start - cursor)) }
+            segments.append(contentsOf: try memory.source(at: folio.block.phys, length: length, what: "memfd folio").segments)
+            cursor = start + length
         }
-        let contents = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            guard let base = buffer.baseAddress.map(UnsafeMutableRawPointer.init) else { initialized = 0; return }
-            HugePages.advise(base, count: total)
-            var cursor = 0
-            for piece in pieces {
-                if piece.start > cursor {
-                    (base + cursor).initializeMemory(as: UInt8.self, repeating: 0, count: piece.start - cursor)
-                }
-                if let source = piece.source.baseAddress, piece.source.count > 0 {
-                    (base + piece.start).copyMemory(from: source, byteCount: piece.source.count)
-                }
-                cursor = piece.start + piece.source.count
-            }
-            if cursor < total { (base + cursor).initializeMemory(as: UInt8.self, repeating: 0, count: total - cursor) }
-            initialized = total
-        }
-        return (MemfdContents(size: ser.fileSize, position: ser.position, contents: contents, seals: seals),
+        if cursor < total { segments.append(.zeros(total - cursor)) }
+        let contents = ByteSource(segments: Self.merged(segments))
+        return (MemfdContents(size: ser.fileSize, position: ser.position, source: contents, seals: seals),
                 MemfdStructures(serPhys: serPhys, ser: ser, sealsAndFlags: sealsAndFlags, chunks: chunks, folios: entries))
+    }
+
+    /// `segments` with neighbouring ranges of the same file joined: the
+    /// folios of a memfd the writer laid out are one range of the image.
+    static func merged(_ segments: [ByteSource.Segment]) -> [ByteSource.Segment] {
+        var result: [ByteSource.Segment] = []
+        result.reserveCapacity(segments.count)
+        for segment in segments {
+            if case let .file(file, offset, count) = segment, case let .file(lastFile, lastOffset, lastCount)? = result.last,
+               lastFile === file, lastOffset + Int64(lastCount) == offset {
+                result[result.count - 1] = .file(file, offset: lastOffset, count: lastCount + count)
+            } else {
+                result.append(segment)
+            }
+        }
+        return result
     }
 
     /// `kho_restore_vmalloc`'s walk: the physical pages of the area, in
