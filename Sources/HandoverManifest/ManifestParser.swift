@@ -171,21 +171,19 @@ struct ManifestParser {
         }
         if let payloadNode = fields.optional(ManifestKeys.payloadFile) {
             let payloadPath = fields.path(ManifestKeys.payloadFile)
-            guard !isMemfd else {
-                throw .handlerMismatch(path: payloadPath, compatible: compatible, reason: "needs a memfd section, not a payload")
-            }
+            // The pairing first: a mismatched file is not read.
+            _ = try paired(.payload([]), ManifestKeys.payloadFile)
             let (file, resolved) = try contentFile(payloadNode, payloadPath)
             let size = try fileSize(file, resolved, payloadPath)
             guard size <= Self.maximumPayloadFileSize else {
                 throw .contentsFileSize(path: payloadPath, file: resolved, fileSize: size,
                                         expected: "more than a payload block can hold (\(Self.maximumPayloadFileSize) bytes at most)")
             }
-            do {
-                return FileRecord(token: token, compatible: compatible,
-                                  content: .payload(try ByteSource(file: file, count: Int(size)).bytes()))
-            } catch {
+            let bytes: [UInt8]
+            do throws(ByteSourceError) { bytes = try ByteSource(file: file, count: Int(size)).bytes() } catch {
                 throw .contentsFileUnreadable(path: payloadPath, file: resolved, reason: error.description)
             }
+            return try paired(.payload(bytes), ManifestKeys.payloadFile)
         }
         throw .missingContent(path: path)
     }

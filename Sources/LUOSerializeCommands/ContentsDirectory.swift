@@ -1,5 +1,6 @@
 import HandoverManifest
 import HandoverModel
+import HexFormat
 import KHOImage
 
 /// `decode --contents-dir DIR`: each memfd's contents and each payload go to
@@ -34,7 +35,7 @@ struct ContentsDirectory {
                 case let .memfd(memfd): (source, suffix) = (memfd.source, "memfd")
                 }
                 let name = "\(path)/s\(sessionIndex)-\(Hex.format(file.token)).\(suffix)"
-                do {
+                do throws(AtomicFileWriter.WriteError) {
                     try AtomicFileWriter.write(to: name, produce: { (sink) throws(AtomicFileWriter.WriteError) in
                         try sink.write(source)
                     }, systemFailure: { $0 })

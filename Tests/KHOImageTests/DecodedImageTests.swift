@@ -134,15 +134,7 @@ import Testing
             let memfd = try #require(image.sessions[0].files[0].memfd)
             #expect(memfd.ser.fileSize == UInt64(contents.count))
             let again = try KHOImageWriter(base: image.baseAddress).encode(image.state)
-            #expect(image.memory.withFileBytes { file in again.withChunks { chunks in
-                var offset = 0
-                for chunk in chunks {
-                    guard offset + chunk.count <= file.count,
-                          chunk.isEmpty || memcmp(chunk.baseAddress!, file.baseAddress! + offset, chunk.count) == 0 else { return false }
-                    offset += chunk.count
-                }
-                return offset == file.count
-            } })
+            #expect(image.memory.withFileBytes { file in again.matches(file) })
         }
         #expect(mapped.withLock { $0 } == [path])
     }

@@ -60,7 +60,7 @@ import Testing
         let encoded = try KHOImageWriter().encode(state)
         let entryPhys = encoded.layout.sessions[0].fileEntryPhys(0)
         let region = try #require(encoded.layout.regions.first { $0.phys <= entryPhys && entryPhys < $0.end })
-        var bytes = encoded.bytes
+        var bytes = try encoded.bytes
         let offset = Int(region.fileOffset(of: entryPhys))
         // "memfd-v2" -> "blob-v22": same length, another handler.
         bytes.replaceSubrange(offset..<(offset + 8), with: Array("blob-v22".utf8))
