@@ -290,44 +290,6 @@ echo "memfd with the contents (LiveUpdate: loadIncoming + retrieveFile). Percent
 echo "a malloc'd buffer (glibc gives fresh pages above 32 MiB, as it does for the library's own buffers)."
 
 [ "${LIMITS:-1}" = 0 ] || limits_section
-# Streaming: one 4 GiB memfd and 64 memfds of 64 MiB through MemfdHandler
-# (encode = preserve + reboot writing the image, verify = readImage,
-# retrieve = loadIncoming + retrieveFile), each step in its own process with
-# its peak RSS, beside cp of the same bytes: the image file to tmpfs (what
-# retrieve does: disk to shmem) and back to disk with sync (what encode does:
-# shmem to disk, fsync'ed). STREAM=0 skips it; the image goes to STREAM_DIR
-# (default .build-bench/stream, on disk).
-if [ "${STREAM:-1}" = 1 ]; then
-    sdir=${STREAM_DIR:-.build-bench/stream}
-    mkdir -p "$sdir"
-    shm=/dev/shm
-    [ -d "$shm" ] && [ -w "$shm" ] || shm=$work
-    ns_now() { date +%s%N; }
-    echo
-    echo "streaming handovers: peak RSS and throughput, cp of the same bytes beside (GB/s = 1e9 bytes/s)"
-    printf "%-18s %-9s %10s %10s %10s %9s\n" "memfds" "step" "seconds" "GB/s" "cp GB/s" "peak RSS"
-    for config in "1 4294967296" "64 67108864"; do
-        read -r count bytes <<<"$config"
-        total=$((count * bytes))
-        img="$sdir/stream.kho"
-        for step in encode verify retrieve; do
-            "$SWIFT_BIN" stream "$step" "$count" "$bytes" "$img" > "$work/stream-$step"
-            eval "t_$step=$(val "$work/stream-$step" ns); r_$step=$(val "$work/stream-$step" maxrss_kb)"
-            if [ "$step" = encode ]; then
-                # the yardsticks: disk -> tmpfs (retrieve's direction), tmpfs -> disk + sync (encode's)
-                s=$(ns_now); cp "$img" "$shm/luo-stream-cp"; e=$(ns_now); cp_in=$((e - s))
-                s=$(ns_now); cp "$shm/luo-stream-cp" "$sdir/copy"; sync "$sdir/copy"; e=$(ns_now); cp_out=$((e - s))
-                rm -f "$shm/luo-stream-cp" "$sdir/copy"
-            fi
-        done
-        label="$count x $((bytes >> 20)) MiB"
-        for step in encode verify retrieve; do
-            t=$(eval echo "\$t_$step"); r=$(eval echo "\$r_$step")
-            cpt=$([ "$step" = encode ] && echo "$cp_out" || echo "$cp_in")
-            awk -v l="$label" -v s="$step" -v t="$t" -v c="$cpt" -v b="$total" -v r="$r" 'BEGIN {
-                printf "%-18s %-9s %10.2f %10.2f %10.2f %6d MiB\n", l, s, t/1e9, b/t, b/c, r/1024 }'
-        done
-        rm -f "$img"
-    done
-    echo "verify's cp column is the read yardstick (disk -> tmpfs); verify reads only the structures."
-fi
+
+# Streaming handovers (a 4 GiB memfd, 64 of 64 MiB) beside cp: its own script.
+if [ "${STREAM:-1}" = 1 ]; then bash tools/benchmark-stream.sh; fi
