@@ -104,7 +104,11 @@ enum TextTreeRenderer {
             let seals = handler.carriesSeals ? " seals \(Hex.format(UInt64(memfd.seals))) \(sealNames(memfd.seals))," : ""
             var lines = "\(indent)\(handler.compatible): memfd_luo_ser @ \(Hex.format(data)): size \(memfd.size), pos \(memfd.position),"
                 + "\(seals) \(pages) folio\(pages == 1 ? "" : "s")\n"
-            if !memfd.contents.isEmpty { lines += "\(indent)  \(Hex.preview(memfd.contents[...]))\n" }
+            // The first bytes only (one past the preview, for its "..."):
+            // the contents may be gigabytes of the image file.
+            if memfd.source.count > 0, let head = try? memfd.source.bytes(in: 0..<min(memfd.source.count, 17)) {
+                lines += "\(indent)  \(Hex.preview(head[...]))\n"
+            }
             return lines
         }
     }
