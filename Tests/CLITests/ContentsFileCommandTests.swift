@@ -1,6 +1,7 @@
 import Foundation
 import HandoverModel
 import KHOImage
+import TestSupport
 import Testing
 
 /// Contents as files: a manifest's `contents_file` / `payload_file`
@@ -22,16 +23,16 @@ import Testing
     @Test func contentsFilesEncodeTheSameBytesAsBase64() throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory.path("data"), withIntermediateDirectories: true)
-        _ = try directory.write("data/mem.bin", bytes: Self.memfdBytes)
-        _ = try directory.write("data/blob.bin", bytes: Self.payloadBytes)
+        try directory.write("data/mem.bin", bytes: Self.memfdBytes)
+        try directory.write("data/blob.bin", bytes: Self.payloadBytes)
         let inline = try directory.write("inline.json", Self.manifest(
             memfd: #""contents_base64": "\#(Data(Self.memfdBytes).base64EncodedString())""#,
             payload: #""payload_base64": "\#(Data(Self.payloadBytes).base64EncodedString())""#))
         // Relative to the manifest's directory, not to the current one.
         let files = try directory.write("files.json", Self.manifest(
             memfd: #""contents_file": "data/mem.bin""#, payload: #""payload_file": "data/blob.bin""#))
-        #expect(try CLI.run(["encode", inline, "-o", directory.path("inline.kho")]).status == 0)
-        let result = try CLI.run(["encode", files, "-o", directory.path("files.kho")])
+        #expect(CLI.run(["encode", inline, "-o", directory.path("inline.kho")]).status == 0)
+        let result = CLI.run(["encode", files, "-o", directory.path("files.kho")])
         #expect(result.status == 0)
         #expect(result.stderr.isEmpty)
         let expected = try Data(contentsOf: URL(fileURLWithPath: directory.path("inline.kho")))
@@ -45,7 +46,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let manifest = try directory.write("m.json", Self.manifest(
             memfd: #""contents_file": "absent.bin""#, payload: #""data": 1"#))
-        let result = try CLI.run(["encode", manifest, "-o", directory.path("out.kho")])
+        let result = CLI.run(["encode", manifest, "-o", directory.path("out.kho")])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: \(manifest): sessions[0].files[0].memfd.contents_file:"
             + " cannot read \(directory.path("absent.bin")): No such file or directory"])
@@ -54,16 +55,16 @@ import Testing
 
     @Test func aContentsFileOfTheWrongSizeIsRefused() throws {
         let directory = try TemporaryDirectory()
-        _ = try directory.write("short.bin", bytes: Array(Self.memfdBytes.dropLast()))
+        try directory.write("short.bin", bytes: Array(Self.memfdBytes.dropLast()))
         let manifest = try directory.write("m.json", Self.manifest(
             memfd: #""contents_file": "short.bin""#, payload: #""data": 1"#))
-        let result = try CLI.run(["encode", manifest, "-o", directory.path("out.kho")])
+        let result = CLI.run(["encode", manifest, "-o", directory.path("out.kho")])
         #expect(result.status == 1)
         #expect(result.stderrLines == ["luo-serialize: \(manifest): sessions[0].files[0].memfd.contents_file:"
             + " \(directory.path("short.bin")) holds \(Self.memfdBytes.count - 1) bytes, size is \(Self.memfdBytes.count)"])
         let both = try directory.write("both.json", Self.manifest(
             memfd: #""contents_file": "short.bin", "contents_base64": """#, payload: #""data": 1"#))
-        #expect(try CLI.run(["encode", both, "-o", directory.path("out.kho")]).stderrLines
+        #expect(CLI.run(["encode", both, "-o", directory.path("out.kho")]).stderrLines
             == ["luo-serialize: \(both): sessions[0].files[0].memfd: has both contents_base64 and contents_file;"
                 + " a memfd section holds exactly one of contents_base64, contents_file"])
     }
@@ -71,9 +72,9 @@ import Testing
     @Test func decodeWithAContentsDirectoryRoundTripsByteForByte() throws {
         let directory = try TemporaryDirectory()
         let image = directory.path("h.kho")
-        #expect(try CLI.run(["encode", CLI.exampleManifest, "-o", image]).status == 0)
+        #expect(CLI.run(["encode", Repository.exampleManifest, "-o", image]).status == 0)
         try FileManager.default.createDirectory(atPath: directory.path("contents"), withIntermediateDirectories: true)
-        let decoded = try CLI.run(["decode", image, "--contents-dir", directory.path("contents/")])
+        let decoded = CLI.run(["decode", image, "--contents-dir", directory.path("contents/")])
         #expect(decoded.status == 0)
         #expect(!decoded.stdout.contains("_base64"))
         #expect(decoded.stdout.contains(#""contents_file": "\#(directory.path("contents"))/s0-0x1.memfd""#))
@@ -84,7 +85,7 @@ import Testing
         }
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: directory.path("contents/s0-0x1.memfd")))) == memfd.contents)
         let manifest = try directory.write("m.json", decoded.stdout)
-        #expect(try CLI.run(["encode", manifest, "-o", directory.path("again.kho")]).status == 0)
+        #expect(CLI.run(["encode", manifest, "-o", directory.path("again.kho")]).status == 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("again.kho")))
             == (try Data(contentsOf: URL(fileURLWithPath: image))))
     }

@@ -63,7 +63,7 @@ import Testing
             var named = empty
             named.sessions[0].name = "x"
             let image = try KHOImageWriter().encode(named)
-            var bytes = image.bytes
+            var bytes = try image.bytes
             let offset = try #require(Self.fileOffset(of: image.layout.sessions[0].entryPhys, in: image))
             bytes[offset] = 0
             let decoded = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: bytes))

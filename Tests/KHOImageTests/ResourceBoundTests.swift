@@ -110,9 +110,9 @@ import TestSupport
     /// the memfd streams it back out: each CLI peak stays far below the
     /// contents' size, and the bytes arrive.
     @Test func encodeOfALargeContentsFileStaysSmall() throws {
-        let directory = try AtomicOutputTests.Directory()
+        let directory = try TemporaryDirectory()
         let size = 128 << 20
-        let contents = directory.file("guest.ram")
+        let contents = directory.path("guest.ram")
         FileManager.default.createFile(atPath: contents, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: contents))
         for offset in [0, size / 2, size - 4] {
@@ -120,13 +120,13 @@ import TestSupport
             try handle.write(contentsOf: Data("MARK".utf8))
         }
         try handle.close()
-        let manifest = directory.file("m.json")
+        let manifest = directory.path("m.json")
         try Data("""
             {"liveupdate_number": 1, "sessions": [{"name": "vm", "files": [{"token": 1, "compatible": "memfd-v2",
               "memfd": {"size": \(size), "pos": 0, "contents_file": "guest.ram"}},
               {"token": 2, "compatible": "memfd-v2", "memfd": {"size": \(size), "pos": 0, "contents_file": "guest.ram"}}]}]}
             """.utf8).write(to: URL(fileURLWithPath: manifest))
-        let output = directory.file("image.kho")
+        let output = directory.path("image.kho")
         let result = try Self.measure(["encode", manifest, "-o", output])
         #expect(result.status == 0)
         // Reading the contents into memory, or copying the first memfd's
@@ -147,7 +147,7 @@ import TestSupport
         let verified = try Self.measure(["verify", output])
         #expect(verified.status == 0)
         #expect(verified.peakKiB < 48 * 1024, "verifying two 128 MiB memfds peaked at \(verified.peakKiB) KiB")
-        let restored = directory.file("restored.ram")
+        let restored = directory.path("restored.ram")
         let retrieved = try Self.measure(["retrieve", output, "--session", "vm", "--token", "2", "-o", restored])
         #expect(retrieved.status == 0)
         #expect(retrieved.peakKiB < 48 * 1024, "retrieving a 128 MiB memfd peaked at \(retrieved.peakKiB) KiB")

@@ -4,13 +4,14 @@ import HandoverModel
 import KHOImage
 import SystemSupport
 import Testing
+import TestSupport
 
 /// Memfd contents as a ``ByteSource``: file ranges read only when needed,
 /// placed by the writer and sent to the image from their source.
 @Suite struct StreamedContentsTests {
     /// A file holding `bytes`, open as a ``ContentFile``.
-    static func contentFile(_ bytes: [UInt8], in directory: AtomicOutputTests.Directory, name: String = "src.bin") throws -> ContentFile {
-        let path = directory.file(name)
+    static func contentFile(_ bytes: [UInt8], in directory: TemporaryDirectory, name: String = "src.bin") throws -> ContentFile {
+        let path = directory.path(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return try ContentFile(opening: path)
     }
@@ -18,7 +19,7 @@ import Testing
     static let pattern = (0..<(5 * 4096 + 123)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
 
     @Test func slicesAndChunksCrossSegmentsInOrder() throws {
-        let directory = try AtomicOutputTests.Directory()
+        let directory = try TemporaryDirectory()
         let file = try Self.contentFile(Self.pattern, in: directory)
         let source = ByteSource(segments: [.bytes([1, 2, 3]), .zeros(4), .file(file, offset: 10, count: Self.pattern.count - 10), .bytes([])])
         let expected = [1, 2, 3, 0, 0, 0, 0] + Array(Self.pattern[10...])
@@ -36,18 +37,18 @@ import Testing
     }
 
     @Test func aFileThatEndsEarlyIsAnErrorNamingItAndTheOffset() throws {
-        let directory = try AtomicOutputTests.Directory()
+        let directory = try TemporaryDirectory()
         let file = try Self.contentFile(Array(Self.pattern[..<100]), in: directory)
         let source = ByteSource(file: file, offset: 40, count: 100)
-        #expect(throws: ByteSourceError(file: directory.file("src.bin"), operation: "pread (the file ends early)",
+        #expect(throws: ByteSourceError(file: directory.path("src.bin"), operation: "pread (the file ends early)",
                                         offset: 100, errno: .ioError)) { try source.bytes() }
         #expect(source != ByteSource(Array(repeating: 0, count: 100)))
-        #expect(throws: ByteSourceError(file: directory.file("absent"), operation: "open", offset: nil,
-                                        errno: .noSuchFileOrDirectory)) { try ContentFile(opening: directory.file("absent")) }
+        #expect(throws: ByteSourceError(file: directory.path("absent"), operation: "open", offset: nil,
+                                        errno: .noSuchFileOrDirectory)) { try ContentFile(opening: directory.path("absent")) }
     }
 
     @Test func sendCopiesFileRangesAndSkipsZerosOnRequest() throws {
-        let directory = try AtomicOutputTests.Directory()
+        let directory = try TemporaryDirectory()
         let file = try Self.contentFile(Self.pattern, in: directory)
         let source = ByteSource(segments: [.bytes([9, 9]), .zeros(5000), .file(file, offset: 1, count: 3)])
         let target = try FileDescriptor.memfd(name: "target")
@@ -81,7 +82,7 @@ import Testing
     /// the image, in memory and on disk, of the same contents held inline.
     @Test(arguments: KernelGeneration.supported)
     func fileBackedContentsGiveTheImageOfInlineContents(_ generation: KernelGeneration) throws {
-        let directory = try AtomicOutputTests.Directory()
+        let directory = try TemporaryDirectory()
         let file = try Self.contentFile([0xff] + Self.pattern, in: directory)
         let streamed = MemfdContents(size: UInt64(Self.pattern.count), position: 7,
                                      source: ByteSource(file: file, offset: 1, count: Self.pattern.count))
@@ -90,11 +91,11 @@ import Testing
         let expected = try KHOImageWriter().encode(Self.state(inline, generation: generation)).bytes
         let image = try KHOImageWriter().encode(Self.state(streamed, generation: generation))
         #expect(try image.bytes == expected)
-        try image.write(to: directory.file("image.kho"))
-        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: directory.file("image.kho")))) == expected)
+        try image.write(to: directory.path("image.kho"))
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: directory.path("image.kho")))) == expected)
         #expect(expected.withUnsafeBytes { image.matches($0) })
         #expect(!(expected.dropLast() + [1]).withUnsafeBytes { image.matches($0) })
-        let decoded = try KHOImageReader.readImage(path: directory.file("image.kho"))
+        let decoded = try KHOImageReader.readImage(path: directory.path("image.kho"))
         // The payload reads back padded to its block; the memfds exactly.
         #expect(decoded.state.sessions[0].files[0].content == .memfd(inline))
         #expect(decoded.state.sessions[0].files[2].content == Self.state(inline, generation: generation).sessions[0].files[2].content)
@@ -103,16 +104,16 @@ import Testing
     /// A source file that shrank after it was measured fails the write
     /// naming it and where it ended; nothing is left at the destination.
     @Test func aShrunkSourceFailsTheWriteAndLeavesNothing() throws {
-        let directory = try AtomicOutputTests.Directory()
-        let path = directory.file("src.bin")
+        let directory = try TemporaryDirectory()
+        let path = directory.path("src.bin")
         let file = try Self.contentFile(Self.pattern, in: directory)
         let contents = MemfdContents(size: UInt64(Self.pattern.count), position: 0,
                                      source: ByteSource(file: file, count: Self.pattern.count))
         let image = try KHOImageWriter().encode(Self.state(contents, generation: .newest))
         #expect(Glibc.truncate(path, 4096) == 0)
-        #expect(throws: KHOImageError.io(path: directory.file("out.kho"), operation: "sendfile (the file ends early) of \(path) at offset 4096",
+        #expect(throws: KHOImageError.io(path: directory.path("out.kho"), operation: "sendfile (the file ends early) of \(path) at offset 4096",
                                          errno: EIO)) {
-            try image.write(to: directory.file("out.kho"))
+            try image.write(to: directory.path("out.kho"))
         }
         #expect(directory.entries == ["src.bin"])
     }
