@@ -101,9 +101,7 @@ extension DecodeCommand {
         var notes: [String] = []
         let base = image.baseAddress
         let reproduced = (try? KHOImageWriter(base: base).encode(image.state)).map { encoded in
-            image.memory.withFileBytes { file in
-                encoded.fileSize == file.count && encoded.matches(file)
-            }
+            encoded.fileSize == image.memory.fileSize && encoded.matches(image.memory)
         } ?? false
         if !reproduced {
             notes.append("its physical layout is not the one encode writes (a real kernel's, or an edited image):"

@@ -147,6 +147,14 @@ import TestSupport
         let verified = try Self.measure(["verify", output])
         #expect(verified.status == 0)
         #expect(verified.peakKiB < 48 * 1024, "verifying two 128 MiB memfds peaked at \(verified.peakKiB) KiB")
+        // decode re-encodes the state to check it reproduces the image (the
+        // contents are the image's own ranges, compared without reading)
+        // and streams the contents out to files.
+        try FileManager.default.createDirectory(atPath: directory.path("contents"), withIntermediateDirectories: true)
+        let decoded = try Self.measure(["decode", output, "--contents-dir", directory.path("contents")])
+        #expect(decoded.status == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: directory.path("contents/s0-0x2.memfd"))[.size] as? Int == size)
+        #expect(decoded.peakKiB < 48 * 1024, "decoding two 128 MiB memfds peaked at \(decoded.peakKiB) KiB")
         let restored = directory.path("restored.ram")
         let retrieved = try Self.measure(["retrieve", output, "--session", "vm", "--token", "2", "-o", restored])
         #expect(retrieved.status == 0)

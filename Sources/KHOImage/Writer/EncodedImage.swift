@@ -100,6 +100,18 @@ public struct EncodedImage: Sendable {
     /// (sources a bounded chunk at a time); a source that cannot be read
     /// matches nothing.
     public func matches(_ other: UnsafeRawBufferPointer) -> Bool {
+        matches(other, mappedFrom: nil)
+    }
+
+    /// Whether the file would be exactly the image `memory` maps. Contents
+    /// that are ranges of that very file at the offset they would be
+    /// written to are equal without reading them: re-encoding a decoded
+    /// image of gigabytes compares only its structures.
+    public func matches(_ memory: ImageMemory) -> Bool {
+        memory.withFileBytes { matches($0, mappedFrom: memory.file) }
+    }
+
+    private func matches(_ other: UnsafeRawBufferPointer, mappedFrom file: ContentFile?) -> Bool {
         struct Mismatch: Error {}
         var offset = 0
         func compare(_ chunk: UnsafeRawBufferPointer) throws(Mismatch) {
@@ -114,12 +126,20 @@ public struct EncodedImage: Sendable {
                 switch piece {
                 case let .bytes(raw): try compare(raw)
                 case let .source(source):
-                    var start = 0
-                    while start < source.count {
-                        let stop = min(start + ByteSource.chunkSize, source.count)
-                        guard let chunk = try? source.bytes(in: start..<stop) else { throw Mismatch() }
-                        try chunk.withUnsafeBufferPointer { (buffer) throws(Mismatch) in try compare(UnsafeRawBufferPointer(buffer)) }
-                        start = stop
+                    for segment in source.segments {
+                        if case let .file(segmentFile, segmentOffset, count) = segment, let file, segmentFile === file,
+                           segmentOffset == Int64(offset), offset + count <= other.count {
+                            offset += count
+                            continue
+                        }
+                        let part = ByteSource(segments: [segment])
+                        var start = 0
+                        while start < part.count {
+                            let stop = min(start + ByteSource.chunkSize, part.count)
+                            guard let chunk = try? part.bytes(in: start..<stop) else { throw Mismatch() }
+                            try chunk.withUnsafeBufferPointer { (buffer) throws(Mismatch) in try compare(UnsafeRawBufferPointer(buffer)) }
+                            start = stop
+                        }
                     }
                 }
             }
