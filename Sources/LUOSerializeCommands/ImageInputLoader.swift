@@ -1,4 +1,5 @@
 import FDT
+import HandoverModel
 import KHOImage
 
 /// An input as the reader found it: an image file or bare FDT, or captured
@@ -39,9 +40,9 @@ enum ImageInputLoader {
             format = told
             if format == .image { return LoadedInput(path: path, input: try read(path), isImported: false) }
         } else {
-            let storage = try map(path)
+            let (storage, file) = try map(path)
             format = try source.detectedFormat(path, head: Array(storage.rawBuffer.prefix(4)), size: UInt64(storage.count))
-            if format == .image { return LoadedInput(path: path, input: try decode(storage, path), isImported: false) }
+            if format == .image { return LoadedInput(path: path, input: try decode(storage, file, path), isImported: false) }
         }
         let memory = try source.memory(path, format: format)
         do {
@@ -52,15 +53,25 @@ enum ImageInputLoader {
         }
     }
 
-    /// The file at `path`, mapped read-only (the mapping is the reader's
-    /// from then on).
-    private static func map(_ path: String) throws(CLIFailure) -> ReadOnlyBytes {
-        do { return try MappedFile.map(path: path, limit: KHOImageReader.maximumImageSize) } catch { throw failure(path, error) }
+    /// The file at `path`, open and mapped read-only (the mapping is the
+    /// reader's from then on; memfd contents it decodes stay ranges of the
+    /// open file).
+    private static func map(_ path: String) throws(CLIFailure) -> (ReadOnlyBytes, ContentFile) {
+        let file: ContentFile
+        do { file = try ContentFile(opening: path) } catch {
+            throw failure(path, .io(path: path, operation: error.operation, errno: error.errno.rawValue))
+        }
+        do {
+            return (try MappedFile.map(descriptor: file.descriptor.rawValue, path: path, limit: KHOImageReader.maximumImageSize), file)
+        } catch {
+            throw failure(path, error)
+        }
     }
 
-    /// The image or bare FDT held in `storage`, read from `path`.
-    private static func decode(_ storage: ReadOnlyBytes, _ path: String) throws(CLIFailure) -> HandoverInput {
-        do { return try KHOImageReader.decode(storage) } catch { throw failure(path, error) }
+    /// The image or bare FDT held in `storage`, the mapping of `file`, read
+    /// from `path`.
+    private static func decode(_ storage: ReadOnlyBytes, _ file: ContentFile, _ path: String) throws(CLIFailure) -> HandoverInput {
+        do { return try KHOImageReader.decode(storage, file: file) } catch { throw failure(path, error) }
     }
 
     /// An image, or a bare KHO root / LUO FDT.

@@ -31,9 +31,11 @@ public enum KHOImageReader {
         try decode(storage, file: nil)
     }
 
-    /// Decodes `storage`; when it is the mapped `file`, memfd contents are
-    /// ranges of that file instead of copies.
-    static func decode(_ storage: ReadOnlyBytes, file: ContentFile?) throws(KHOImageError) -> HandoverInput {
+    /// Decodes `storage`; when it is the mapping of `file` (as
+    /// ``MappedFile/map(descriptor:path:limit:)`` makes it from
+    /// `file.descriptor`), memfd contents are ranges of that file instead of
+    /// copies.
+    public static func decode(_ storage: ReadOnlyBytes, file: ContentFile?) throws(KHOImageError) -> HandoverInput {
         guard storage.count <= maximumImageSize else {
             throw .fileTooLarge(size: storage.count, limit: maximumImageSize)
         }
