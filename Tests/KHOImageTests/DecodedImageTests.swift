@@ -84,6 +84,35 @@ import Testing
         #expect(image.sessions[0].files[2].memfd == nil)
     }
 
+    /// The join is by slot: a memfd past the first `luo-v5` file block gets
+    /// its own structures and entry, every other file none.
+    @Test func aMemfdPastTheFirstFileBlockJoinsItsOwnSlot() throws {
+        let memfdSlot = LUOv5.filesPerBlock + 2
+        let files = (0..<(LUOv5.filesPerBlock + 5)).map { slot in
+            slot == memfdSlot
+                ? FileRecord(token: UInt64(slot), compatible: "memfd-v2", content: .memfd(MemfdContents(contents: [1, 2, 3])))
+                : FileRecord(token: UInt64(slot), compatible: "vfio-v1", content: .data(UInt64(slot) * 3))
+        }
+        let state = HandoverState(generation: .linux7_3, liveupdateNumber: 1, sessions: [
+            SessionRecord(name: "first", files: [FileRecord(token: 1, compatible: "vfio-v1", content: .data(5))]),
+            SessionRecord(name: "second", files: files),
+        ])
+        let encoded = try KHOImageWriter().encode(state)
+        let image = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: encoded.bytes))
+        let session = image.sessions[1]
+        #expect(session.files.count == files.count)
+        #expect(image.sessions[0].files.allSatisfy { $0.memfd == nil })
+        for (slot, file) in session.files.enumerated() {
+            #expect(file.record == image.state.sessions[1].files[slot])
+            #expect(file.entryPhys == encoded.layout.sessions[1].fileEntryPhys(slot))
+            #expect((file.memfd != nil) == (slot == memfdSlot))
+        }
+        let memfdFile = session.files[memfdSlot]
+        #expect(memfdFile.memfd?.serPhys == memfdFile.data)
+        #expect(memfdFile.memfd?.ser.fileSize == 3)
+        #expect(memfdFile.entryPhys == encoded.layout.sessions[1].fileBlocks[1] + UInt64(KHOBlock.headerSize + 2 * LUOFileSer.size))
+    }
+
     @Test func memoryReadsAreCheckedAgainstTheRegions() throws {
         let encoded = try KHOImageWriter().encode(Self.state(.linux7_3))
         let image = try KHOImageReader.decodeImage(ReadOnlyBytes(copying: encoded.bytes))

@@ -42,8 +42,42 @@ public struct DecodedSession: Sendable {
     public let name: SessionName
     /// Where its `luo_session_ser` entry and file array (or file blocks) sit.
     public let layout: SessionLayout
-    /// Its files in image order.
-    public let files: [DecodedFile]
+    /// Its files in image order, each joined when it is read.
+    public let files: DecodedFiles
+}
+
+/// One session's files as a decoded image holds them: the records, the
+/// session's layout and the memfd structures of the files retrieved as
+/// memfds, joined into a ``DecodedFile`` when one is read. Nothing is
+/// stored per file beyond what the model and the layout already hold.
+public struct DecodedFiles: RandomAccessCollection, Sendable {
+    /// The session's records, in image order.
+    private let records: [FileRecord]
+    /// The session's layout: each file's `data` and entry address.
+    private let layout: SessionLayout
+    /// The handler structures of the files retrieved as memfds, by slot.
+    private let memfds: [Int: MemfdStructures]
+
+    /// Joins `records` to `layout` (as many `fileData` as records) and to
+    /// `memfds`, the walked structures by slot.
+    init(records: [FileRecord], layout: SessionLayout, memfds: [Int: MemfdStructures]) {
+        assert(records.count == layout.fileData.count, "one data per record")
+        self.records = records
+        self.layout = layout
+        self.memfds = memfds
+    }
+
+    /// The first slot, 0.
+    public var startIndex: Int { 0 }
+    /// One past the last slot: the session's file count.
+    public var endIndex: Int { records.count }
+
+    /// File `slot`, joined to its `luo_file_ser` address, raw `data` and
+    /// memfd structures.
+    public subscript(slot: Int) -> DecodedFile {
+        DecodedFile(record: records[slot], entryPhys: layout.fileEntryPhys(slot), data: layout.fileData[slot],
+                    memfd: memfds.isEmpty ? nil : memfds[slot])
+    }
 }
 
 /// One file of a decoded image: the model's record joined to where the

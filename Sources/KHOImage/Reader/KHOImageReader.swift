@@ -291,11 +291,11 @@ struct ImageDecoder {
     /// whose `data` is the start of a preserved block nothing else claims
     /// (a payload); everything else stays raw data.
     /// Returns the memfd structures of every file retrieved as a memfd, by
-    /// session and slot.
+    /// session, then by slot (nothing for the other files).
     func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ format: MemfdFormat,
                         _ memory: ImageMemory, _ preserved: inout PreservedMemoryMap,
-                        _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [[MemfdStructures?]] {
-        var structures = sessions.map { [MemfdStructures?](repeating: nil, count: $0.files.count) }
+                        _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [[Int: MemfdStructures]] {
+        var structures = [[Int: MemfdStructures]](repeating: [:], count: sessions.count)
         for s in sessions.indices {
             for f in sessions[s].files.indices where format.handles(sessions[s].files[f].compatible) {
                 let file = sessions[s].files[f]
@@ -333,14 +333,12 @@ struct ImageDecoder {
     /// The decoded image: the model, the layout and their join, over the
     /// memory the walk read. Both LUO generations end here.
     func image(state: HandoverState, layout: HandoverLayout, memory: ImageMemory, rootBlob: FDTBlob, root: RootView,
-               luoBytes: [UInt8], ownSubtrees: [String], structures: [[MemfdStructures?]],
+               luoBytes: [UInt8], ownSubtrees: [String], structures: [[Int: MemfdStructures]],
                preserved: PreservedMemoryMap, warnings: [ReaderWarning]) -> DecodedImage {
         let sessions = state.sessions.indices.map { s in
-            let sessionLayout = layout.sessions[s]
-            return DecodedSession(name: state.sessions[s].name, layout: sessionLayout, files: state.sessions[s].files.indices.map { f in
-                DecodedFile(record: state.sessions[s].files[f], entryPhys: sessionLayout.fileEntryPhys(f),
-                            data: sessionLayout.fileData[f], memfd: structures[s][f])
-            })
+            DecodedSession(name: state.sessions[s].name, layout: layout.sessions[s],
+                           files: DecodedFiles(records: state.sessions[s].files, layout: layout.sessions[s],
+                                               memfds: structures[s]))
         }
         return DecodedImage(
             state: state, layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: luoBytes,
