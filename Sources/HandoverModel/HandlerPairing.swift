@@ -18,7 +18,7 @@ public enum HandlerPairingProblem: Equatable, Sendable {
 extension MemfdFormat {
     /// Whether files with `compatible` are this handler's: their `data` is
     /// a `memfd_luo_ser`.
-    public func handles(_ compatible: String) -> Bool { compatible == self.compatible }
+    @inlinable public func handles(_ compatible: String) -> Bool { compatible == self.compatible }
 }
 
 extension FileRecord {

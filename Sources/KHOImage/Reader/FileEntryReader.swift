@@ -7,20 +7,32 @@ import Glibc
 
 /// The `luo_file_ser` entries of one image as every LUO container reads
 /// them (the `luo-v1` file array and the `luo-v5` file chain): compatible,
-/// token and raw `data`, each token new within its session.
+/// token and raw `data`, each token new within its session, and which
+/// files are the generation's memfd handler's.
 struct FileEntryReader {
     /// Sized for the first session with files; replaced by a larger one
     /// when a later session has more.
     private var tokens: TokenTable?
+    /// The generation's memfd handler, whose files' `data` the reader
+    /// follows afterwards.
+    private let memfd: MemfdFormat
     /// Files mostly share a handler: a compatible field byte-equal to the
     /// last one decoded is that same string (in the mapped file, which
-    /// outlives the decode).
+    /// outlives the decode), and the same handler.
     private var lastCompatible = ""
     private var lastCompatibleField: UnsafeRawPointer?
+    private var lastIsMemfd = false
     /// The current session's files so far, in order.
     private(set) var records: [FileRecord] = []
     /// Their raw `data`, in the same order.
     private(set) var data: [UInt64] = []
+    /// The slots of those whose compatible is the memfd handler's, ascending.
+    private(set) var memfdSlots: [Int] = []
+
+    /// A reader for a generation whose memfd handler is `memfd`.
+    init(memfd: MemfdFormat) {
+        self.memfd = memfd
+    }
 
     /// Starts the files of a session that has `count` of them.
     mutating func beginSession(count: Int) {
@@ -28,33 +40,46 @@ struct FileEntryReader {
         tokens!.reset()
         records = []
         data = []
+        memfdSlots = []
         records.reserveCapacity(count)
         data.reserveCapacity(count)
     }
 
-    /// Reads the session's next entry, at `offset` of `bytes`, which lies
-    /// at `entryPhys`, into ``records`` and ``data``.
-    mutating func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, entryPhys: UInt64,
+    /// Reads the session's next `count` entries, packed from `offset` of
+    /// `bytes`, which lies at `phys`, into ``records``, ``data`` and
+    /// ``memfdSlots``.
+    mutating func read(_ bytes: UnsafeRawBufferPointer, entriesAt offset: Int, count: Int, phys: UInt64,
                        session: SessionName) throws(KHOImageError) {
-        let slot = records.count
-        let field = bytes.baseAddress! + offset
-        let compatible: String
-        if let last = lastCompatibleField, memcmp(last, field, LUOv1.handlerCompatibleLength) == 0 {
-            compatible = lastCompatible
-        } else {
-            do {
-                compatible = try FixedCString.decode(UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
-                                                     name: "file \(slot) compatible")
-            } catch {
-                throw .structure(what: "session \"\(session)\" file \(slot) at \(Hex.format(entryPhys))", error: error)
-            }
-            lastCompatible = compatible
-            lastCompatibleField = field
+        // The arrays are moved out for the loop, so each append finds them unique.
+        var records = self.records
+        var data = self.data
+        self.records = []
+        self.data = []
+        defer {
+            self.records = records
+            self.data = data
         }
-        let token = bytes.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.tokenOffset)
-        let value = bytes.loadLittleEndian(UInt64.self, at: offset + LUOFileSer.dataOffset)
-        guard tokens!.insert(token) else { throw .duplicateToken(session: session, token: token) }
-        records.append(FileRecord(token: token, compatible: compatible, content: .data(value)))
-        data.append(value)
+        for entry in 0..<count {
+            let entryOffset = offset + entry * LUOFileSer.size
+            let slot = records.count
+            let field = bytes.baseAddress! + entryOffset
+            if lastCompatibleField == nil || memcmp(lastCompatibleField!, field, LUOv1.handlerCompatibleLength) != 0 {
+                do {
+                    lastCompatible = try FixedCString.decode(UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
+                                                             name: "file \(slot) compatible")
+                } catch {
+                    throw .structure(what: "session \"\(session)\" file \(slot) at \(Hex.format(phys + UInt64(entryOffset)))",
+                                     error: error)
+                }
+                lastCompatibleField = field
+                lastIsMemfd = memfd.handles(lastCompatible)
+            }
+            let token = bytes.loadLittleEndian(UInt64.self, at: entryOffset + LUOFileSer.tokenOffset)
+            let value = bytes.loadLittleEndian(UInt64.self, at: entryOffset + LUOFileSer.dataOffset)
+            guard tokens!.insert(token) else { throw .duplicateToken(session: session, token: token) }
+            if lastIsMemfd { memfdSlots.append(slot) }
+            records.append(FileRecord(token: token, compatible: lastCompatible, content: .data(value)))
+            data.append(value)
+        }
     }
 }

@@ -148,10 +148,13 @@ struct ImageDecoder {
         if chunkedBitmaps, luoBlob.root.subnode(LUOv1.flbNodeName) == nil { generation = .linux6_19 }
 
         var warnings: [ReaderWarning] = []
-        var (sessions, sessionLayouts) = try decodeSessions(luo.sessionHeaderPhys, generation.sessionNameCheck, memory,
-                                                            &preserved, &warnings)
+        let list = try decodeSessions(luo.sessionHeaderPhys, generation.sessionNameCheck, generation.memfd, memory,
+                                      &preserved, &warnings)
+        var sessions = list.sessions
+        let sessionLayouts = list.layouts
         let flbs = generation.luo.flbCompatible == nil ? [] : try decodeFLBs(luo.flbHeaderPhys, memory, &preserved, &warnings)
-        let structures = try decodeContents(&sessions, sessionLayouts, generation.memfd, memory, &preserved, &warnings)
+        let structures = try decodeContents(&sessions, sessionLayouts, list.memfdSlots, generation.memfd, memory,
+                                            &preserved, &warnings)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
@@ -179,9 +182,9 @@ struct ImageDecoder {
 
     /// `luo_session_deserialize` and `luo_file_deserialize`, minus handlers:
     /// sessions with their files' compatible, token and raw data.
-    private func decodeSessions(_ headerPhys: UInt64, _ nameCheck: SessionNameCheck, _ memory: ImageMemory,
+    private func decodeSessions(_ headerPhys: UInt64, _ nameCheck: SessionNameCheck, _ memfd: MemfdFormat, _ memory: ImageMemory,
                                 _ preserved: inout PreservedMemoryMap, _ warnings: inout [ReaderWarning]) throws(KHOImageError)
-        -> ([SessionRecord], [SessionLayout]) {
+        -> SessionList {
         let header = try require(headerPhys, UInt64(LUOSessionHeaderSer.size), "session header", memory, &preserved)
         let count = header.loadLittleEndian(UInt64.self, at: LUOSessionHeaderSer.countOffset)
         guard count <= UInt64(LUOv1.maxSessions) else {
@@ -191,7 +194,7 @@ struct ImageDecoder {
         let blockLength = LUOSessionHeaderSer.size + Int(count) * LUOSessionSer.size
         let block = try require(headerPhys, UInt64(blockLength), "session block (\(count) sessions)", memory, &preserved)
         var list = SessionList(capacity: Int(count), nameCheck: nameCheck)
-        var fileEntries = FileEntryReader()
+        var fileEntries = FileEntryReader(memfd: memfd)
         for index in 0..<Int(count) {
             let offset = LUOSessionHeaderSer.size + index * LUOSessionSer.size
             let entryPhys = headerPhys + UInt64(offset)
@@ -214,13 +217,10 @@ struct ImageDecoder {
             let files = try require(entry.files, entry.count * UInt64(LUOFileSer.size),
                                     "file array of session \"\(name)\"", memory, &preserved)
             fileEntries.beginSession(count: Int(entry.count))
-            for slot in 0..<Int(entry.count) {
-                let offset = slot * LUOFileSer.size
-                try fileEntries.read(files, at: offset, entryPhys: entry.files + UInt64(offset), session: name)
-            }
+            try fileEntries.read(files, entriesAt: 0, count: Int(entry.count), phys: entry.files, session: name)
             list.append(entry, name: name, entryPhys: entryPhys, files: fileEntries)
         }
-        return (list.sessions, list.layouts)
+        return list
     }
 
     /// `kho_in_kexec_metadata`: the subtree is optional to the kernel (a
@@ -287,17 +287,19 @@ struct ImageDecoder {
     }
 
     /// Turns each file's raw `data` into the content its handler preserved:
-    /// `memfd-v1` files first (their structures are claimed), then any file
-    /// whose `data` is the start of a preserved block nothing else claims
-    /// (a payload); everything else stays raw data.
+    /// the memfd handler's files first (`memfdSlots`, by session: their
+    /// structures are claimed), then any other file whose `data` is the
+    /// start of a preserved block nothing else claims (a payload);
+    /// everything else stays raw data.
     /// Returns the memfd structures of every file retrieved as a memfd, by
     /// session, then by slot (nothing for the other files).
-    func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ format: MemfdFormat,
+    func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ memfdSlots: [[Int]],
+                        _ format: MemfdFormat,
                         _ memory: ImageMemory, _ preserved: inout PreservedMemoryMap,
                         _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [[Int: MemfdStructures]] {
         var structures = [[Int: MemfdStructures]](repeating: [:], count: sessions.count)
         for s in sessions.indices {
-            for f in sessions[s].files.indices where format.handles(sessions[s].files[f].compatible) {
+            for f in memfdSlots[s] {
                 let file = sessions[s].files[f]
                 var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, format: format, memory: memory)
                 // LUO's core stores the file's data without following it
@@ -319,7 +321,13 @@ struct ImageDecoder {
         }
         for s in sessions.indices {
             let fileData = layouts[s].fileData
-            for f in sessions[s].files.indices where !format.handles(sessions[s].files[f].compatible) {
+            var memfds = memfdSlots[s].makeIterator()
+            var nextMemfd = memfds.next()
+            for f in fileData.indices {
+                if f == nextMemfd {
+                    nextMemfd = memfds.next()
+                    continue
+                }
                 let data = fileData[f]
                 guard let block = preserved.block(startingAt: data), !preserved.isClaimed(block.phys) else { continue }
                 let bytes = try memory.bytes(at: block.phys, length: Int(block.size), what: "payload")

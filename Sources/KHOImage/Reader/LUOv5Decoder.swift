@@ -32,17 +32,19 @@ extension ImageDecoder {
 
         var sessions: [SessionRecord] = []
         var layouts: [SessionLayout] = []
+        var memfdSlots: [[Int]] = []
         var sessionBlocks: [UInt64] = []
         var warnings: [ReaderWarning] = []
         if ser.sessionsPhys != 0 {
             let chain = try restoreChain(head: ser.sessionsPhys, entrySize: LUOSessionSer.size, chain: .sessions,
                                          memory: memory, preserved: &preserved)
             sessionBlocks = chain.map(\.phys)
-            (sessions, layouts) = try decodeSessionBlocks(chain, nameCheck: generation.sessionNameCheck, memory: memory,
-                                                          preserved: &preserved, warnings: &warnings)
+            let list = try decodeSessionBlocks(chain, nameCheck: generation.sessionNameCheck, memfd: generation.memfd,
+                                               memory: memory, preserved: &preserved, warnings: &warnings)
+            (sessions, layouts, memfdSlots) = (list.sessions, list.layouts, list.memfdSlots)
         }
         let flbs = ser.flbsPhys == 0 ? [] : try decodeFLBs(ser.flbsPhys, memory, &preserved, &warnings)
-        let structures = try decodeContents(&sessions, layouts, generation.memfd, memory, &preserved, &warnings)
+        let structures = try decodeContents(&sessions, layouts, memfdSlots, generation.memfd, memory, &preserved, &warnings)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
@@ -94,10 +96,10 @@ extension ImageDecoder {
 
     /// `luo_session_deserialize`: each entry of each block, in order.
     private func decodeSessionBlocks(_ blocks: [(phys: UInt64, header: KHOBlock.Header)], nameCheck: SessionNameCheck,
-                                     memory: ImageMemory, preserved: inout PreservedMemoryMap,
-                                     warnings: inout [ReaderWarning]) throws(KHOImageError) -> ([SessionRecord], [SessionLayout]) {
+                                     memfd: MemfdFormat, memory: ImageMemory, preserved: inout PreservedMemoryMap,
+                                     warnings: inout [ReaderWarning]) throws(KHOImageError) -> SessionList {
         var list = SessionList(capacity: blocks.reduce(0) { $0 + Int($1.header.count) }, nameCheck: nameCheck)
-        var fileEntries = FileEntryReader()
+        var fileEntries = FileEntryReader(memfd: memfd)
         var index = 0
         for block in blocks {
             let count = Int(block.header.count)
@@ -124,14 +126,12 @@ extension ImageDecoder {
                     let fileCount = Int(fileBlock.header.count)
                     let files = try memory.bytes(at: fileBlock.phys, length: KHOBlock.headerSize + fileCount * LUOFileSer.size,
                                                  what: "file block")
-                    for fileSlot in 0..<fileCount {
-                        let fileOffset = KHOBlock.headerSize + fileSlot * LUOFileSer.size
-                        try fileEntries.read(files, at: fileOffset, entryPhys: fileBlock.phys + UInt64(fileOffset), session: name)
-                    }
+                    try fileEntries.read(files, entriesAt: KHOBlock.headerSize, count: fileCount, phys: fileBlock.phys,
+                                         session: name)
                 }
                 list.append(entry, name: name, entryPhys: entryPhys, files: fileEntries, fileBlocks: chain.map(\.phys))
             }
         }
-        return (list.sessions, list.layouts)
+        return list
     }
 }

@@ -9,6 +9,8 @@ struct SessionList {
     private(set) var sessions: [SessionRecord] = []
     /// Their layouts, in the same order.
     private(set) var layouts: [SessionLayout] = []
+    /// The slots of each one's memfd-handler files (``FileEntryReader/memfdSlots``), in the same order.
+    private(set) var memfdSlots: [[Int]] = []
     /// The names seen so far (each must be new).
     private var names: Set<SessionName> = []
     /// The generation's rule for names, which decides whether an empty one
@@ -20,6 +22,7 @@ struct SessionList {
         self.nameCheck = nameCheck
         sessions.reserveCapacity(capacity)
         layouts.reserveCapacity(capacity)
+        memfdSlots.reserveCapacity(capacity)
         names.reserveCapacity(capacity)
     }
 
@@ -35,6 +38,7 @@ struct SessionList {
         guard hasFiles else {
             sessions.append(SessionRecord(name: name))
             layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
+            memfdSlots.append([])
             return nil
         }
         return (entry, name)
@@ -47,5 +51,6 @@ struct SessionList {
                          fileBlocks: [UInt64] = []) {
         sessions.append(SessionRecord(name: name, files: files.records))
         layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: files.data, fileBlocks: fileBlocks))
+        memfdSlots.append(files.memfdSlots)
     }
 }
