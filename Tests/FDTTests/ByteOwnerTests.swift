@@ -59,4 +59,28 @@ import Testing
         #expect(page.copy(0..<built.count) == built)
         #expect(try FDTBlob(storage: ReadOnlyBytes(copying: page.array)).root.string("a") == "b")
     }
+
+    /// `fdt_create` clears the whole buffer it is given, so an FDT page of
+    /// the image need not be zeroed first (the writer's root and LUO FDT
+    /// pages are not): a page full of stale bytes gives the same page as a
+    /// zeroed one, tail included.
+    @Test func fdtCreateClearsItsWholeBuffer() throws {
+        func page(filledWith fill: UInt8) throws -> [UInt8] {
+            let page = AlignedBytes(zeroedCount: 4096)
+            page.base.initializeMemory(as: UInt8.self, repeating: fill, count: page.count)
+            try AlignedBytes.lending(page.base, count: page.count) { (loan) throws(FDTError) in
+                let writer = try FDTSequentialWriter(writingInto: loan)
+                try writer.finishReservemap()
+                try writer.beginNode("")
+                try writer.property("compatible", string: "kho-v1")
+                try writer.property("preserved-memory-map", rawU64: 0x1234)
+                try writer.endNode()
+                try writer.finish()
+            }
+            return page.array
+        }
+        let clean = try page(filledWith: 0)
+        #expect(try page(filledWith: 0xa5) == clean)
+        #expect(clean[256..<4000].allSatisfy { $0 == 0 }) // between the tree and the old string table fdt_finish leaves at the end
+    }
 }

@@ -83,13 +83,13 @@ public struct KHOImageWriter: Sendable {
         let chunkedBitmaps = generation.khoRoot.memoryMap == .chunkedBitmaps
         let hasFLB = generation.luo.flbCompatible != nil
         if chunkedBitmaps { arena.useChunkedBitmaps() } else { arena.allocateRadixRoot() }
-        let khoRootPhys = arena.allocatePreserved(order: 0)
+        let khoRootPhys = arena.allocatePreservedFDTPage()
         var kexecMetadataPhys: UInt64 = 0
         if let metadata = generation.kexecMetadata {
             kexecMetadataPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: metadata.size))
         }
         // luo_fdt_setup: the LUO FDT page, the session block, the FLB block.
-        let luoPhys = arena.allocatePreserved(order: 0)
+        let luoPhys = arena.allocatePreservedFDTPage()
         // The session block and the file arrays are written whole at
         // reboot() (entries, then zeros to the end), so they are not zeroed
         // first: each of their bytes is written once.

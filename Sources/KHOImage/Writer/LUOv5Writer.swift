@@ -25,7 +25,7 @@ extension KHOImageWriter {
         arena.reserve(additional: Self.estimatedLUOv5ArenaBytes(state))
 
         arena.allocateRadixRoot()
-        let khoRootPhys = arena.allocatePreserved(order: 0)
+        let khoRootPhys = arena.allocatePreservedFDTPage()
         var kexecMetadataPhys: UInt64 = 0
         if let metadata = generation.kexecMetadata {
             kexecMetadataPhys = arena.allocatePreserved(order: PageGeometry.order(forBytes: metadata.size))

@@ -76,6 +76,14 @@ struct PhysicalArena: RadixTreeMemory {
         return phys
     }
 
+    /// `kho_alloc_preserve(PAGE_SIZE)` for a page an FDT is then created in
+    /// whole (`fdt_create` on all of it, which clears the buffer it is
+    /// given before writing the header): the page is not zeroed first, its
+    /// bytes are the same.
+    mutating func allocatePreservedFDTPage() -> UInt64 {
+        allocatePreserved(order: 0, zeroed: false)
+    }
+
     /// Allocates the radix tree's root (`kzalloc(PAGE_SIZE)` in `kho_init`).
     mutating func allocateRadixRoot() {
         radixRoot = allocate(order: 0)
