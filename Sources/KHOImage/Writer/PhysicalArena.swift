@@ -46,11 +46,12 @@ struct PhysicalArena: RadixTreeMemory {
     /// Allocates a naturally aligned block of `1 << order` pages; with
     /// `zeroed` false its bytes are left for the caller to overwrite in
     /// full (the writer then writes each byte of it once). Pages skipped for
-    /// alignment are always zeroed.
+    /// alignment are not zeroed: they are no allocation, so no region of
+    /// the image holds them and no byte of them is written out.
     mutating func allocate(order: Int, zeroed: Bool) -> UInt64 {
         let blockBytes = UInt64(PageGeometry.pageSize) << UInt64(order)
         let phys = (top + blockBytes - 1) & ~(blockBytes - 1)
-        storage.extend(to: Int(phys - base), zeroed: true)
+        storage.extend(to: Int(phys - base), zeroed: false)
         storage.extend(to: Int(phys - base) + Int(blockBytes), zeroed: zeroed)
         allocations.append((phys, 1 << order))
         return phys
