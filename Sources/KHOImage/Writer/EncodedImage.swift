@@ -148,7 +148,9 @@ public struct EncodedImage: Sendable {
     }
 
     /// The `length` bytes of simulated physical memory at `phys`, or `nil`
-    /// outside what was allocated (or where a source cannot be read).
+    /// outside the arena's span (or where a source cannot be read). Bytes
+    /// of the pages skipped to align a block (in no region, never written
+    /// to the image) are unspecified.
     public func physicalBytes(at phys: UInt64, length: Int) -> [UInt8]? {
         guard phys >= memoryBase, phys - memoryBase + UInt64(length) <= UInt64(memory.count) else { return nil }
         let start = Int(phys - memoryBase)
