@@ -36,13 +36,22 @@ enum ImageInputLoader {
     /// never opens its input a second time to look at its first bytes.
     static func load(_ path: String, _ source: MemorySourceOptions) throws(CLIFailure) -> LoadedInput {
         let format: SourceFormat
+        var mapped: (storage: ReadOnlyBytes, file: ContentFile)?
         if let told = source.toldFormat {
             format = told
-            if format == .image { return LoadedInput(path: path, input: try read(path), isImported: false) }
         } else {
-            let (storage, file) = try map(path)
-            format = try source.detectedFormat(path, head: Array(storage.rawBuffer.prefix(4)), size: UInt64(storage.count))
-            if format == .image { return LoadedInput(path: path, input: try decode(storage, file, path), isImported: false) }
+            let input = try map(path)
+            mapped = input
+            format = try source.detectedFormat(path, head: Array(input.storage.rawBuffer.prefix(4)), size: UInt64(input.storage.count))
+        }
+        if format == .image {
+            let (storage, file): (ReadOnlyBytes, ContentFile)
+            if let mapped { (storage, file) = mapped } else { (storage, file) = try map(path) }
+            do {
+                return LoadedInput(path: path, input: try KHOImageReader.decode(storage, file: file), isImported: false)
+            } catch {
+                throw failure(path, error)
+            }
         }
         let memory = try source.memory(path, format: format)
         do {
@@ -56,31 +65,8 @@ enum ImageInputLoader {
     /// The file at `path`, open and mapped read-only (the mapping is the
     /// reader's from then on; memfd contents it decodes stay ranges of the
     /// open file).
-    private static func map(_ path: String) throws(CLIFailure) -> (ReadOnlyBytes, ContentFile) {
-        let file: ContentFile
-        do { file = try ContentFile(opening: path) } catch {
-            throw failure(path, .io(path: path, operation: error.operation, errno: error.errno.rawValue))
-        }
-        do {
-            return (try MappedFile.map(descriptor: file.descriptor.rawValue, path: path, limit: KHOImageReader.maximumImageSize), file)
-        } catch {
-            throw failure(path, error)
-        }
-    }
-
-    /// The image or bare FDT held in `storage`, the mapping of `file`, read
-    /// from `path`.
-    private static func decode(_ storage: ReadOnlyBytes, _ file: ContentFile, _ path: String) throws(CLIFailure) -> HandoverInput {
-        do { return try KHOImageReader.decode(storage, file: file) } catch { throw failure(path, error) }
-    }
-
-    /// An image, or a bare KHO root / LUO FDT.
-    static func read(_ path: String) throws(CLIFailure) -> HandoverInput {
-        do {
-            return try KHOImageReader.read(path: path)
-        } catch {
-            throw failure(path, error)
-        }
+    private static func map(_ path: String) throws(CLIFailure) -> (storage: ReadOnlyBytes, file: ContentFile) {
+        do { return try KHOImageReader.map(path: path) } catch { throw failure(path, error) }
     }
 
     /// A complete image.

@@ -20,9 +20,18 @@ public enum KHOImageReader {
     /// (``HandoverModel/ByteSource``), not copied: decoding an image of
     /// gigabytes touches only its structures.
     public static func read(path: String) throws(KHOImageError) -> HandoverInput {
+        let (storage, file) = try map(path: path)
+        return try decode(storage, file: file)
+    }
+
+    /// Opens the file at `path` and maps it read-only, as ``read(path:)``
+    /// does before decoding: for a caller that looks at the first bytes
+    /// before handing both to ``decode(_:file:)``, so the file is opened
+    /// and mapped once.
+    public static func map(path: String) throws(KHOImageError) -> (storage: ReadOnlyBytes, file: ContentFile) {
         let file: ContentFile
         do { file = try ContentFile(opening: path) } catch { throw .io(path: path, operation: error.operation, error: error.errno) }
-        return try decode(try MappedFile.map(descriptor: file.descriptor.rawValue, path: path, limit: maximumImageSize), file: file)
+        return (try MappedFile.map(descriptor: file.descriptor.rawValue, path: path, limit: maximumImageSize), file)
     }
 
     /// Decodes an image or a bare KHO root / LUO FDT held in `storage`.
