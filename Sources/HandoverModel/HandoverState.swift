@@ -108,7 +108,7 @@ public enum FileContent: Equatable, Sendable {
     /// A memfd preserved the way the generation's memfd handler does
     /// (`memfd-v1`, `memfd-v2`); `data` is the physical address of its
     /// `memfd_luo_ser`. Only a file with that handler's compatible holds one.
-    case memfd(MemfdContents)
+    indirect case memfd(MemfdContents)
 }
 
 /// The state of a memfd as the kernel's memfd handler preserves it: size,
