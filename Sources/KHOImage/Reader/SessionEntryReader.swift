@@ -14,7 +14,7 @@ enum SessionEntryReader {
     /// `names` collects the names seen so far. `hasFiles` is false for a
     /// session without files. `nameCheck` is the generation's.
     static func read(_ bytes: UnsafeRawBufferPointer, at offset: Int, index: Int, entryPhys: UInt64,
-                     names: inout Set<SessionName>, nameCheck: SessionNameCheck, warnings: inout [ReaderWarning])
+                     names: inout SessionNameTable, nameCheck: SessionNameCheck, warnings: inout [ReaderWarning])
         throws(KHOImageError) -> (entry: LUOSessionSer, name: SessionName, hasFiles: Bool) {
         let entry: LUOSessionSer
         do { entry = try LUOSessionSer.decode(bytes, at: offset, label: "session \(index)", allowEmptyName: true) } catch {
@@ -22,7 +22,7 @@ enum SessionEntryReader {
         }
         let name = SessionName(bytes: entry.name)
         if name.bytes.isEmpty, nameCheck == .lengthChecked { warnings.append(.emptySessionName(index: index)) }
-        guard names.insert(name).inserted else { throw .duplicateSession(name: name) }
+        guard names.insert(name) else { throw .duplicateSession(name: name) }
         guard entry.files != 0, entry.count != 0 else {
             // luo_file_deserialize only warns about a count without files;
             // no outgoing kernel, and not our writer, makes one.

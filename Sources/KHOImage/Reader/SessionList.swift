@@ -9,10 +9,10 @@ struct SessionList {
     private(set) var sessions: [SessionRecord] = []
     /// Their layouts, in the same order.
     private(set) var layouts: [SessionLayout] = []
-    /// The slots of each one's memfd-handler files (``FileEntryReader/memfdSlots``), in the same order.
-    private(set) var memfdSlots: [[Int]] = []
+    /// The files of each one the reader follows (``FileEntryReader/followed``), in the same order.
+    private(set) var followed: [FollowedSlots] = []
     /// The names seen so far (each must be new).
-    private var names: Set<SessionName> = []
+    private var names: SessionNameTable
     /// The generation's rule for names, which decides whether an empty one
     /// is worth a warning.
     private let nameCheck: SessionNameCheck
@@ -22,8 +22,8 @@ struct SessionList {
         self.nameCheck = nameCheck
         sessions.reserveCapacity(capacity)
         layouts.reserveCapacity(capacity)
-        memfdSlots.reserveCapacity(capacity)
-        names.reserveCapacity(capacity)
+        followed.reserveCapacity(capacity)
+        names = SessionNameTable(capacity: capacity)
     }
 
     /// Reads entry `index` at `offset` of `bytes`, which lies at
@@ -38,7 +38,7 @@ struct SessionList {
         guard hasFiles else {
             sessions.append(SessionRecord(name: name))
             layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: 0, fileData: []))
-            memfdSlots.append([])
+            followed.append(FollowedSlots())
             return nil
         }
         return (entry, name)
@@ -51,6 +51,6 @@ struct SessionList {
                          fileBlocks: [UInt64] = []) {
         sessions.append(SessionRecord(name: name, files: files.records))
         layouts.append(SessionLayout(entryPhys: entryPhys, filesPhys: entry.files, fileData: files.data, fileBlocks: fileBlocks))
-        memfdSlots.append(files.memfdSlots)
+        followed.append(files.followed)
     }
 }

@@ -19,8 +19,7 @@ public enum ModelValidator {
         guard state.sessions.count <= limits.maxSessions else {
             throw .tooManySessions(count: state.sessions.count, maximum: limits.maxSessions)
         }
-        var sessionNames: Set<SessionName> = []
-        sessionNames.reserveCapacity(state.sessions.count)
+        var sessionNames = SessionNameTable(capacity: state.sessions.count)
         // Sized for the largest session (a session over the limit is
         // refused before any of its tokens is inserted).
         let largest = state.sessions.reduce(0) { max($0, $1.files.count) }
@@ -34,7 +33,7 @@ public enum ModelValidator {
                reason != .empty || generation.sessionNameCheck == .lengthChecked {
                 throw .badSessionName(name: session.name, reason: reason)
             }
-            guard sessionNames.insert(session.name).inserted else {
+            guard sessionNames.insert(session.name) else {
                 throw .duplicateSessionName(name: session.name)
             }
             try validateFiles(of: session, memfd: generation.memfd, maxFiles: limits.maxFilesPerSession, tokens: tokens,
