@@ -1,9 +1,6 @@
 import HandoverModel
 import HexFormat
 import KernelABI
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The `luo_file_ser` entries of one image as every LUO container reads
 /// them (the `luo-v1` file array and the `luo-v5` file chain): compatible,
@@ -26,8 +23,8 @@ struct FileEntryReader {
     private(set) var records: [FileRecord] = []
     /// Their raw `data`, in the same order.
     private(set) var data: [UInt64] = []
-    /// The slots of those whose compatible is the memfd handler's, ascending.
-    private(set) var memfdSlots: [Int] = []
+    /// Which of them the reader follows afterwards, ascending.
+    private(set) var followed = FollowedSlots()
 
     /// A reader for a generation whose memfd handler is `memfd`.
     init(memfd: MemfdFormat) {
@@ -40,16 +37,28 @@ struct FileEntryReader {
         tokens!.reset()
         records = []
         data = []
-        memfdSlots = []
+        followed = FollowedSlots()
         records.reserveCapacity(count)
         data.reserveCapacity(count)
     }
 
+    /// Whether the two 48-byte compatible fields hold the same bytes: six
+    /// word compares in line (this runs once per file).
+    @inline(__always)
+    private static func sameCompatible(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Bool {
+        var difference: UInt64 = 0
+        for word in stride(from: 0, to: LUOv1.handlerCompatibleLength, by: 8) {
+            difference |= a.loadUnaligned(fromByteOffset: word, as: UInt64.self)
+                ^ b.loadUnaligned(fromByteOffset: word, as: UInt64.self)
+        }
+        return difference == 0
+    }
+
     /// Reads the session's next `count` entries, packed from `offset` of
     /// `bytes`, which lies at `phys`, into ``records``, ``data`` and
-    /// ``memfdSlots``.
+    /// ``followed`` (`preserved` tells which `data` values start a block).
     mutating func read(_ bytes: UnsafeRawBufferPointer, entriesAt offset: Int, count: Int, phys: UInt64,
-                       session: SessionName) throws(KHOImageError) {
+                       session: SessionName, preserved: PreservedMemoryMap) throws(KHOImageError) {
         // The arrays are moved out for the loop, so each append finds them unique.
         var records = self.records
         var data = self.data
@@ -63,7 +72,7 @@ struct FileEntryReader {
             let entryOffset = offset + entry * LUOFileSer.size
             let slot = records.count
             let field = bytes.baseAddress! + entryOffset
-            if lastCompatibleField == nil || memcmp(lastCompatibleField!, field, LUOv1.handlerCompatibleLength) != 0 {
+            if lastCompatibleField == nil || !Self.sameCompatible(lastCompatibleField!, UnsafeRawPointer(field)) {
                 do {
                     lastCompatible = try FixedCString.decode(UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
                                                              name: "file \(slot) compatible")
@@ -77,9 +86,24 @@ struct FileEntryReader {
             let token = bytes.loadLittleEndian(UInt64.self, at: entryOffset + LUOFileSer.tokenOffset)
             let value = bytes.loadLittleEndian(UInt64.self, at: entryOffset + LUOFileSer.dataOffset)
             guard tokens!.insert(token) else { throw .duplicateToken(session: session, token: token) }
-            if lastIsMemfd { memfdSlots.append(slot) }
+            if lastIsMemfd {
+                followed.memfd.append(slot)
+            } else if preserved.block(startingAt: value) != nil {
+                followed.payload.append(slot)
+            }
             records.append(FileRecord(token: token, compatible: lastCompatible, content: .data(value)))
             data.append(value)
         }
     }
+}
+
+/// The files of one session whose `data` the reader follows once every
+/// entry is read: the memfd handler's (their structures are walked and
+/// claimed first), then those whose `data` starts a preserved block (a
+/// payload, unless a memfd claimed the block). Slots ascend in each.
+struct FollowedSlots: Sendable {
+    /// The memfd handler's files.
+    var memfd: [Int] = []
+    /// The other files whose `data` is the start of a preserved block.
+    var payload: [Int] = []
 }

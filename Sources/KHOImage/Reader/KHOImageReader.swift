@@ -162,7 +162,7 @@ struct ImageDecoder {
         var sessions = list.sessions
         let sessionLayouts = list.layouts
         let flbs = generation.luo.flbCompatible == nil ? [] : try decodeFLBs(luo.flbHeaderPhys, memory, &preserved, &warnings)
-        let structures = try decodeContents(&sessions, sessionLayouts, list.memfdSlots, generation.memfd, memory,
+        let structures = try decodeContents(&sessions, sessionLayouts, list.followed, generation.memfd, memory,
                                             &preserved, &warnings)
 
         let layout = HandoverLayout(
@@ -210,23 +210,24 @@ struct ImageDecoder {
             guard let read = try list.readEntry(block, at: offset, index: index, entryPhys: entryPhys, warnings: &warnings)
             else { continue }
             let (entry, name) = read
-            let what = "session \"\(name)\""
+            func what() -> String { "session \"\(name)\"" }
             guard entry.count <= UInt64(LUOv1.maxFilesPerSession) else {
-                throw .structure(what: what, error: .countOutOfRange(field: "file_set_ser.count", count: entry.count,
+                throw .structure(what: what(), error: .countOutOfRange(field: "file_set_ser.count", count: entry.count,
                                                                      maximum: UInt64(LUOv1.maxFilesPerSession)))
             }
             // Each session's file array is a block of its own; one shared
             // with another session or structure would be restored twice.
             if let block = preserved.blockIndex(containing: entry.files).map({ preserved.blocks[$0] }),
                preserved.isClaimed(block.phys) {
-                throw .structure(what: what, error: .invalidValue(
+                throw .structure(what: what(), error: .invalidValue(
                     field: "file_set_ser.files", value: entry.files,
                     reason: "lies in the preserved block at \(Hex.format(block.phys)), which another structure already uses"))
             }
             let files = try require(entry.files, entry.count * UInt64(LUOFileSer.size),
                                     "file array of session \"\(name)\"", memory, &preserved)
             fileEntries.beginSession(count: Int(entry.count))
-            try fileEntries.read(files, entriesAt: 0, count: Int(entry.count), phys: entry.files, session: name)
+            try fileEntries.read(files, entriesAt: 0, count: Int(entry.count), phys: entry.files, session: name,
+                                 preserved: preserved)
             list.append(entry, name: name, entryPhys: entryPhys, files: fileEntries)
         }
         return list
@@ -296,19 +297,19 @@ struct ImageDecoder {
     }
 
     /// Turns each file's raw `data` into the content its handler preserved:
-    /// the memfd handler's files first (`memfdSlots`, by session: their
+    /// the memfd handler's files first (`followed`, by session: their
     /// structures are claimed), then any other file whose `data` is the
     /// start of a preserved block nothing else claims (a payload);
     /// everything else stays raw data.
     /// Returns the memfd structures of every file retrieved as a memfd, by
     /// session, then by slot (nothing for the other files).
-    func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ memfdSlots: [[Int]],
+    func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ followed: [FollowedSlots],
                         _ format: MemfdFormat,
                         _ memory: ImageMemory, _ preserved: inout PreservedMemoryMap,
                         _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [[Int: MemfdStructures]] {
         var structures = [[Int: MemfdStructures]](repeating: [:], count: sessions.count)
         for s in sessions.indices {
-            for f in memfdSlots[s] {
+            for f in followed[s].memfd {
                 let file = sessions[s].files[f]
                 var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, format: format, memory: memory)
                 // LUO's core stores the file's data without following it
@@ -329,15 +330,8 @@ struct ImageDecoder {
             }
         }
         for s in sessions.indices {
-            let fileData = layouts[s].fileData
-            var memfds = memfdSlots[s].makeIterator()
-            var nextMemfd = memfds.next()
-            for f in fileData.indices {
-                if f == nextMemfd {
-                    nextMemfd = memfds.next()
-                    continue
-                }
-                let data = fileData[f]
+            for f in followed[s].payload {
+                let data = layouts[s].fileData[f]
                 guard let block = preserved.block(startingAt: data), !preserved.isClaimed(block.phys) else { continue }
                 let bytes = try memory.bytes(at: block.phys, length: Int(block.size), what: "payload")
                 preserved.claim(block.phys)

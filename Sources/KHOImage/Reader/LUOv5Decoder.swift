@@ -32,7 +32,7 @@ extension ImageDecoder {
 
         var sessions: [SessionRecord] = []
         var layouts: [SessionLayout] = []
-        var memfdSlots: [[Int]] = []
+        var followed: [FollowedSlots] = []
         var sessionBlocks: [UInt64] = []
         var warnings: [ReaderWarning] = []
         if ser.sessionsPhys != 0 {
@@ -41,10 +41,10 @@ extension ImageDecoder {
             sessionBlocks = chain.map(\.phys)
             let list = try decodeSessionBlocks(chain, nameCheck: generation.sessionNameCheck, memfd: generation.memfd,
                                                memory: memory, preserved: &preserved, warnings: &warnings)
-            (sessions, layouts, memfdSlots) = (list.sessions, list.layouts, list.memfdSlots)
+            (sessions, layouts, followed) = (list.sessions, list.layouts, list.followed)
         }
         let flbs = ser.flbsPhys == 0 ? [] : try decodeFLBs(ser.flbsPhys, memory, &preserved, &warnings)
-        let structures = try decodeContents(&sessions, layouts, memfdSlots, generation.memfd, memory, &preserved, &warnings)
+        let structures = try decodeContents(&sessions, layouts, followed, generation.memfd, memory, &preserved, &warnings)
 
         let layout = HandoverLayout(
             regions: index.regions, khoRootFDTPhys: index.khoFDTPhys, memoryMapPhys: root.memoryMapPhys,
@@ -112,12 +112,11 @@ extension ImageDecoder {
                 guard let read = try list.readEntry(bytes, at: offset, index: index, entryPhys: entryPhys, warnings: &warnings)
                 else { continue }
                 let (entry, name) = read
-                let what = "session \"\(name)\""
                 let chain = try restoreChain(head: entry.files, entrySize: LUOFileSer.size, chain: .files(session: name),
                                              memory: memory, preserved: &preserved)
                 let found = chain.reduce(UInt64(0)) { $0 + $1.header.count }
                 guard found == entry.count else {
-                    throw .structure(what: what, error: .invalidValue(
+                    throw .structure(what: "session \"\(name)\"", error: .invalidValue(
                         field: "file_set_ser.count", value: entry.count,
                         reason: "its file blocks hold \(found) entries (the kernel refuses the session: file count mismatch)"))
                 }
@@ -127,7 +126,7 @@ extension ImageDecoder {
                     let files = try memory.bytes(at: fileBlock.phys, length: KHOBlock.headerSize + fileCount * LUOFileSer.size,
                                                  what: "file block")
                     try fileEntries.read(files, entriesAt: KHOBlock.headerSize, count: fileCount, phys: fileBlock.phys,
-                                         session: name)
+                                         session: name, preserved: preserved)
                 }
                 list.append(entry, name: name, entryPhys: entryPhys, files: fileEntries, fileBlocks: chain.map(\.phys))
             }
