@@ -7,7 +7,8 @@
 /* Linux calls that Glibc's Swift module does not import (they sit behind
  * _GNU_SOURCE), as plain functions. Each returns what the call returns and
  * leaves errno as the call set it; retrying and error typing are Swift's
- * (SystemSupport). */
+ * (SystemSupport). At the end, the one compiler hint Swift has no
+ * spelling for: a cache prefetch. */
 
 /* memfd_create(2) with MFD_CLOEXEC always set, and MFD_ALLOW_SEALING when
  * allow_sealing is non-zero. */
@@ -34,5 +35,12 @@ extern const int luo_seek_hole;
 /* mkostemps(3) with O_CLOEXEC: creates and opens the file template names,
  * its six X before the suffix_length-byte suffix replaced. */
 int luo_make_temporary(char *name_template, int suffix_length);
+
+/* Asks the CPU to start loading the cache line at address for reading (a
+ * hint: no fault, no effect on the result). */
+static inline void luo_prefetch(const void *address)
+{
+	__builtin_prefetch(address, 0, 3);
+}
 
 #endif

@@ -1,15 +1,16 @@
 import HandoverModel
 import HexFormat
 import KernelABI
+import CLinuxSupport
 
 /// The `luo_file_ser` entries of one image as every LUO container reads
 /// them (the `luo-v1` file array and the `luo-v5` file chain): compatible,
 /// token and raw `data`, each token new within its session, and which
 /// files are the generation's memfd handler's.
 struct FileEntryReader {
-    /// Sized for the first session with files; replaced by a larger one
-    /// when a later session has more.
-    private var tokens: TokenTable?
+    /// Replaced by a larger one when a session has more files than any
+    /// before it.
+    private var tokens = TokenTable(capacity: 0)
     /// The generation's memfd handler, whose files' `data` the reader
     /// follows afterwards.
     private let memfd: MemfdFormat
@@ -33,8 +34,8 @@ struct FileEntryReader {
 
     /// Starts the files of a session that has `count` of them.
     mutating func beginSession(count: Int) {
-        if tokens == nil || tokens!.capacity < count { tokens = TokenTable(capacity: max(count, tokens?.capacity ?? 0)) }
-        tokens!.reset()
+        if tokens.capacity < count { tokens = TokenTable(capacity: count) }
+        tokens.reset()
         records = []
         data = []
         followed = FollowedSlots()
@@ -58,7 +59,7 @@ struct FileEntryReader {
     /// `bytes`, which lies at `phys`, into ``records``, ``data`` and
     /// ``followed`` (`preserved` tells which `data` values start a block).
     mutating func read(_ bytes: UnsafeRawBufferPointer, entriesAt offset: Int, count: Int, phys: UInt64,
-                       session: SessionName, preserved: PreservedMemoryMap) throws(KHOImageError) {
+                       session: SessionName, preserved: PreservedMemoryMap, next: UnsafeRawPointer? = nil) throws(KHOImageError) {
         // The arrays are moved out for the loop, so each append finds them unique.
         var records = self.records
         var data = self.data
@@ -68,10 +69,14 @@ struct FileEntryReader {
             self.records = records
             self.data = data
         }
+        let tokens = self.tokens
+        // Raw data values are mostly not addresses: one range check first.
+        let span = preserved.span
         for entry in 0..<count {
             let entryOffset = offset + entry * LUOFileSer.size
             let slot = records.count
             let field = bytes.baseAddress! + entryOffset
+            if let next { luo_prefetch(next + entry * LUOFileSer.size) }
             if lastCompatibleField == nil || !Self.sameCompatible(lastCompatibleField!, UnsafeRawPointer(field)) {
                 do {
                     lastCompatible = try FixedCString.decode(UnsafeRawBufferPointer(start: field, count: LUOv1.handlerCompatibleLength),
@@ -85,10 +90,10 @@ struct FileEntryReader {
             }
             let token = bytes.loadLittleEndian(UInt64.self, at: entryOffset + LUOFileSer.tokenOffset)
             let value = bytes.loadLittleEndian(UInt64.self, at: entryOffset + LUOFileSer.dataOffset)
-            guard tokens!.insert(token) else { throw .duplicateToken(session: session, token: token) }
+            guard tokens.insert(token) else { throw .duplicateToken(session: session, token: token) }
             if lastIsMemfd {
                 followed.memfd.append(slot)
-            } else if preserved.block(startingAt: value) != nil {
+            } else if span.contains(value), preserved.block(startingAt: value) != nil {
                 followed.payload.append(slot)
             }
             records.append(FileRecord(token: token, compatible: lastCompatible, content: .data(value)))

@@ -112,6 +112,12 @@ extension ImageDecoder {
                 guard let read = try list.readEntry(bytes, at: offset, index: index, entryPhys: entryPhys, warnings: &warnings)
                 else { continue }
                 let (entry, name) = read
+                // The next session's first file block, when its entry follows in this block.
+                var nextSessionFiles: UnsafeRawPointer?
+                if slot + 1 < count {
+                    let files = bytes.loadLittleEndian(UInt64.self, at: offset + LUOSessionSer.size + LUOSessionSer.filesOffset)
+                    nextSessionFiles = try? memory.bytes(at: files, length: KHOBlock.size, what: "").baseAddress
+                }
                 let chain = try restoreChain(head: entry.files, entrySize: LUOFileSer.size, chain: .files(session: name),
                                              memory: memory, preserved: &preserved)
                 let found = chain.reduce(UInt64(0)) { $0 + $1.header.count }
@@ -121,12 +127,16 @@ extension ImageDecoder {
                         reason: "its file blocks hold \(found) entries (the kernel refuses the session: file count mismatch)"))
                 }
                 fileEntries.beginSession(count: Int(found))
-                for fileBlock in chain {
+                for (number, fileBlock) in chain.enumerated() {
                     let fileCount = Int(fileBlock.header.count)
                     let files = try memory.bytes(at: fileBlock.phys, length: KHOBlock.headerSize + fileCount * LUOFileSer.size,
                                                  what: "file block")
+                    // The block read next starts loading while this one is read.
+                    let next = number + 1 < chain.count
+                        ? try? memory.bytes(at: chain[number + 1].phys, length: KHOBlock.size, what: "").baseAddress
+                        : nextSessionFiles
                     try fileEntries.read(files, entriesAt: KHOBlock.headerSize, count: fileCount, phys: fileBlock.phys,
-                                         session: name, preserved: preserved)
+                                         session: name, preserved: preserved, next: next)
                 }
                 list.append(entry, name: name, entryPhys: entryPhys, files: fileEntries, fileBlocks: chain.map(\.phys))
             }

@@ -83,6 +83,13 @@ struct PreservedMemoryMap {
         return low
     }
 
+    /// From the first block's start to the last one's end (empty when
+    /// there is no block): no block lies outside it.
+    var span: Range<UInt64> {
+        guard let first = blocks.first, let last = blocks.last else { return 0..<0 }
+        return first.phys..<(last.phys + last.size)
+    }
+
     /// The block that starts exactly at `phys`, or `nil`.
     func block(startingAt phys: UInt64) -> PreservedBlock? {
         guard let index = blockIndex(containing: phys), blocks[index].phys == phys else { return nil }
