@@ -246,16 +246,17 @@ struct ImageDecoder {
         case let .failure(error)?: throw .structure(what: "KHO root FDT", error: error)
         case let .success(found)?: subtree = found
         }
-        let what = "kexec-metadata at \(Hex.format(subtree.phys))"
+        // Built only for an error, like every label on the reader's path.
+        func what() -> String { "kexec-metadata at \(Hex.format(subtree.phys))" }
         let size = subtree.blobSize ?? 0
         let available = min(size, UInt64(KexecMetadataSer.size))
-        let bytes = try memory.bytes(at: subtree.phys, length: Int(available), what: what)
+        let bytes = try memory.bytes(at: subtree.phys, length: Int(available), what: what())
         let ser: KexecMetadataSer
-        do { ser = try KexecMetadataSer.decode(bytes, blobSize: size) } catch { throw .structure(what: what, error: error) }
-        try preserved.requirePreserved(subtree.phys, length: UInt64(KexecMetadataSer.size), what: what)
+        do { ser = try KexecMetadataSer.decode(bytes, blobSize: size) } catch { throw .structure(what: what(), error: error) }
+        try preserved.requirePreserved(subtree.phys, length: UInt64(KexecMetadataSer.size), what: what())
         if let block = preserved.blockIndex(containing: subtree.phys).map({ preserved.blocks[$0] }),
            size > block.phys + block.size - subtree.phys {
-            throw .structure(what: what, error: .invalidValue(
+            throw .structure(what: what(), error: .invalidValue(
                 field: "kexec-metadata blob-size", value: size,
                 reason: "runs past the preserved block at \(Hex.format(block.phys)) (\(block.size) bytes)"))
         }
@@ -266,16 +267,16 @@ struct ImageDecoder {
     /// `luo_flb_setup_incoming` and the lookups `luo_flb_retrieve_one` makes.
     func decodeFLBs(_ headerPhys: UInt64, _ memory: ImageMemory, _ preserved: inout PreservedMemoryMap,
                     _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [FLBRecord] {
-        let what = "FLB header at \(Hex.format(headerPhys))"
+        func what() -> String { "FLB header at \(Hex.format(headerPhys))" }
         let header = try require(headerPhys, UInt64(LUOFLBHeaderSer.size), "FLB header", memory, &preserved)
         let pages = header.loadLittleEndian(UInt64.self, at: LUOFLBHeaderSer.pageCountOffset)
         guard pages == UInt64(LUOv1.flbBlockPages) else {
-            throw .structure(what: what, error: .invalidValue(field: "pgcnt", value: pages,
+            throw .structure(what: what(), error: .invalidValue(field: "pgcnt", value: pages,
                                                               reason: "luo-flb-v1 blocks are \(LUOv1.flbBlockPages) page"))
         }
         let count = header.loadLittleEndian(UInt64.self, at: LUOFLBHeaderSer.countOffset)
         guard count <= UInt64(LUOv1.maxFLBs) else {
-            throw .structure(what: what, error: .countOutOfRange(field: "count", count: count, maximum: UInt64(LUOv1.maxFLBs)))
+            throw .structure(what: what(), error: .countOutOfRange(field: "count", count: count, maximum: UInt64(LUOv1.maxFLBs)))
         }
         let block = try require(headerPhys, UInt64(LUOFLBHeaderSer.size) + count * UInt64(LUOFLBSer.size),
                                 "FLB block (\(count) entries)", memory, &preserved)

@@ -25,10 +25,10 @@ extension ImageDecoder {
                 field: KHOv3RootFDT.blobSizeProperty, value: blobSize,
                 reason: "a \(LUOv5.compatible) luo_ser is \(LUOSer.size) bytes\(blobSize < UInt64(LUOSer.size) ? " (the kernel refuses a smaller one)" : "")"))
         }
-        let what = "luo_ser at \(Hex.format(luoPhys))"
-        let serBytes = try require(luoPhys, UInt64(LUOSer.size), what, memory, &preserved)
+        func what() -> String { "luo_ser at \(Hex.format(luoPhys))" }
+        let serBytes = try require(luoPhys, UInt64(LUOSer.size), what(), memory, &preserved)
         let ser: LUOSer
-        do { ser = try LUOSer.decode(serBytes) } catch { throw .structure(what: what, error: error) }
+        do { ser = try LUOSer.decode(serBytes) } catch { throw .structure(what: what(), error: error) }
 
         var sessions: [SessionRecord] = []
         var layouts: [SessionLayout] = []
