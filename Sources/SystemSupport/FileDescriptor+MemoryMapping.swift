@@ -29,4 +29,11 @@ public enum MemoryMapping {
     public static func adviseHugePages(_ base: UnsafeMutableRawPointer, byteCount: Int) {
         _ = Glibc.madvise(base, byteCount, MADV_HUGEPAGE)
     }
+
+    /// Withdraws ``adviseHugePages(_:byteCount:)`` over `byteCount` bytes at
+    /// `base` (`madvise(MADV_NOHUGEPAGE)`): the range is backed by base
+    /// pages only.
+    public static func adviseBasePages(_ base: UnsafeMutableRawPointer, byteCount: Int) {
+        _ = Glibc.madvise(base, byteCount, MADV_NOHUGEPAGE)
+    }
 }
