@@ -72,9 +72,11 @@ let package = Package(
         // The release-built benchmark (run by tools/benchmark.sh beside the C baseline).
         .executableTarget(
             name: "LUOBenchmark",
-            dependencies: ["KHOImage", "LiveUpdate", "HandoverModel", "KernelABI", "FDT", "ABIGeneration"],
+            dependencies: ["KHOImage", "LiveUpdate", "HandoverModel", "KernelABI", "FDT", "ABIGeneration", "CBenchmarkSupport"],
             path: "Benchmarks/LUOBenchmark"
         ),
+        // glibc's mallopt for the benchmark (not in Glibc's Swift module).
+        .target(name: "CBenchmarkSupport", path: "Benchmarks/CBenchmarkSupport"),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
         .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT", "ABIGeneration", "TestSupport"]),

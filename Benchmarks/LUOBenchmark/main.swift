@@ -24,14 +24,22 @@
 //       lu_in_ns, lu_out_ns, maxrss_kb.
 //   LUOBenchmark limits SESSIONS FILES REPS DIR
 //       luo-v5 (generation 7.3) at its limits: one image of SESSIONS
-//       sessions x FILES raw-data files encoded, written to
-//       DIR/swift-limits.kho and decoded from its path REPS times (no token
-//       lookup: its first(where:) side is quadratic in sessions). Prints
-//       encode_ns, decode_ns, files, image_bytes (the image's physical
-//       memory: blocks, entries, radix tree; raw-data files have no
-//       contents), session_blocks, longest_file_chain, and the process's
-//       peak RSS after each phase: rss_start_kb (runtime only),
-//       rss_model_kb (the model built), rss_encode_kb, maxrss_kb (decode).
+//       sessions x FILES raw-data files encoded REPS times (the model to
+//       the image in memory), written to DIR/swift-limits.kho, mapped, and
+//       decoded REPS times from that mapping (the image in memory to the
+//       model; no token lookup: its first(where:) side is quadratic in
+//       sessions). Every block the allocator frees stays in the heap
+//       (M_MMAP_MAX 0), so repetitions after the first reuse memory at every
+//       size alike. Prints encode_ns and decode_ns (medians: the steady
+//       state), encode_first_ns and decode_first_ns (the first repetition:
+//       fresh pages, the mapping's faults, first calls), every repetition
+//       (encode_all_ns, decode_all_ns), write_ns, map_ns, files,
+//       image_bytes (the image's physical memory: blocks, entries, radix
+//       tree; raw-data files have no contents), session_blocks,
+//       longest_file_chain, and the process's peak RSS after each phase:
+//       rss_start_kb (runtime only), rss_model_kb (the model built),
+//       rss_encode_kb, maxrss_kb (decode, after the encoder's memory was
+//       given back).
 //   LUOBenchmark stream encode|verify|retrieve COUNT BYTES IMAGE
 //       one step on COUNT memfds of BYTES each through MemfdHandler:
 //       encode (preserve + reboot writing IMAGE, the memfds filled untimed),
@@ -47,6 +55,7 @@ import HandoverModel
 import KernelABI
 import KHOImage
 import LiveUpdate
+import CBenchmarkSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -96,12 +105,17 @@ func makeState(generation: KernelGeneration, image: Int, images: Int, sessions: 
     })
 }
 
-/// glibc's `mallopt`, looked up at run time (Glibc's Swift module does not
-/// export it).
-func setMallocOption(_ option: Int32, _ value: Int32) {
-    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-    _ = unsafeBitCast(symbol, to: Mallopt.self)(option, value)
+/// The allocator settings of every timed mode, the C baseline's too:
+/// freed blocks stay in the heap between repetitions (no trimming), so a
+/// repetition measures the work, not the kernel handing out and clearing
+/// fresh pages. glibc still maps blocks of 32 MiB and more on their own
+/// and unmaps them when freed; `heapOnly` keeps those in the heap too
+/// (`M_MMAP_MAX` 0), which the limits mode needs for its arenas of up to
+/// gigabytes to be reused at every size alike.
+func keepFreedMemory(heapOnly: Bool = false) {
+    _ = luo_bench_set_mmap_threshold(32 << 20)
+    _ = luo_bench_set_trim_threshold(1 << 30)
+    if heapOnly { _ = luo_bench_set_mmap_max(0) }
 }
 
 func runRecords(generation: KernelGeneration, sessions: Int, files: Int, images: Int, reps: Int,
@@ -111,8 +125,7 @@ func runRecords(generation: KernelGeneration, sessions: Int, files: Int, images:
     // mmap), so both sides measure encoding, not the kernel handing out
     // fresh pages (glibc otherwise trims the heap once two or more images
     // are freed at a time, and every repetition faults its arenas in again).
-    setMallocOption(-3, 32 << 20)  // M_MMAP_THRESHOLD
-    setMallocOption(-1, 1 << 30)   // M_TRIM_THRESHOLD
+    keepFreedMemory()
     let states = (0..<images).map {
         makeState(generation: generation, image: $0, images: images, sessions: sessions, files: files)
     }
@@ -267,12 +280,19 @@ func runMemfd(bytes: Int, reps: Int, directory: String) throws {
     print("maxrss_kb \(maxRSSKiB())")
 }
 
-/// luo-v5 at its limits: one image of `sessions` x `files` raw-data files,
-/// timed through encode and decode; the peak RSS is read after each phase so
-/// that the script can relate its growth to the image's size.
+/// luo-v5 at its limits: one image of `sessions` x `files` raw-data files.
+/// `encode` is the model to the image in memory (KHOImageWriter.encode),
+/// `decode` the image in memory to the model (KHOImageReader.decode of the
+/// file's one mapping: every check and record); writing the file and
+/// mapping it are timed on their own. Each is repeated `reps` times and the
+/// median kept: the steady state, in memory the allocator hands back (see
+/// ``keepFreedMemory(heapOnly:)``) and pages already mapped. The first
+/// repetition of each is printed too: it pays for fresh pages (encode) and
+/// for the mapping's page faults (decode), as a one-off handover does. The
+/// peak RSS is read after each phase so that the script can relate its
+/// growth to the image's size.
 func runLimits(sessions: Int, files: Int, reps: Int, directory: String) throws {
-    setMallocOption(-3, 32 << 20)  // M_MMAP_THRESHOLD, as in records mode
-    setMallocOption(-1, 1 << 30)   // M_TRIM_THRESHOLD
+    keepFreedMemory(heapOnly: true)
     let rssStart = maxRSSKiB()
     let state = makeState(generation: .linux7_3, image: 0, images: 1, sessions: sessions, files: files)
     let rssModel = maxRSSKiB()
@@ -291,16 +311,25 @@ func runLimits(sessions: Int, files: Int, reps: Int, directory: String) throws {
     let imageBytes = encoded!.layout.regions.reduce(UInt64(0)) { $0 + $1.size }
     let sessionBlocks = encoded!.layout.sessionBlocks.count
     let longestFileChain = encoded!.layout.sessions.reduce(0) { max($0, $1.fileBlocks.count) }
+    var start = now()
     try encoded!.write(to: path)
+    let writeTime = now() - start
     encoded = nil
     let rssEncode = maxRSSKiB()
+    // The encoder's memory goes back to the kernel, so that the decode's
+    // peak is its own and not the two phases' sum.
+    _ = luo_bench_trim()
 
+    start = now()
+    let (storage, file) = try KHOImageReader.map(path: path)
+    let mapTime = now() - start
     var decoded: DecodedImage?
     var decodeTimes: [UInt64] = []
     for _ in 0..<reps {
         decoded = nil
         let start = now()
-        decoded = try KHOImageReader.readImage(path: path)
+        guard case let .image(image) = try KHOImageReader.decode(storage, file: file) else { fail("not an image") }
+        decoded = image
         decodeTimes.append(now() - start)
     }
     guard decoded!.state == state else { fail("decoded state differs from the encoded one") }
@@ -308,6 +337,12 @@ func runLimits(sessions: Int, files: Int, reps: Int, directory: String) throws {
     print("generation \(KernelGeneration.linux7_3.name)")
     print("encode_ns \(median(encodeTimes))")
     print("decode_ns \(median(decodeTimes))")
+    print("encode_first_ns \(encodeTimes[0])")
+    print("decode_first_ns \(decodeTimes[0])")
+    print("encode_all_ns \(encodeTimes.map(String.init).joined(separator: ","))")
+    print("decode_all_ns \(decodeTimes.map(String.init).joined(separator: ","))")
+    print("write_ns \(writeTime)")
+    print("map_ns \(mapTime)")
     print("files \(decoded!.state.fileCount)")
     print("image_bytes \(imageBytes)")
     print("session_blocks \(sessionBlocks)")
