@@ -69,6 +69,9 @@ extension KHOImageWriter {
         sessionBlocks.reserveCapacity(KHOBlock.blocks(forEntries: state.sessions.count, entrySize: LUOSessionSer.size))
         var layouts: [SessionLayout] = []
         layouts.reserveCapacity(state.sessions.count)
+        arena.reserveBlocks(sessionBlocks.capacity + state.sessions.reduce(0) {
+            $0 + KHOBlock.blocks(forEntries: $1.files.count, entrySize: LUOFileSer.size)
+        })
         for (index, session) in state.sessions.enumerated() {
             if index % sessionsPerBlock == 0 {
                 sessionBlocks.append(arena.allocatePreserved(order: chainOrder, zeroed: false))

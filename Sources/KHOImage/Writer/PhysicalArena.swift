@@ -33,6 +33,9 @@ struct PhysicalArena: RadixTreeMemory {
 
     init(base: UInt64) {
         self.base = base
+        // Every image makes a dozen blocks before its first session.
+        allocations.reserveCapacity(32)
+        preserved.reserveCapacity(32)
     }
 
     /// The next free address.
@@ -61,6 +64,12 @@ struct PhysicalArena: RadixTreeMemory {
     /// of several as the arena grows).
     mutating func reserve(additional bytes: Int) {
         storage.reserve(storage.count + bytes)
+    }
+
+    /// Makes room for `count` more block records (allocated and preserved).
+    mutating func reserveBlocks(_ count: Int) {
+        allocations.reserveCapacity(allocations.count + count)
+        preserved.reserveCapacity(preserved.count + count)
     }
 
     /// `kho_alloc_preserve`: allocates and preserves a block of `order`.
