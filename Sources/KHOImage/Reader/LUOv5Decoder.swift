@@ -76,7 +76,7 @@ extension ImageDecoder {
             // One lookup of the preserved block holding the chain block
             // serves the claimed check, the preserved check and the claim
             // (what require() does with three).
-            let owner = preserved.blockIndex(containing: block.phys)
+            let owner = preserved.blockIndexNearLast(containing: block.phys)
             if let owner, preserved.isClaimed(index: owner) {
                 throw .structure(what: "\(chain) block \(number)", error: .invalidValue(
                     field: "next", value: block.phys,

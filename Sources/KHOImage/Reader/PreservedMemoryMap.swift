@@ -13,6 +13,8 @@ struct PreservedMemoryMap {
     /// While a journal is open: the blocks claimed since it was opened, so
     /// a walk that fails can give them back.
     private var journal: [Int]?
+    /// Where ``blockIndexNearLast(containing:)`` found its last block.
+    private var lastFound = 0
 
     /// Walks the tree at `root`. The walk stops with an error as soon as it
     /// has found more blocks than the image has pages, so a hostile tree
@@ -81,6 +83,23 @@ struct PreservedMemoryMap {
         }
         guard low < blocks.count, blocks[low].phys <= phys else { return nil }
         return low
+    }
+
+    /// ``blockIndex(containing:)`` for walks that mostly go up in address
+    /// (the chains, whose blocks the kernel allocates in order): the block
+    /// found last and the one after it are tried before the search.
+    mutating func blockIndexNearLast(containing phys: UInt64) -> Int? {
+        var candidate = lastFound
+        while candidate < min(lastFound + 2, blocks.count) {
+            if blocks[candidate].phys <= phys, phys < blocks[candidate].phys + blocks[candidate].size {
+                lastFound = candidate
+                return candidate
+            }
+            candidate += 1
+        }
+        let found = blockIndex(containing: phys)
+        if let found { lastFound = found }
+        return found
     }
 
     /// From the first block's start to the last one's end (empty when
