@@ -22,7 +22,10 @@ extension KHOImageWriter {
     func layOutLUOv5(_ state: HandoverState) throws(FDTError) -> EncodedImage {
         let generation = state.generation
         var arena = PhysicalArena(base: base)
-        arena.reserve(additional: Self.estimatedLUOv5ArenaBytes(state))
+        let chainBlocks = Self.chainBlocks(state)
+        // Each chain block and its share of radix pages, plus the fixed blocks.
+        arena.reserve(additional: (64 + 2 * chainBlocks) * PageGeometry.pageSize)
+        arena.reserveBlocks(chainBlocks)
 
         arena.allocateRadixRoot()
         let khoRootPhys = arena.allocatePreservedFDTPage()
@@ -69,9 +72,6 @@ extension KHOImageWriter {
         sessionBlocks.reserveCapacity(KHOBlock.blocks(forEntries: state.sessions.count, entrySize: LUOSessionSer.size))
         var layouts: [SessionLayout] = []
         layouts.reserveCapacity(state.sessions.count)
-        arena.reserveBlocks(sessionBlocks.capacity + state.sessions.reduce(0) {
-            $0 + KHOBlock.blocks(forEntries: $1.files.count, entrySize: LUOFileSer.size)
-        })
         for (index, session) in state.sessions.enumerated() {
             if index % sessionsPerBlock == 0 {
                 sessionBlocks.append(arena.allocatePreserved(order: chainOrder, zeroed: false))
@@ -169,12 +169,14 @@ extension KHOImageWriter {
                             khoRootFDT: khoRootBlob, luoFDT: ser.bytes)
     }
 
-    /// The fixed blocks plus each chain block and its share of radix pages.
-    static func estimatedLUOv5ArenaBytes(_ state: HandoverState) -> Int {
-        var pages = 64 + 2 * KHOBlock.blocks(forEntries: state.sessions.count, entrySize: LUOSessionSer.size)
+    /// The `kho_block`s `state` needs: its session chain and every
+    /// session's file chain. One pass over the sessions (each one's file
+    /// count lives with its files, a read from memory per session).
+    static func chainBlocks(_ state: HandoverState) -> Int {
+        var blocks = KHOBlock.blocks(forEntries: state.sessions.count, entrySize: LUOSessionSer.size)
         for session in state.sessions {
-            pages += 2 * KHOBlock.blocks(forEntries: session.files.count, entrySize: LUOFileSer.size)
+            blocks += KHOBlock.blocks(forEntries: session.files.count, entrySize: LUOFileSer.size)
         }
-        return pages * PageGeometry.pageSize
+        return blocks
     }
 }

@@ -20,10 +20,9 @@ public enum ModelValidator {
             throw .tooManySessions(count: state.sessions.count, maximum: limits.maxSessions)
         }
         var sessionNames = SessionNameTable(capacity: state.sessions.count)
-        // Sized for the largest session (a session over the limit is
+        // Grown to the largest session so far (a session over the limit is
         // refused before any of its tokens is inserted).
-        let largest = state.sessions.reduce(0) { max($0, $1.files.count) }
-        let tokens = TokenTable(capacity: min(largest, limits.maxFilesPerSession))
+        var tokens = TokenTable(capacity: 0)
         // Files mostly share a handler: a compatible equal to the last one
         // that passed needs no second look.
         var lastValidCompatible: String?
@@ -36,7 +35,7 @@ public enum ModelValidator {
             guard sessionNames.insert(session.name) else {
                 throw .duplicateSessionName(name: session.name)
             }
-            try validateFiles(of: session, memfd: generation.memfd, maxFiles: limits.maxFilesPerSession, tokens: tokens,
+            try validateFiles(of: session, memfd: generation.memfd, maxFiles: limits.maxFilesPerSession, tokens: &tokens,
                               lastValidCompatible: &lastValidCompatible)
         }
         guard state.flbs.count <= limits.maxFLBs else {
@@ -71,12 +70,13 @@ public enum ModelValidator {
         }
     }
 
-    private static func validateFiles(of session: SessionRecord, memfd format: MemfdFormat, maxFiles: Int, tokens: TokenTable,
+    private static func validateFiles(of session: SessionRecord, memfd format: MemfdFormat, maxFiles: Int, tokens: inout TokenTable,
                                       lastValidCompatible: inout String?) throws(ModelError) {
         guard session.files.count <= maxFiles else {
             throw .tooManyFiles(session: session.name, count: session.files.count,
                                 maximum: maxFiles)
         }
+        if tokens.capacity < session.files.count { tokens = TokenTable(capacity: session.files.count) }
         tokens.reset()
         for index in session.files.indices {
             let token = session.files[index].token
