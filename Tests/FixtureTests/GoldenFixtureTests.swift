@@ -70,6 +70,11 @@ import Testing
         #expect(try image.bytes == (try fixture.bytes("image.kho")))
         #expect(image.khoRootFDT == (try fixture.bytes("kho-root.dtb")))
         #expect(image.luoFDT == (try fixture.bytes("luo.bin")))
+        // The file blocks written with streaming stores (as past 16 MiB of
+        // chain blocks) are the same bytes.
+        var streaming = KHOImageWriter()
+        streaming.streamingThreshold = 0
+        #expect(try streaming.encode(input).bytes == (try fixture.bytes("image.kho")))
         let decoded = try KHOImageReader.readImage(path: fixture.path("image.kho"))
         #expect(decoded.state == input.readBackFromImage)
         #expect(decoded.unreferencedBlocks.isEmpty)

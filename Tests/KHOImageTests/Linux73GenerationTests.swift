@@ -130,6 +130,29 @@ import Testing
         }
     }
 
+    /// Past `streamingThreshold` bytes of chain blocks the file blocks are
+    /// written with streaming stores: the bytes are the cached path's, for
+    /// one handler or several, full and partial blocks, memfds and payloads.
+    @Test func streamingStoresWriteTheSameBytes() throws {
+        var mixed = Self.manySessions(130, filesEach: 70)
+        mixed.sessions[3].files[5].compatible = "vfio-pci-v1"
+        mixed.sessions[3].files[6].compatible = String(repeating: "c", count: 47)
+        mixed.sessions[7].files.append(FileRecord(token: 9_999, compatible: "memfd-v2", content: .memfd(Self.memfd)))
+        mixed.sessions[8].files.append(FileRecord(token: 9_999, compatible: "payload-v1", content: .payload([1, 2, 3])))
+        mixed.sessions.append(SessionRecord(name: "idle"))
+        var streaming = KHOImageWriter()
+        streaming.streamingThreshold = 0
+        for state in [Self.state, mixed, Self.manySessions(1, filesEach: 1_000)] {
+            let cached = try KHOImageWriter().encode(state)
+            #expect(try streaming.encode(state).bytes == cached.bytes)
+        }
+        // The default writes a large image with them too, and it reads back.
+        let large = Self.manySessions(4_200, filesEach: 1)
+        let image = try KHOImageWriter().encode(large)
+        #expect(image.layout.sessions.count * KHOBlock.size >= KHOImageWriter().streamingThreshold)
+        #expect(try KHOImageReader.decodeImage(ReadOnlyBytes(copying: image.bytes)).state == large)
+    }
+
     @Test func tenThousandSessions() throws {
         let state = Self.manySessions(10_000)
         let image = try KHOImageWriter().encode(state)

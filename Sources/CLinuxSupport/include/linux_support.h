@@ -43,4 +43,24 @@ static inline void luo_prefetch(const void *address)
 	__builtin_prefetch(address, 0, 3);
 }
 
+/* Non-temporal (streaming) stores, for output written once and larger than
+ * the caches: the line goes to memory without being read into the cache
+ * first. dst must be 16-byte aligned; luo_stream_fence orders them before
+ * any later store is seen by another CPU. */
+static inline void luo_stream_16(void *dst, uint64_t low, uint64_t high)
+{
+	typedef unsigned long long pair __attribute__((vector_size(16)));
+	pair value = { low, high };
+	__builtin_nontemporal_store(value, (pair *)dst);
+}
+
+static inline void luo_stream_fence(void)
+{
+#if defined(__x86_64__)
+	__builtin_ia32_sfence();
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 #endif

@@ -32,6 +32,13 @@ public struct KHOImageWriter: Sendable {
     /// The first physical address the allocator hands out.
     public var base: UInt64
 
+    /// How many bytes of `luo-v5` chain blocks an image must have before
+    /// its file blocks are written with streaming (non-temporal) stores,
+    /// which send each line to memory without reading it into the cache
+    /// first: worth it once the blocks no longer fit the caches. The bytes
+    /// written are the same either way; 16 MiB by default.
+    public var streamingThreshold: Int = 16 << 20
+
     /// Creates a writer allocating from `base`.
     public init(base: UInt64 = KHOImageWriter.defaultBase) {
         self.base = base

@@ -1,6 +1,7 @@
 import FDT
 import HandoverModel
 import KernelABI
+import CLinuxSupport
 
 /// The `luo-v5` generation (Linux v7.2, v7.3) on the writer's simulated
 /// memory, in the kernel's allocation order (all blocks order 0, zeroed):
@@ -67,14 +68,13 @@ extension KHOImageWriter {
         // the same value.
         let sessionsPerBlock = LUOv5.sessionsPerBlock
         let filesPerBlock = LUOv5.filesPerBlock
-        let chainOrder = PageGeometry.order(forBytes: KHOBlock.size)
         var sessionBlocks: [UInt64] = []
         sessionBlocks.reserveCapacity(KHOBlock.blocks(forEntries: state.sessions.count, entrySize: LUOSessionSer.size))
         var layouts: [SessionLayout] = []
         layouts.reserveCapacity(state.sessions.count)
         for (index, session) in state.sessions.enumerated() {
             if index % sessionsPerBlock == 0 {
-                sessionBlocks.append(arena.allocatePreserved(order: chainOrder, zeroed: false))
+                sessionBlocks.append(Self.allocateChainBlock(in: &arena))
             }
             var fileBlocks: [UInt64] = []
             fileBlocks.reserveCapacity(KHOBlock.blocks(forEntries: session.files.count, entrySize: LUOFileSer.size))
@@ -83,7 +83,7 @@ extension KHOImageWriter {
             // A block, then the files it will hold (no division per file).
             var slot = 0
             while slot < session.files.count {
-                fileBlocks.append(arena.allocatePreserved(order: chainOrder, zeroed: false))
+                fileBlocks.append(Self.allocateChainBlock(in: &arena))
                 let end = min(slot + filesPerBlock, session.files.count)
                 while slot < end {
                     data.append(preserve(session.files[slot].content, memfdFormat: generation.memfd, in: &arena))
@@ -96,6 +96,12 @@ extension KHOImageWriter {
         // reboot(): no allocation from here on, so arena pointers stay valid.
         var lastCompatible = ""
         var lastCompatibleField: UnsafeRawPointer?
+        // File blocks beyond the caches are written with streaming stores
+        // (no read of each line before it is overwritten).
+        let streaming = chainBlocks * KHOBlock.size >= streamingThreshold
+        let field = UnsafeMutableRawBufferPointer.allocate(byteCount: LUOFileSer.size, alignment: 16)
+        defer { field.deallocate() }
+        var streamedCompatible: String?
         for (index, session) in state.sessions.enumerated() {
             let block = sessionBlocks[index / sessionsPerBlock]
             let entryPhys = block + UInt64(KHOBlock.headerSize + (index % sessionsPerBlock) * LUOSessionSer.size)
@@ -112,6 +118,13 @@ extension KHOImageWriter {
                         let first = number * filesPerBlock
                         let count = min(filesPerBlock, files.count - first)
                         let next = number + 1 < fileBlocks.count ? fileBlocks[number + 1] : 0
+                        if streaming {
+                            arena.withBytes(at: fileBlock, length: KHOBlock.size) { bytes in
+                                Self.streamFileBlock(bytes, next: next, files: files, data: fileData, first: first, count: count,
+                                                     field: field, lastCompatible: &streamedCompatible)
+                            }
+                            continue
+                        }
                         arena.withBytes(at: fileBlock, length: KHOBlock.size) { bytes in
                             bytes.storeLittleEndian(next, at: KHOBlock.nextOffset)
                             bytes.storeLittleEndian(UInt64(count), at: KHOBlock.countOffset)
@@ -137,6 +150,7 @@ extension KHOImageWriter {
                 }
             }
         }
+        if streaming { luo_stream_fence() }
         for (number, block) in sessionBlocks.enumerated() {
             let count = min(sessionsPerBlock, state.sessions.count - number * sessionsPerBlock)
             let next = number + 1 < sessionBlocks.count ? sessionBlocks[number + 1] : 0
@@ -167,6 +181,46 @@ extension KHOImageWriter {
             sessions: layouts, kexecMetadataPhys: kexecMetadataPhys, sessionBlocks: sessionBlocks)
         return EncodedImage(index: index.bytes, layout: layout, memoryBase: base, memory: arena.takeBytes(), placed: arena.placed,
                             khoRootFDT: khoRootBlob, luoFDT: ser.bytes)
+    }
+
+    /// A `kho_block` page, not zeroed: it is written whole at reboot().
+    /// Debug builds (the tests') fill it with 0xA5 first, so a byte the
+    /// writer leaves unwritten shows in every byte-exact test instead of
+    /// passing as the zero a fresh page happens to hold.
+    static func allocateChainBlock(in arena: inout PhysicalArena) -> UInt64 {
+        let block = arena.allocatePreserved(order: PageGeometry.order(forBytes: KHOBlock.size), zeroed: false)
+        #if DEBUG
+        arena.withBytes(at: block, length: KHOBlock.size) { $0.initializeMemory(as: UInt8.self, repeating: 0xA5) }
+        #endif
+        return block
+    }
+
+    /// One file block written whole with streaming stores, 16 bytes at a
+    /// time: `next` and `count`, each entry (its compatible from `field`,
+    /// encoded again only when it changes), zeros to the end.
+    static func streamFileBlock(_ bytes: UnsafeMutableRawBufferPointer, next: UInt64, files: UnsafeBufferPointer<FileRecord>,
+                                data: UnsafeBufferPointer<UInt64>, first: Int, count: Int,
+                                field: UnsafeMutableRawBufferPointer, lastCompatible: inout String?) {
+        let base = bytes.baseAddress!
+        luo_stream_16(base, next.littleEndian, UInt64(count).littleEndian)
+        var entry = base + KHOBlock.headerSize
+        for slot in first..<(first + count) {
+            if files[slot].compatible != lastCompatible {
+                LUOFileSer.encode(compatible: files[slot].compatible, data: 0, token: 0, into: field, at: 0)
+                lastCompatible = files[slot].compatible
+            }
+            for word in stride(from: 0, to: LUOv1.handlerCompatibleLength, by: 16) {
+                luo_stream_16(entry + word, field.load(fromByteOffset: word, as: UInt64.self),
+                              field.load(fromByteOffset: word + 8, as: UInt64.self))
+            }
+            luo_stream_16(entry + LUOFileSer.dataOffset, data[slot].littleEndian, files[slot].token.littleEndian)
+            entry += LUOFileSer.size
+        }
+        let end = base + KHOBlock.size
+        while entry < end {
+            luo_stream_16(entry, 0, 0)
+            entry += 16
+        }
     }
 
     /// The `kho_block`s `state` needs: its session chain and every
