@@ -7,8 +7,33 @@ public struct FDTNodeRef: @unchecked Sendable {
     public let blob: FDTBlob
     /// The node's structure-block offset.
     public let offset: Int32
+    /// The path of the node's parent, `nil` for a node whose path is given
+    /// whole in ``pathGiven`` (the root, a node found by path).
+    private let parentPath: String?
+    private let pathGiven: String
+
+    /// A node whose path is `path`.
+    init(blob: FDTBlob, offset: Int32, path: String) {
+        self.blob = blob
+        self.offset = offset
+        parentPath = nil
+        pathGiven = path
+    }
+
+    /// A subnode of the node at `parentPath`; its path is only spelled when
+    /// asked for (error messages), not for every node a walk visits.
+    init(blob: FDTBlob, offset: Int32, parentPath: String) {
+        self.blob = blob
+        self.offset = offset
+        self.parentPath = parentPath
+        pathGiven = ""
+    }
+
     /// The node's path, for error messages.
-    public let path: String
+    public var path: String {
+        guard let parentPath else { return pathGiven }
+        return parentPath == "/" ? "/\(name)" : "\(parentPath)/\(name)"
+    }
 
     /// The node's name with its unit address (`region@100000000`); `""` for the root.
     public var name: String {
@@ -43,10 +68,9 @@ public struct FDTNodeRef: @unchecked Sendable {
     public func subnodes() throws(FDTError) -> [FDTNodeRef] {
         var result: [FDTNodeRef] = []
         var child = fdt_first_subnode(blob.pointer, offset)
+        let path = self.path
         while child >= 0 {
-            let node = FDTNodeRef(blob: blob, offset: child, path: "")
-            let childPath = path == "/" ? "/\(node.name)" : "\(path)/\(node.name)"
-            result.append(FDTNodeRef(blob: blob, offset: child, path: childPath))
+            result.append(FDTNodeRef(blob: blob, offset: child, parentPath: path))
             child = fdt_next_subnode(blob.pointer, child)
         }
         if child != -FDT_ERR_NOTFOUND {

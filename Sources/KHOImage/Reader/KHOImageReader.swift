@@ -303,13 +303,18 @@ struct ImageDecoder {
     /// start of a preserved block nothing else claims (a payload);
     /// everything else stays raw data.
     /// Returns the memfd structures of every file retrieved as a memfd, by
-    /// session, then by slot (nothing for the other files).
+    /// session, then by slot (nothing for the other files; no session at
+    /// all when no file is the memfd handler's).
     func decodeContents(_ sessions: inout [SessionRecord], _ layouts: [SessionLayout], _ followed: [FollowedSlots],
                         _ format: MemfdFormat,
                         _ memory: ImageMemory, _ preserved: inout PreservedMemoryMap,
                         _ warnings: inout [ReaderWarning]) throws(KHOImageError) -> [[Int: MemfdStructures]] {
-        var structures = [[Int: MemfdStructures]](repeating: [:], count: sessions.count)
+        // Made only when a session has memfd files.
+        var structures: [[Int: MemfdStructures]] = []
         for s in sessions.indices {
+            if !followed[s].memfd.isEmpty, structures.isEmpty {
+                structures = [[Int: MemfdStructures]](repeating: [:], count: sessions.count)
+            }
             for f in followed[s].memfd {
                 let file = sessions[s].files[f]
                 var decoder = MemfdDecoder(session: sessions[s].name, token: file.token, format: format, memory: memory)
@@ -350,7 +355,7 @@ struct ImageDecoder {
         let sessions = state.sessions.indices.map { s in
             DecodedSession(name: state.sessions[s].name, layout: layout.sessions[s],
                            files: DecodedFiles(records: state.sessions[s].files, layout: layout.sessions[s],
-                                               memfds: structures[s]))
+                                               memfds: structures.isEmpty ? [:] : structures[s]))
         }
         return DecodedImage(
             state: state, layout: layout, khoRootFDT: rootBlob.bytes, luoFDT: luoBytes,

@@ -21,6 +21,7 @@ struct PreservedMemoryMap {
     /// costs memory in proportion to the file.
     init(root: UInt64, memory: ImageMemory) throws(KHOImageError) {
         var found: [PreservedBlock] = []
+        found.reserveCapacity(min(memory.totalPages, 64))
         let limit = memory.totalPages
         do {
             try KHORadixTree.walk(root: root, pages: memory.mapPages) { (phys: UInt64, order: Int) throws(ABIError) in

@@ -85,7 +85,8 @@ public enum KHORadixTree {
         root: UInt64, pages: some RadixTreePageSource,
         visit: (_ phys: UInt64, _ order: Int) throws(ABIError) -> Void
     ) throws(ABIError) {
-        var visited: Set<UInt64> = []
+        // A path is six nodes; a tree over a few regions, a few dozen.
+        var visited = Set<UInt64>(minimumCapacity: 32)
         try walk(node: root, level: depth - 1, keyPrefix: 0, pages: pages, visited: &visited, visit: visit)
     }
 
