@@ -78,6 +78,7 @@ let package = Package(
         // glibc's mallopt for the benchmark (not in Glibc's Swift module).
         .target(name: "CBenchmarkSupport", path: "Benchmarks/CBenchmarkSupport"),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
+        .testTarget(name: "HexFormatTests", dependencies: ["HexFormat"]),
         .testTarget(name: "FDTTests", dependencies: ["FDT"]),
         .testTarget(name: "KernelABITests", dependencies: ["KernelABI", "FDT", "ABIGeneration", "TestSupport"]),
         .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KernelABI", "FDT", "HandoverModel", "HexFormat", "TestSupport"]),
