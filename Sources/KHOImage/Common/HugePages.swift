@@ -10,7 +10,7 @@ import SystemSupport
 /// compacts memory first, and gigabytes of huge pages can cost far more
 /// than the base-page faults they save: measured on this project's machine,
 /// the first encode of a 2.1 GB luo-v5 image (510,000 sessions) took 5 to
-/// 12 s with the hint and 1.3 to 1.6 s without, while a 83 MB one took 27
+/// 12 s with the hint and 1.3 to 1.6 s without, while an 83 MB one took 27
 /// ns per file with it and 50 without.
 enum HugePages {
     /// The transparent huge page size on x86-64 and 4 KiB-page arm64.

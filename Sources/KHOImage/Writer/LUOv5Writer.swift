@@ -201,8 +201,11 @@ extension KHOImageWriter {
     static func streamFileBlock(_ bytes: UnsafeMutableRawBufferPointer, next: UInt64, files: UnsafeBufferPointer<FileRecord>,
                                 data: UnsafeBufferPointer<UInt64>, first: Int, count: Int,
                                 field: UnsafeMutableRawBufferPointer, lastCompatible: inout String?) {
+        // Each store is two adjacent u64 fields of the layouts KHOBlock and
+        // LUOFileSer define: `next` and `count`, `data` and `token`.
+        assert(KHOBlock.countOffset == KHOBlock.nextOffset + 8 && LUOFileSer.tokenOffset == LUOFileSer.dataOffset + 8)
         let base = bytes.baseAddress!
-        luo_stream_16(base, next.littleEndian, UInt64(count).littleEndian)
+        luo_stream_16(base + KHOBlock.nextOffset, next.littleEndian, UInt64(count).littleEndian)
         var entry = base + KHOBlock.headerSize
         for slot in first..<(first + count) {
             if files[slot].compatible != lastCompatible {
